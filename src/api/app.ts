@@ -1,0 +1,67 @@
+import { Ajv } from 'ajv'
+import Fastify, { type FastifyError } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Logger } from 'pino'
+import type { Registry } from 'prom-client'
+import { LoadgenError } from '../errors.js'
+import type { LoadManager } from '../load/manager.js'
+import type { NormalizeContext } from '../request/normalize.js'
+import { AJV_OPTIONS, describeSchemaError } from '../request/validate.js'
+import type { SinkConfig } from '../sink/target.js'
+import { healthRoutes } from './health.js'
+import { loadRoutes } from './loads.js'
+import { metricsRoutes } from './metrics.js'
+import { STATUS_CODES } from 'node:http'
+
+export interface AppDeps {
+  manager: LoadManager
+  registry: Registry
+  sink: SinkConfig
+  logger: Logger
+  normalize: NormalizeContext
+  /** request body limit in bytes (default 1 MiB: 10,000 symbols take ~200 kB) */
+  bodyLimit?: number
+}
+
+function errorBody(statusCode: number, code: string, message: string) {
+  return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message }
+}
+
+/** Builds the coordinator's HTTP app. Does not listen: `serve` does, tests use `inject`. */
+export async function buildApp(deps: AppDeps) {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    bodyLimit: deps.bodyLimit ?? 1024 * 1024,
+    disableRequestLogging: true,
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  // Same Ajv options as the CLI validator: no coercion, unknown fields rejected, not stripped.
+  const ajv = new Ajv(AJV_OPTIONS)
+  app.setValidatorCompiler(({ schema }) => ajv.compile(schema))
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err.validation?.[0]) {
+      const e = describeSchemaError(err.validation[0], err.validationContext ?? 'body')
+      return reply.code(400).send(errorBody(400, e.code, e.message))
+    }
+    if (err instanceof LoadgenError) {
+      return reply.code(err.statusCode).send(errorBody(err.statusCode, err.code, err.message))
+    }
+    const status = err.statusCode ?? 500
+    if (status >= 400 && status < 500) {
+      // Fastify's own client errors (malformed JSON, body too large, bad content type).
+      return reply.code(status).send(errorBody(status, err.code ?? 'OHLCV_BAD_REQUEST', err.message))
+    }
+    req.log.error({ err }, 'unhandled error')
+    return reply.code(500).send(errorBody(500, 'OHLCV_INTERNAL', 'internal error'))
+  })
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send(errorBody(404, 'OHLCV_ROUTE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)),
+  )
+
+  await app.register(healthRoutes, { sink: deps.sink })
+  await app.register(metricsRoutes, { registry: deps.registry })
+  await app.register(loadRoutes, { manager: deps.manager, sink: deps.sink, normalize: deps.normalize })
+  return app
+}
+

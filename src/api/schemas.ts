@@ -1,0 +1,68 @@
+import { Type, type Static } from 'typebox'
+import type { LoadStatus } from '../load/run.js'
+import { LoadSpecSchema } from '../request/schema.js'
+
+export const ErrorSchema = Type.Object({
+  statusCode: Type.Integer(),
+  code: Type.String(),
+  error: Type.String(),
+  message: Type.String(),
+})
+
+const ErrorInfoSchema = Type.Object({ code: Type.String(), message: Type.String(), status: Type.Optional(Type.Integer()) })
+
+const AccountFields = {
+  pointsPlanned: Type.Integer(),
+  pointsWritten: Type.Integer(),
+  pointsFailed: Type.Integer(),
+  pointsUnsent: Type.Integer(),
+  bytesWritten: Type.Integer(),
+  batchesWritten: Type.Integer(),
+  retries: Type.Integer(),
+  shardsDone: Type.Integer(),
+  shardsTotal: Type.Integer(),
+}
+
+export const LoadStatusSchema = Type.Unsafe<LoadStatus>({
+  type: 'string',
+  enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'],
+})
+
+export const LoadViewSchema = Type.Object({
+  id: Type.String(),
+  status: LoadStatusSchema,
+  seed: Type.Union([Type.String(), Type.Integer()]),
+  shards: Type.Integer(),
+  request: LoadSpecSchema,
+  sink: Type.Record(Type.String(), Type.String()),
+  progress: Type.Object({
+    ...AccountFields,
+    pointsPerSecond: Type.Integer({ description: 'current rate over the last few seconds' }),
+    etaSeconds: Type.Union([Type.Integer(), Type.Null()]),
+  }),
+  result: Type.Optional(
+    Type.Object({
+      ...AccountFields,
+      status: LoadStatusSchema,
+      durationMs: Type.Integer(),
+      pointsPerSecond: Type.Integer({ description: 'points written per second over the whole load' }),
+      error: Type.Optional(ErrorInfoSchema),
+    }),
+  ),
+  error: Type.Optional(ErrorInfoSchema),
+  createdAt: Type.String(),
+  startedAt: Type.Optional(Type.String()),
+  finishedAt: Type.Optional(Type.String()),
+  links: Type.Object({ self: Type.String(), cancel: Type.String() }),
+})
+export type LoadView = Static<typeof LoadViewSchema>
+
+export const LoadCreatedSchema = Type.Object({
+  id: Type.String(),
+  status: LoadStatusSchema,
+  seed: Type.Union([Type.String(), Type.Integer()]),
+  shards: Type.Integer(),
+  links: Type.Object({ self: Type.String(), cancel: Type.String() }),
+})
+
+export const LoadIdParams = Type.Object({ id: Type.String({ maxLength: 64 }) }, { additionalProperties: false })

@@ -1,0 +1,147 @@
+import { availableParallelism } from 'node:os'
+import { ConfigError } from './errors.js'
+import { DEFAULT_RETRY } from './sink/retry.js'
+import type { SinkConfig } from './sink/target.js'
+import type { LoadOptions } from './load/run.js'
+
+/**
+ * Settings come from CLI flags first, then the environment, then these defaults. Each setting has
+ * one flag and one variable; the table is the single source for `--help` and the README.
+ */
+export const SETTINGS = {
+  sink: { flag: 'sink', env: 'SINK', help: 'influx | null | file', default: 'influx' },
+  out: { flag: 'out', env: 'OUT', help: 'file sink output path, - for stdout', default: '-' },
+  influxUrl: { flag: 'influx-url', env: 'INFLUX_URL', help: 'InfluxDB base URL', default: 'http://127.0.0.1:8086' },
+  influxApi: { flag: 'influx-api', env: 'INFLUX_API', help: 'v1 (/write) | v2 (/api/v2/write)', default: 'v1' },
+  db: { flag: 'db', env: 'INFLUX_DB', help: 'v1 database (created if missing)', default: 'ohlcv' },
+  rp: { flag: 'rp', env: 'INFLUX_RP', help: 'v1 retention policy', default: undefined },
+  username: { flag: 'username', env: 'INFLUX_USERNAME', help: 'v1 user', default: undefined },
+  password: { flag: 'password', env: 'INFLUX_PASSWORD', help: 'v1 password (prefer the env var)', default: undefined },
+  org: { flag: 'org', env: 'INFLUX_ORG', help: 'v2 organisation', default: undefined },
+  bucket: { flag: 'bucket', env: 'INFLUX_BUCKET', help: 'v2 bucket', default: undefined },
+  token: { flag: 'token', env: 'INFLUX_TOKEN', help: 'v2 API token (prefer the env var)', default: undefined },
+  timeoutMs: { flag: 'timeout-ms', env: 'INFLUX_TIMEOUT_MS', help: 'per-request timeout', default: '30000' },
+  maxInFlight: { flag: 'max-in-flight', env: 'MAX_IN_FLIGHT', help: 'batches in flight per worker', default: '2' },
+  retries: { flag: 'retries', env: 'WRITE_RETRIES', help: 'write attempts per batch, first included', default: String(DEFAULT_RETRY.maxAttempts) },
+  poolSize: { flag: 'pool-size', env: 'POOL_SIZE', help: 'worker threads', default: undefined },
+  host: { flag: 'host', env: 'HOST', help: 'serve: listen address', default: '127.0.0.1' },
+  port: { flag: 'port', env: 'PORT', help: 'serve: listen port', default: '3000' },
+  logLevel: { flag: 'log-level', env: 'LOG_LEVEL', help: 'fatal|error|warn|info|debug|trace|silent', default: 'info' },
+} as const
+
+export type SettingName = keyof typeof SETTINGS
+export type RawSettings = Partial<Record<SettingName, string>>
+
+/** Reads every setting from flags (already parsed) over the environment. */
+export function readSettings(flags: RawSettings, env: NodeJS.ProcessEnv): RawSettings {
+  const out: RawSettings = {}
+  for (const [name, s] of Object.entries(SETTINGS) as [SettingName, (typeof SETTINGS)[SettingName]][]) {
+    const v = flags[name] ?? env[s.env] ?? s.default
+    if (v !== undefined && v !== '') out[name] = v
+  }
+  return out
+}
+
+function label(name: SettingName): string {
+  return `--${SETTINGS[name].flag} / ${SETTINGS[name].env}`
+}
+
+function int(raw: RawSettings, name: SettingName, min: number, max: number): number {
+  const v = raw[name]!
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+    throw new ConfigError(label(name), `must be an integer from ${min} to ${max} (got ${JSON.stringify(v)})`)
+  }
+  return Number(v)
+}
+
+function oneOf<T extends string>(raw: RawSettings, name: SettingName, allowed: readonly T[]): T {
+  const v = raw[name]!
+  if (!(allowed as readonly string[]).includes(v)) {
+    throw new ConfigError(label(name), `must be one of ${allowed.join(', ')} (got ${JSON.stringify(v)})`)
+  }
+  return v as T
+}
+
+function required(raw: RawSettings, name: SettingName, why: string): string {
+  const v = raw[name]
+  if (v === undefined) throw new ConfigError(label(name), `is required ${why}`)
+  return v
+}
+
+function httpUrl(raw: RawSettings): string {
+  const v = raw.influxUrl!
+  let u: URL
+  try {
+    u = new URL(v)
+  } catch {
+    throw new ConfigError(label('influxUrl'), `is not a URL (got ${JSON.stringify(v)})`)
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(label('influxUrl'), 'must be http:// or https://')
+  if (u.username || u.password) throw new ConfigError(label('influxUrl'), 'must not carry credentials: use INFLUX_USERNAME/INFLUX_PASSWORD')
+  return v.replace(/\/+$/, '')
+}
+
+export function sinkConfig(raw: RawSettings): SinkConfig {
+  const kind = oneOf(raw, 'sink', ['influx', 'null', 'file'] as const)
+  if (kind === 'null') return { kind }
+  if (kind === 'file') return { kind, out: raw.out! }
+  const url = httpUrl(raw)
+  const timeoutMs = int(raw, 'timeoutMs', 100, 600_000)
+  const api = oneOf(raw, 'influxApi', ['v1', 'v2'] as const)
+  if (api === 'v2') {
+    return {
+      kind: 'influx-v2',
+      url,
+      org: required(raw, 'org', 'for InfluxDB v2'),
+      bucket: required(raw, 'bucket', 'for InfluxDB v2'),
+      token: raw.token ?? '',
+      timeoutMs,
+    }
+  }
+  if (raw.password !== undefined && raw.username === undefined) {
+    throw new ConfigError(label('username'), 'is required when a password is set')
+  }
+  return {
+    kind: 'influx-v1',
+    url,
+    db: raw.db!,
+    ...(raw.rp !== undefined ? { rp: raw.rp } : {}),
+    ...(raw.username !== undefined ? { username: raw.username, password: raw.password ?? '' } : {}),
+    timeoutMs,
+  }
+}
+
+export function loadOptions(raw: RawSettings): LoadOptions {
+  return {
+    maxInFlight: int(raw, 'maxInFlight', 1, 64),
+    retry: { ...DEFAULT_RETRY, maxAttempts: int(raw, 'retries', 1, 100) },
+  }
+}
+
+export function poolSize(raw: RawSettings): number {
+  return raw.poolSize === undefined ? availableParallelism() : int(raw, 'poolSize', 1, 256)
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+export interface ServeConfig {
+  host: string
+  port: number
+  poolSize: number
+  logLevel: LogLevel
+  sink: SinkConfig
+  load: LoadOptions
+}
+
+/** Everything `serve` needs, validated once at start-up and frozen. */
+export function serveConfig(raw: RawSettings): Readonly<ServeConfig> {
+  return Object.freeze({
+    host: raw.host!,
+    port: int(raw, 'port', 0, 65535),
+    poolSize: poolSize(raw),
+    logLevel: oneOf(raw, 'logLevel', LOG_LEVELS),
+    sink: Object.freeze(sinkConfig(raw)),
+    load: Object.freeze(loadOptions(raw)),
+  })
+}

@@ -1,0 +1,123 @@
+/**
+ * The error catalogue: every error the tool reports on purpose has a stable `code` (what scripts
+ * match on) and the HTTP status it maps to. Handlers never invent codes or statuses of their own.
+ */
+export const ERRORS = {
+  OHLCV_INVALID_REQUEST: { status: 400, exitCode: 2 },
+  OHLCV_INVALID_CONFIG: { status: 500, exitCode: 2 },
+  OHLCV_LOAD_NOT_FOUND: { status: 404, exitCode: 1 },
+  OHLCV_LOAD_FINISHED: { status: 409, exitCode: 1 },
+  OHLCV_SINK_UNAVAILABLE: { status: 503, exitCode: 1 },
+  OHLCV_WRITE_FAILED: { status: 502, exitCode: 1 },
+} as const
+
+export type ErrorCode = keyof typeof ERRORS
+
+export class LoadgenError extends Error {
+  readonly code: ErrorCode
+  readonly statusCode: number
+  readonly exitCode: number
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = new.target.name
+    this.code = code
+    this.statusCode = ERRORS[code].status
+    this.exitCode = ERRORS[code].exitCode
+  }
+}
+
+/** Bad input from a user: names the field (`field`) so the message says where. */
+export class InvalidRequestError extends LoadgenError {
+  readonly field: string
+  constructor(field: string, problem: string) {
+    super('OHLCV_INVALID_REQUEST', field ? `${field}: ${problem}` : problem)
+    this.field = field
+  }
+}
+
+/** Bad configuration (environment or flags) found at start-up. */
+export class ConfigError extends LoadgenError {
+  readonly setting: string
+  constructor(setting: string, problem: string) {
+    super('OHLCV_INVALID_CONFIG', `${setting}: ${problem}`)
+    this.setting = setting
+  }
+}
+
+export class LoadNotFoundError extends LoadgenError {
+  constructor(id: string) {
+    super('OHLCV_LOAD_NOT_FOUND', `no load with id ${JSON.stringify(id)}`)
+  }
+}
+
+export class LoadFinishedError extends LoadgenError {
+  constructor(id: string, status: string) {
+    super('OHLCV_LOAD_FINISHED', `load ${id} has already ${status}`)
+  }
+}
+
+/** The sink could not be prepared or reached before any data was sent (readiness, CREATE DATABASE). */
+export class SinkUnavailableError extends LoadgenError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('OHLCV_SINK_UNAVAILABLE', message, options)
+  }
+}
+
+/**
+ * A batch write that failed. The retry decision lives here, on the error, not in the caller:
+ * connection errors, timeouts, 429 and 5xx may succeed later; anything else will not.
+ */
+export class WriteError extends LoadgenError {
+  /** HTTP status, or undefined for a transport failure (refused, reset, timeout). */
+  readonly status: number | undefined
+  /** Server-supplied delay before retrying, in milliseconds (from `Retry-After`, in seconds). */
+  readonly retryAfterMs: number | undefined
+  /** Points the server said it accepted despite the error (InfluxDB 1.x partial writes). */
+  readonly pointsAccepted: number
+
+  constructor(
+    message: string,
+    opts: { status?: number; retryAfterMs?: number; pointsAccepted?: number; cause?: unknown } = {},
+  ) {
+    super('OHLCV_WRITE_FAILED', message, { cause: opts.cause })
+    this.status = opts.status
+    this.retryAfterMs = opts.retryAfterMs
+    this.pointsAccepted = opts.pointsAccepted ?? 0
+  }
+
+  canRetry(): boolean {
+    if (this.status === undefined) return true
+    return this.status === 408 || this.status === 429 || this.status >= 500
+  }
+
+  /** 'retryable' or 'permanent': the label used in metrics and reports. */
+  get kind(): 'retryable' | 'permanent' {
+    return this.canRetry() ? 'retryable' : 'permanent'
+  }
+}
+
+/** Parses an HTTP `Retry-After` header (delta-seconds or HTTP-date) into milliseconds. */
+export function parseRetryAfter(header: string | undefined, nowMs: number): number | undefined {
+  if (header === undefined || header === '') return undefined
+  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000
+  const at = Date.parse(header)
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs)
+}
+
+/** A plain, cloneable description of an error: what crosses the worker boundary and the API. */
+export interface ErrorInfo {
+  code: string
+  message: string
+  status?: number
+}
+
+export function toErrorInfo(err: unknown): ErrorInfo {
+  if (err instanceof WriteError) {
+    return err.status === undefined
+      ? { code: err.code, message: err.message }
+      : { code: err.code, message: err.message, status: err.status }
+  }
+  if (err instanceof LoadgenError) return { code: err.code, message: err.message }
+  return { code: 'OHLCV_INTERNAL', message: err instanceof Error ? err.message : String(err) }
+}

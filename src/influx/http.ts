@@ -1,0 +1,77 @@
+import http from 'node:http'
+import https from 'node:https'
+import { WriteError, parseRetryAfter } from '../errors.js'
+
+export interface HttpResponse {
+  status: number
+  headers: http.IncomingHttpHeaders
+  body: string
+}
+
+export interface HttpRequest {
+  method: 'GET' | 'POST'
+  headers?: Record<string, string>
+  body?: Buffer | string
+  agent?: http.Agent
+  timeoutMs: number
+}
+
+/** Keep-alive agents: one per client, sized to the batches it may have in flight. */
+export function keepAliveAgent(url: URL, maxSockets: number): http.Agent {
+  const Agent = url.protocol === 'https:' ? https.Agent : http.Agent
+  return new Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets })
+}
+
+/**
+ * One HTTP exchange, resolving with the status and the body as text. Transport failures
+ * (refused, reset, timeout) reject with a WriteError without status, which is retryable.
+ */
+export function request(url: URL, req: HttpRequest): Promise<HttpResponse> {
+  const lib = url.protocol === 'https:' ? https : http
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string | number> = { ...req.headers }
+    if (req.body !== undefined) headers['content-length'] = Buffer.byteLength(req.body)
+    const r = lib.request(url, { method: req.method, headers, agent: req.agent }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('error', (e) => reject(new WriteError(`response from ${url.host} broke off: ${e.message}`, { cause: e })))
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+      )
+    })
+    r.setTimeout(req.timeoutMs, () =>
+      r.destroy(new WriteError(`no answer from ${url.host} within ${req.timeoutMs} ms`)),
+    )
+    r.on('error', (e: NodeJS.ErrnoException) => {
+      if (e instanceof WriteError) reject(e)
+      else reject(new WriteError(`cannot reach ${url.host}: ${e.code ?? e.message}`, { cause: e }))
+    })
+    r.end(req.body)
+  })
+}
+
+/** Reads the server's message from an InfluxDB error body (`{"error": "..."}`, or plain text). */
+export function serverMessage(res: HttpResponse): string {
+  try {
+    const parsed = JSON.parse(res.body) as { error?: unknown; message?: unknown }
+    const m = parsed.error ?? parsed.message
+    if (typeof m === 'string') return m
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  const header = res.headers['x-influxdb-error']
+  return (res.body || (typeof header === 'string' ? header : '') || 'no message').slice(0, 1000)
+}
+
+/** A failed write response as a WriteError, with InfluxDB 1.x's partial-write count when given. */
+export function writeErrorFrom(res: HttpResponse, lines: number, nowMs: number): WriteError {
+  const msg = serverMessage(res)
+  // "partial write: ... dropped=N": the other lines of the batch were stored.
+  const dropped = /dropped=(\d+)/.exec(msg)
+  const retryAfter = res.headers['retry-after']
+  return new WriteError(`InfluxDB answered ${res.status}: ${msg}`, {
+    status: res.status,
+    retryAfterMs: parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : undefined, nowMs),
+    pointsAccepted: res.status === 400 && dropped ? Math.max(0, lines - Number(dropped[1])) : 0,
+  })
+}

@@ -1,0 +1,99 @@
+import type http from 'node:http'
+import { SinkUnavailableError, WriteError } from '../errors.js'
+import { keepAliveAgent, request, serverMessage, writeErrorFrom } from './http.js'
+
+export interface InfluxV1Target {
+  kind: 'influx-v1'
+  url: string
+  db: string
+  rp?: string
+  username?: string
+  password?: string
+  timeoutMs: number
+}
+
+/** Quotes an InfluxQL identifier. */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
+}
+
+/** InfluxDB 1.x over its HTTP API: `/write`, `/query`, `/ping`. Credentials go in a Basic header, never the URL. */
+export class InfluxV1Client {
+  private readonly base: URL
+  private readonly agent: http.Agent
+  private readonly auth: Record<string, string>
+  private readonly writeUrl: URL
+
+  constructor(
+    private readonly target: InfluxV1Target,
+    maxSockets = 4,
+  ) {
+    this.base = new URL(target.url)
+    this.agent = keepAliveAgent(this.base, maxSockets)
+    this.auth =
+      target.username !== undefined
+        ? { authorization: `Basic ${Buffer.from(`${target.username}:${target.password ?? ''}`).toString('base64')}` }
+        : {}
+    this.writeUrl = this.url('/write', { db: target.db, rp: target.rp, precision: 'ns' })
+  }
+
+  private url(path: string, params: Record<string, string | undefined>): URL {
+    const u = new URL(this.base.pathname.replace(/\/$/, '') + path, this.base)
+    for (const [k, v] of Object.entries(params)) if (v !== undefined) u.searchParams.set(k, v)
+    return u
+  }
+
+  async write(body: Buffer, lines: number): Promise<void> {
+    const res = await request(this.writeUrl, {
+      method: 'POST',
+      headers: { ...this.auth, 'content-type': 'text/plain; charset=utf-8' },
+      body,
+      agent: this.agent,
+      timeoutMs: this.target.timeoutMs,
+    })
+    if (res.status !== 204 && res.status !== 200) throw writeErrorFrom(res, lines, Date.now())
+  }
+
+  /** Runs InfluxQL; returns the parsed JSON. Statement errors are thrown with the server's message. */
+  async query(q: string, method: 'GET' | 'POST' = 'GET'): Promise<InfluxQLResult> {
+    const res = await request(this.url('/query', { db: this.target.db, q, epoch: 'ns' }), {
+      method,
+      headers: this.auth,
+      agent: this.agent,
+      timeoutMs: this.target.timeoutMs,
+    })
+    if (res.status !== 200) throw writeErrorFrom(res, 0, Date.now())
+    const parsed = JSON.parse(res.body) as InfluxQLResult
+    const failed = parsed.results?.find((r) => r.error)
+    if (parsed.error || failed) throw new WriteError(`InfluxDB query failed: ${parsed.error ?? failed?.error}`)
+    return parsed
+  }
+
+  async ping(): Promise<void> {
+    const res = await request(this.url('/ping', {}), { method: 'GET', headers: this.auth, agent: this.agent, timeoutMs: 2000 })
+    if (res.status !== 204 && res.status !== 200) {
+      throw new SinkUnavailableError(`InfluxDB ping answered ${res.status}: ${serverMessage(res)}`)
+    }
+  }
+
+  /** CREATE DATABASE is idempotent in InfluxDB 1.x: it succeeds when the database exists. */
+  async createDatabase(): Promise<void> {
+    await this.query(`CREATE DATABASE ${quoteIdent(this.target.db)}`, 'POST')
+  }
+
+  /** Points in a measurement: count of a field that every point has. */
+  async countPoints(measurement: string, field = 'trade_id'): Promise<number> {
+    const r = await this.query(`SELECT count(${quoteIdent(field)}) FROM ${quoteIdent(measurement)}`)
+    const value = r.results?.[0]?.series?.[0]?.values?.[0]?.[1]
+    return typeof value === 'number' ? value : 0
+  }
+
+  close(): void {
+    this.agent.destroy()
+  }
+}
+
+export interface InfluxQLResult {
+  error?: string
+  results?: { statement_id?: number; error?: string; series?: { name: string; columns: string[]; values: unknown[][] }[] }[]
+}

@@ -1,0 +1,77 @@
+import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client'
+import type { PoolStats } from '../../workers/pool.js'
+import type { ProgressDelta } from '../../workers/messages.js'
+
+/** Write latency buckets (seconds): sub-millisecond null/file writes up to multi-second stalls. */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+
+/**
+ * The tool's Prometheus metrics, registered on a Registry the caller owns (never the global one).
+ * Labels are bounded: error kind (2 values) and HTTP status; no load id or symbol labels.
+ */
+export class Metrics {
+  readonly pointsWritten: Counter
+  readonly pointsFailed: Counter
+  readonly bytesWritten: Counter
+  readonly batchesWritten: Counter
+  readonly writeErrors: Counter<'kind' | 'status'>
+  readonly retries: Counter
+  readonly writeDuration: Histogram
+  readonly loadsStarted: Counter
+  readonly loadsFinished: Counter<'status'>
+  readonly loadsRunning: Gauge
+
+  constructor(registry: Registry, pool: () => PoolStats | undefined) {
+    const registers = [registry]
+    this.pointsWritten = new Counter({ name: 'ohlcv_points_written_total', help: 'Points acknowledged by the sink.', registers })
+    this.pointsFailed = new Counter({ name: 'ohlcv_points_failed_total', help: 'Points sent and rejected or given up on.', registers })
+    this.bytesWritten = new Counter({ name: 'ohlcv_bytes_written_total', help: 'Line protocol bytes acknowledged by the sink.', registers })
+    this.batchesWritten = new Counter({ name: 'ohlcv_batches_written_total', help: 'Write requests acknowledged by the sink.', registers })
+    this.writeErrors = new Counter({
+      name: 'ohlcv_write_errors_total',
+      help: 'Failed write attempts, by kind (retryable|permanent) and HTTP status ("none" for transport errors).',
+      labelNames: ['kind', 'status'],
+      registers,
+    })
+    this.retries = new Counter({ name: 'ohlcv_write_retries_total', help: 'Write attempts that were retried.', registers })
+    this.writeDuration = new Histogram({
+      name: 'ohlcv_write_duration_seconds',
+      help: 'Time from sending a batch to its acknowledgement, retries included.',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    })
+    this.loadsStarted = new Counter({ name: 'ohlcv_loads_started_total', help: 'Loads started.', registers })
+    this.loadsFinished = new Counter({
+      name: 'ohlcv_loads_finished_total',
+      help: 'Loads finished, by final status.',
+      labelNames: ['status'],
+      registers,
+    })
+    this.loadsRunning = new Gauge({ name: 'ohlcv_loads_running', help: 'Loads queued or running.', registers })
+    const poolGauge = (name: string, help: string, read: (s: PoolStats) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          const s = pool()
+          this.set(s ? read(s) : 0)
+        },
+      })
+    poolGauge('ohlcv_pool_threads', 'Worker threads in the pool.', (s) => s.threads)
+    poolGauge('ohlcv_pool_queue_size', 'Shard tasks waiting for a worker thread.', (s) => s.queueSize)
+    poolGauge('ohlcv_pool_utilization_ratio', 'Share of time the worker threads spent running shards (0..1).', (s) => s.utilization)
+    collectDefaultMetrics({ register: registry })
+  }
+
+  /** Applies one worker delta. Called on the main thread only. */
+  apply(d: ProgressDelta): void {
+    if (d.written) this.pointsWritten.inc(d.written)
+    if (d.failed) this.pointsFailed.inc(d.failed)
+    if (d.bytes) this.bytesWritten.inc(d.bytes)
+    if (d.batches) this.batchesWritten.inc(d.batches)
+    if (d.retries) this.retries.inc(d.retries)
+    for (const e of d.errors) this.writeErrors.inc({ kind: e.kind, status: e.status === undefined ? 'none' : String(e.status) })
+    for (const s of d.latencies) this.writeDuration.observe(s)
+  }
+}

@@ -1,0 +1,89 @@
+import { InvalidRequestError } from '../errors.js'
+import type { Distribution, LoadRequestInput, LoadSpec } from './schema.js'
+
+export const DEFAULT_SYMBOLS = ['AAPL', 'MSFT', 'GOOG', 'AMZN', 'TSLA']
+export const DEFAULT_TRADES = 1_000_000
+export const DEFAULT_BATCH_SIZE = 5000
+export const DEFAULT_DISTRIBUTION: Distribution = 'poisson'
+export const DEFAULT_MEASUREMENT = 'trades'
+export const DEFAULT_RANGE_MS = 24 * 3600 * 1000
+export const MAX_RANGE_YEARS = 10
+
+/** Latest instant whose nanosecond epoch still fits InfluxDB's signed 64-bit timestamps. */
+const MAX_INSTANT_MS = Date.parse('2262-04-11T00:00:00Z')
+
+// Date and time with a mandatory zone: an "instant" is unambiguous; a local time is not.
+const ISO_INSTANT =
+  /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/
+
+function parseInstant(field: string, value: string): number {
+  if (!ISO_INSTANT.test(value)) {
+    throw new InvalidRequestError(
+      field,
+      `must be an ISO-8601 instant with a time zone, like 2024-01-02T09:30:00Z (got ${JSON.stringify(value)})`,
+    )
+  }
+  const ms = Date.parse(value)
+  if (Number.isNaN(ms)) throw new InvalidRequestError(field, `is not a real date (got ${JSON.stringify(value)})`)
+  if (ms < 0) throw new InvalidRequestError(field, 'must not be before 1970-01-01T00:00:00Z')
+  if (ms > MAX_INSTANT_MS) throw new InvalidRequestError(field, 'must not be after 2262-04-11 (InfluxDB timestamp limit)')
+  return ms
+}
+
+function addYears(ms: number, years: number): number {
+  const d = new Date(ms)
+  d.setUTCFullYear(d.getUTCFullYear() + years)
+  return d.getTime()
+}
+
+export interface NormalizeContext {
+  /** Wall clock in ms, read for the default range only (never used in generation). */
+  now: () => number
+  /** Source of a seed when the request has none. */
+  newSeed: () => string
+}
+
+/**
+ * Applies defaults and the rules that span fields. Pure given `ctx`, so tests pin the clock.
+ * The result carries the resolved `from`, `to` and `seed`, which is what makes a load reproducible.
+ */
+export function normalizeRequest(input: LoadRequestInput, ctx: NormalizeContext): LoadSpec {
+  let toMs: number
+  let fromMs: number
+  if (input.to !== undefined) toMs = parseInstant('to', input.to)
+  if (input.from !== undefined) fromMs = parseInstant('from', input.from)
+  // Default range: the 24 h before `to` (or before now, cut to the second so the echo is tidy).
+  toMs ??= input.from !== undefined ? fromMs! + DEFAULT_RANGE_MS : Math.floor(ctx.now() / 1000) * 1000
+  fromMs ??= toMs - DEFAULT_RANGE_MS
+  if (fromMs < 0) throw new InvalidRequestError('from', 'must not be before 1970-01-01T00:00:00Z')
+  if (fromMs >= toMs) throw new InvalidRequestError('from', 'must be before to')
+  if (toMs > addYears(fromMs, MAX_RANGE_YEARS)) {
+    throw new InvalidRequestError('to', `range must be at most ${MAX_RANGE_YEARS} years`)
+  }
+
+  const symbols = input.symbols ?? DEFAULT_SYMBOLS
+  const trades = input.trades ?? DEFAULT_TRADES
+  // Timestamps are unique per symbol at nanosecond precision; keep at least 4 ns per trade so the
+  // arrival generator always has room in every shard, whatever its rounding (see market/arrivals.ts).
+  const perSymbol = Math.ceil(trades / symbols.length)
+  const rangeNs = (toMs - fromMs) * 1e6
+  if (perSymbol > rangeNs / 4) {
+    throw new InvalidRequestError(
+      'trades',
+      `${perSymbol} trades per symbol do not fit ${toMs - fromMs} ms with unique timestamps; widen from/to or add symbols`,
+    )
+  }
+
+  return {
+    symbols,
+    from: new Date(fromMs).toISOString(),
+    to: new Date(toMs).toISOString(),
+    fromMs,
+    toMs,
+    trades,
+    seed: input.seed ?? ctx.newSeed(),
+    batchSize: input.batchSize ?? DEFAULT_BATCH_SIZE,
+    distribution: input.distribution ?? DEFAULT_DISTRIBUTION,
+    measurement: input.measurement ?? DEFAULT_MEASUREMENT,
+  }
+}

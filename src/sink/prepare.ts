@@ -1,0 +1,141 @@
+import { createReadStream, createWriteStream } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import type { Writable } from 'node:stream'
+import { SinkUnavailableError } from '../errors.js'
+import { InfluxV1Client } from '../influx/v1.js'
+import { InfluxV2Client } from '../influx/v2.js'
+import type { SinkConfig, WorkerSinkTarget } from './target.js'
+
+/** The main thread's handle on a sink for one load. */
+export interface PreparedSink {
+  /** what the worker running shard `i` writes to */
+  targetFor(shard: number): WorkerSinkTarget
+  /** a shard has finished (whatever its outcome) */
+  shardDone(shard: number): Promise<void>
+  /** all shards are done: flush and release */
+  finish(): Promise<void>
+}
+
+/** Checks that the database answers (for /readyz), without side effects. */
+export async function checkSink(cfg: SinkConfig): Promise<void> {
+  if (cfg.kind === 'influx-v1') {
+    const c = new InfluxV1Client(cfg, 1)
+    try {
+      await c.ping()
+    } catch (e) {
+      throw e instanceof SinkUnavailableError ? e : new SinkUnavailableError(`InfluxDB at ${cfg.url} is unreachable: ${(e as Error).message}`)
+    } finally {
+      c.close()
+    }
+  } else if (cfg.kind === 'influx-v2') {
+    const c = new InfluxV2Client(cfg, 1)
+    try {
+      await c.ping()
+    } finally {
+      c.close()
+    }
+  }
+}
+
+/**
+ * Readies a sink before any shard runs, so a misconfigured sink fails the load at once with one
+ * clear error instead of once per shard: InfluxDB 1.x gets its database created (idempotent),
+ * 2.x must answer its health check, a file sink gets a folder for its part files.
+ */
+export async function prepareSink(cfg: SinkConfig, shardCount: number): Promise<PreparedSink> {
+  switch (cfg.kind) {
+    case 'influx-v1': {
+      const c = new InfluxV1Client(cfg, 1)
+      try {
+        await c.createDatabase()
+      } catch (e) {
+        throw new SinkUnavailableError(`cannot create database ${cfg.db} at ${cfg.url}: ${(e as Error).message}`, { cause: e })
+      } finally {
+        c.close()
+      }
+      return fixedTarget(cfg)
+    }
+    case 'influx-v2':
+      await checkSink(cfg)
+      return fixedTarget(cfg)
+    case 'null':
+      return fixedTarget(cfg)
+    case 'file':
+      return FileAssembler.create(cfg.out, shardCount)
+  }
+}
+
+function fixedTarget(target: WorkerSinkTarget): PreparedSink {
+  return { targetFor: () => target, shardDone: () => Promise.resolve(), finish: () => Promise.resolve() }
+}
+
+/**
+ * File sink: each shard is written by its worker to its own part file; parts are appended to the
+ * output in shard order as soon as every earlier shard is done. The output is then byte-identical
+ * whatever the pool size or the order in which shards finish, and stdout streams as the load runs.
+ */
+class FileAssembler implements PreparedSink {
+  private next = 0
+  private readonly done = new Set<number>()
+  private chain: Promise<void> = Promise.resolve()
+
+  private constructor(
+    private readonly partsDir: string,
+    private readonly out: Writable,
+    private readonly shardCount: number,
+  ) {}
+
+  static async create(out: string, shardCount: number): Promise<FileAssembler> {
+    const toStdout = out === '-'
+    const base = toStdout ? process.cwd() : dirname(resolve(out))
+    let partsDir: string
+    try {
+      partsDir = await mkdtemp(join(base, '.ohlcv-parts-'))
+    } catch (e) {
+      throw new SinkUnavailableError(`cannot write next to ${out}: ${(e as Error).message}`, { cause: e })
+    }
+    const stream = toStdout ? process.stdout : createWriteStream(resolve(out))
+    return new FileAssembler(partsDir, stream, shardCount)
+  }
+
+  targetFor(shard: number): WorkerSinkTarget {
+    return { kind: 'file-part', path: this.part(shard) }
+  }
+
+  private part(shard: number): string {
+    return join(this.partsDir, `shard-${shard}.lp`)
+  }
+
+  shardDone(shard: number): Promise<void> {
+    this.done.add(shard)
+    this.advance()
+    return this.chain
+  }
+
+  private advance(): void {
+    while (this.done.has(this.next)) {
+      const i = this.next++
+      this.done.delete(i)
+      this.chain = this.chain.then(async () => {
+        await pipeline(createReadStream(this.part(i)), this.out, { end: false }).catch((e: NodeJS.ErrnoException) => {
+          // A shard stopped before its first write has no part file: nothing to append.
+          if (e.code !== 'ENOENT') throw e
+        })
+        await rm(this.part(i), { force: true })
+      })
+    }
+  }
+
+  async finish(): Promise<void> {
+    // Shards that never ran (cancelled load) still advance the cursor, so later parts get written.
+    for (let i = this.next; i < this.shardCount; i++) this.done.add(i)
+    this.advance()
+    await this.chain
+    if (this.out !== process.stdout) {
+      await new Promise<void>((res, rej) => this.out.end((e?: Error | null) => (e ? rej(e) : res())))
+    }
+    await rm(this.partsDir, { recursive: true, force: true })
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Everything that crosses the boundary between the main thread and the shard workers. Plain,
+ * structured-cloneable data only; both sides import their types from here.
+ */
+import type { MessagePort } from 'node:worker_threads'
+import type { ErrorInfo } from '../src/errors.js'
+import type { Distribution } from '../src/request/schema.js'
+import type { RetryPolicy } from '../src/sink/retry.js'
+import type { WorkerSinkTarget } from '../src/sink/target.js'
+
+/** Values of `control[0]`, a flag every worker of a load reads between batches. */
+export const RUN = 0
+export const STOP_CANCELLED = 1
+export const STOP_FAILED = 2
+
+/** The part of the load spec a worker needs to regenerate any shard on its own. */
+export interface ShardSpec {
+  seed: string | number
+  symbols: string[]
+  trades: number
+  fromMs: number
+  toMs: number
+  distribution: Distribution
+  measurement: string
+  batchSize: number
+}
+
+export interface ShardTask {
+  shard: number
+  shardCount: number
+  spec: ShardSpec
+  sink: WorkerSinkTarget
+  /** batches a worker may have sent and not yet had acknowledged */
+  maxInFlight: number
+  retry: RetryPolicy
+  /** shared with the main thread and every worker of the load: [0] = RUN | STOP_* */
+  control: Int32Array
+  /** progress deltas go here; transferred with the task */
+  port?: MessagePort
+}
+
+/** What changed since the previous delta. Applied to live progress and metrics. */
+export interface ProgressDelta {
+  shard: number
+  written: number
+  failed: number
+  bytes: number
+  batches: number
+  retries: number
+  /** one entry per failed attempt */
+  errors: { kind: 'retryable' | 'permanent'; status: number | undefined }[]
+  /** batch write latencies in seconds (successful batches) */
+  latencies: number[]
+}
+
+/** Last message a worker posts on a task's port: every delta has been sent. */
+export const END_OF_PROGRESS = 'end'
+export type PortMessage = ProgressDelta | typeof END_OF_PROGRESS
+
+export type ShardStatus = 'completed' | 'stopped' | 'failed'
+
+/**
+ * The authoritative account of one shard. Deltas are for live display; when a shard finishes, this
+ * replaces whatever its deltas added up to, so the load's account is exact even if a delta is late.
+ */
+export interface ShardResult {
+  shard: number
+  status: ShardStatus
+  planned: number
+  written: number
+  failed: number
+  bytes: number
+  batches: number
+  retries: number
+  error?: ErrorInfo
+}

@@ -1,0 +1,82 @@
+/**
+ * The main thread's side of the worker pool: Piscina plus one progress channel per shard task.
+ * Only this folder touches the worker-thread API.
+ */
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { MessageChannel } from 'node:worker_threads'
+import { Piscina } from 'piscina'
+import { END_OF_PROGRESS, type PortMessage, type ProgressDelta, type ShardResult, type ShardTask } from './messages.js'
+
+/**
+ * The worker runs compiled JavaScript. From dist/workers/pool.js the entry sits next door; when
+ * this file is loaded as TypeScript (vitest), the compiled entry is found under dist/ (the test
+ * command builds first).
+ */
+function workerFile(): string {
+  const here = import.meta.url
+  const compiled = here.endsWith('.ts') ? new URL('../dist/workers/shard.js', here) : new URL('./shard.js', here)
+  const path = fileURLToPath(compiled)
+  if (!existsSync(path)) throw new Error(`worker entry ${path} is missing: run \`npm run build\` first`)
+  return path
+}
+
+export interface PoolStats {
+  threads: number
+  queueSize: number
+  /** 0..1, Piscina's share of time the threads spent running tasks */
+  utilization: number
+  completed: number
+}
+
+export class ShardPool {
+  private readonly piscina: Piscina<ShardTask, ShardResult>
+  readonly size: number
+
+  constructor(size: number) {
+    this.size = size
+    this.piscina = new Piscina<ShardTask, ShardResult>({
+      filename: workerFile(),
+      minThreads: size,
+      maxThreads: size,
+      // Tasks can wait in the queue: the coordinator bounds how many it submits (see load/run.ts).
+      maxQueue: 'auto',
+      idleTimeout: 60_000,
+    })
+  }
+
+  /**
+   * Runs one shard. `onProgress` receives the worker's deltas; it is not called after the returned
+   * promise settles, so the caller can treat the result as final.
+   */
+  async run(task: Omit<ShardTask, 'port'>, onProgress: (d: ProgressDelta) => void): Promise<ShardResult> {
+    const { port1, port2 } = new MessageChannel()
+    // A port delivers in order, so once the worker's END marker is in, every delta before it is
+    // too. (The port's 'close' event is not a usable signal here: it does not reach this side
+    // when the port travels inside a Piscina task.)
+    let drained!: () => void
+    const ended = new Promise<void>((resolve) => (drained = resolve))
+    port1.on('message', (m: PortMessage) => (m === END_OF_PROGRESS ? drained() : onProgress(m)))
+    try {
+      const result = await this.piscina.run({ ...task, port: port2 }, { transferList: [port2] })
+      await ended
+      return result
+    } finally {
+      port1.removeAllListeners('message')
+      port1.close()
+    }
+  }
+
+  stats(): PoolStats {
+    return {
+      threads: this.piscina.threads.length,
+      queueSize: this.piscina.queueSize,
+      utilization: this.piscina.utilization,
+      completed: this.piscina.completed,
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.piscina.close({ force: false })
+  }
+}
