@@ -13,7 +13,9 @@ export default tseslint.config(
     rules: {
       'no-restricted-properties': ['error',
         { object: 'Math', property: 'random', message: 'Generation must be seeded: use src/market/rng.ts' }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
+      // Fastify handlers, hooks and plugins are async by contract, awaiting or not.
+      '@typescript-eslint/require-await': 'off',
     },
   },
   {

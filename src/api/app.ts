@@ -1,5 +1,5 @@
 import { Ajv } from 'ajv'
-import Fastify, { type FastifyError } from 'fastify'
+import Fastify, { LogController, type FastifyError } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
@@ -32,7 +32,8 @@ export async function buildApp(deps: AppDeps) {
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: deps.bodyLimit ?? 1024 * 1024,
-    disableRequestLogging: true,
+    // One log line per load, not per request: scrapes and status polls would drown it.
+    logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   // Same Ajv options as the CLI validator: no coercion, unknown fields rejected, not stripped.

@@ -11,7 +11,6 @@ const Health = Type.Object({
 })
 
 /** /healthz: the process is up. /readyz: the database answers too. */
-// eslint-disable-next-line @typescript-eslint/require-await -- Fastify plugins are async by contract
 export const healthRoutes: FastifyPluginAsyncTypebox<{ sink: SinkConfig }> = async (app, { sink }) => {
   app.get('/healthz', { schema: { response: { 200: Health } } }, async () => ({ status: 'ok' }))
   app.get('/readyz', { schema: { response: { 200: Health, 503: Health } } }, async (_req, reply) => {

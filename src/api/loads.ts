@@ -37,7 +37,6 @@ export function loadView(load: LoadRun, sink: SinkConfig): LoadView {
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/require-await -- Fastify plugins are async by contract
 export const loadRoutes: FastifyPluginAsyncTypebox<LoadRoutesOptions> = async (app, opts) => {
   const { manager, sink } = opts
   const errors = { 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema }

@@ -2,7 +2,6 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { Registry } from 'prom-client'
 
 /** Prometheus exposition of the coordinator's own Registry. */
-// eslint-disable-next-line @typescript-eslint/require-await -- Fastify plugins are async by contract
 export const metricsRoutes: FastifyPluginAsync<{ registry: Registry }> = async (app, { registry }) => {
   app.get('/metrics', { schema: { response: { 200: { type: 'string' } } } }, async (_req, reply) => {
     return reply.type(registry.contentType).send(await registry.metrics())

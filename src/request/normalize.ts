@@ -24,7 +24,10 @@ function parseInstant(field: string, value: string): number {
     )
   }
   const ms = Date.parse(value)
-  if (Number.isNaN(ms)) throw new InvalidRequestError(field, `is not a real date (got ${JSON.stringify(value)})`)
+  // V8 rolls impossible days over (2024-02-30 → March 1): check the calendar date ourselves.
+  const [y = 0, m = 0, d = 0] = value.slice(0, 10).split('-').map(Number)
+  const daysInMonth = new Date(Date.UTC(y, m, 0)).getUTCDate()
+  if (Number.isNaN(ms) || m < 1 || m > 12 || d < 1 || d > daysInMonth) throw new InvalidRequestError(field, `is not a real date (got ${JSON.stringify(value)})`)
   if (ms < 0) throw new InvalidRequestError(field, 'must not be before 1970-01-01T00:00:00Z')
   if (ms > MAX_INSTANT_MS) throw new InvalidRequestError(field, 'must not be after 2262-04-11 (InfluxDB timestamp limit)')
   return ms

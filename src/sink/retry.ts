@@ -14,7 +14,12 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 250, maxDelayMs: 10_000 }
 
 /** Backoff before attempt `attempt + 1`: full jitter, but never sooner than the server asked. */
-export function retryDelay(policy: RetryPolicy, attempt: number, err: WriteError, jitter = randomInt): number {
+export function retryDelay(
+  policy: RetryPolicy,
+  attempt: number,
+  err: WriteError,
+  jitter: (min: number, maxExclusive: number) => number = randomInt,
+): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1))
   const jittered = jitter(0, Math.max(1, Math.floor(ceiling)) + 1)
   return Math.min(policy.maxDelayMs, Math.max(jittered, err.retryAfterMs ?? 0))

@@ -1,0 +1,56 @@
+import { Registry } from 'prom-client'
+import { buildApp } from '../../src/api/app.js'
+import type { LoadView } from '../../src/api/schemas.js'
+import { LoadManager } from '../../src/load/manager.js'
+import { DEFAULT_LOAD_OPTIONS, type LoadOptions } from '../../src/load/run.js'
+import { Metrics } from '../../src/metrics/metrics.js'
+import type { SinkConfig } from '../../src/sink/target.js'
+import { ShardPool } from '../../workers/pool.js'
+import { silent } from './load.js'
+
+export type Coordinator = Awaited<ReturnType<typeof startCoordinator>>
+
+/** The real coordinator (Fastify + Piscina + prom-client) on an ephemeral loopback port. */
+export async function startCoordinator(sink: SinkConfig, poolSize = 2, options: LoadOptions = DEFAULT_LOAD_OPTIONS) {
+  const registry = new Registry()
+  const pool = new ShardPool(poolSize)
+  const metrics = new Metrics(registry, () => pool.stats())
+  const manager = new LoadManager(pool, sink, silent, metrics, options)
+  const app = await buildApp({ manager, registry, sink, logger: silent, normalize: { now: () => Date.now(), newSeed: () => 'seed-from-test' } })
+  const url = await app.listen({ host: '127.0.0.1', port: 0 })
+  return {
+    app,
+    url,
+    manager,
+    async json<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+      const res = await fetch(url + path, {
+        method,
+        ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      })
+      const text = await res.text()
+      return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T }
+    },
+    /** Polls GET /loads/:id until the load has finished. */
+    async waitDone(id: string, timeoutMs = 90_000): Promise<LoadView & { result: NonNullable<LoadView['result']> }> {
+      const deadline = Date.now() + timeoutMs
+      for (;;) {
+        const { body } = await this.json<LoadView>('GET', `/loads/${id}`)
+        if (body.result) return { ...body, result: body.result }
+        if (Date.now() > deadline) throw new Error(`load ${id} still ${String(body.status)}`)
+        await new Promise((r) => setTimeout(r, 100))
+      }
+    },
+    async close() {
+      await app.close()
+      await manager.stopAll()
+      await pool.close()
+    },
+  }
+}
+
+/** One sample of a Prometheus text exposition: `name{labels} value`. */
+export function sample(text: string, name: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `))
+  if (!line) throw new Error(`no sample ${name}`)
+  return Number(line.split(' ')[1])
+}

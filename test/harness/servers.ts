@@ -1,0 +1,126 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+export interface RunningServer {
+  url: string
+  dir: string
+  process: ChildProcess
+  stop(): Promise<void>
+}
+
+/** A free loopback port (the OS picks it; the tiny race before the server binds is acceptable here). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address()
+      const port = typeof addr === 'object' && addr ? addr.port : 0
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+async function waitFor(url: string, proc: ChildProcess, log: string, okStatus: number[]): Promise<void> {
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) {
+      throw new Error(`server exited with ${proc.exitCode}:\n${(await readFile(log, 'utf8').catch(() => '')).slice(-2000)}`)
+    }
+    try {
+      const res = await fetch(url)
+      if (okStatus.includes(res.status)) return
+    } catch {
+      // not listening yet
+    }
+    await sleep(100)
+  }
+  throw new Error(`${url} did not come up within 30 s`)
+}
+
+function stopper(proc: ChildProcess, dir: string): () => Promise<void> {
+  return async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      const exited = new Promise((r) => proc.once('exit', r))
+      proc.kill('SIGTERM')
+      await Promise.race([exited, sleep(5000)])
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
+    }
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+export interface InfluxdOptions {
+  authEnabled?: boolean
+  maxBodySize?: number
+}
+
+/**
+ * Starts Debian's influxd (1.x) on loopback with everything under a temp dir. 1.6 has no flags for
+ * this, so the harness writes a config: only what differs from the defaults.
+ */
+export async function startInfluxd(opts: InfluxdOptions = {}): Promise<RunningServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'ohlcv-influxd-'))
+  const [http, rpc] = [await freePort(), await freePort()]
+  const config = `reporting-disabled = true
+bind-address = "127.0.0.1:${rpc}"
+[meta]
+  dir = "${dir}/meta"
+[data]
+  dir = "${dir}/data"
+  wal-dir = "${dir}/wal"
+  query-log-enabled = false
+[http]
+  bind-address = "127.0.0.1:${http}"
+  log-enabled = false
+  auth-enabled = ${opts.authEnabled ? 'true' : 'false'}
+  max-body-size = ${opts.maxBodySize ?? 25000000}
+[monitor]
+  store-enabled = false
+[continuous_queries]
+  enabled = false
+`
+  await writeFile(join(dir, 'influxd.conf'), config)
+  const log = join(dir, 'influxd.log')
+  const { openSync } = await import('node:fs')
+  const fd = openSync(log, 'a')
+  const proc = spawn('influxd', ['-config', join(dir, 'influxd.conf')], { stdio: ['ignore', fd, fd] })
+  const url = `http://127.0.0.1:${http}`
+  await waitFor(`${url}/ping`, proc, log, [204])
+  return { url, dir, process: proc, stop: stopper(proc, dir) }
+}
+
+/** Starts Debian's victoria-metrics, which accepts InfluxDB's v2 write API (/api/v2/write). */
+export async function startVictoria(): Promise<RunningServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'ohlcv-vm-'))
+  const port = await freePort()
+  const log = join(dir, 'vm.log')
+  const { openSync } = await import('node:fs')
+  const fd = openSync(log, 'a')
+  // Its default retention would drop points older than a month: keep everything.
+  const proc = spawn(
+    'victoria-metrics',
+    ['-httpListenAddr', `127.0.0.1:${port}`, '-storageDataPath', join(dir, 'data'), '-retentionPeriod', '100y'],
+    { stdio: ['ignore', fd, fd] },
+  )
+  const url = `http://127.0.0.1:${port}`
+  await waitFor(`${url}/health`, proc, log, [200])
+  return { url, dir, process: proc, stop: stopper(proc, dir) }
+}
+
+/**
+ * Points VictoriaMetrics holds for a measurement: each InfluxDB field becomes a series named
+ * `<measurement>_<field>`; count the samples of `trade_id` (every trade has one) after a flush.
+ */
+export async function countVictoria(url: string, measurement: string, extra = ''): Promise<number> {
+  await fetch(`${url}/internal/force_flush`)
+  const q = new URLSearchParams({ 'match[]': `${measurement}_trade_id${extra}` })
+  const text = await (await fetch(`${url}/api/v1/export?${q.toString()}`)).text()
+  let n = 0
+  for (const line of text.split('\n')) if (line) n += (JSON.parse(line) as { values: unknown[] }).values.length
+  return n
+}
