@@ -1,0 +1,13 @@
+#!/bin/sh
+# The whole test suite, from a fresh clone: installs what it needs, builds, type-checks, lints,
+# then runs the tests (which start their own influxd and victoria-metrics on loopback).
+set -eu
+cd "$(dirname "$0")/.."
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+sh scripts/install-servers.sh influxdb victoria-metrics
+npm run --silent build
+npm run --silent typecheck
+npm run --silent lint
+npx vitest run

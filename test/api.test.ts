@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { LoadView } from '../src/api/schemas.js'
+import { startCoordinator, type Coordinator } from './harness/coordinator.js'
+
+// Routes through app.inject(), with a real pool behind them and the null sink (no database needed
+// to check what the API accepts and answers).
+describe('HTTP API', () => {
+  let co: Coordinator
+  beforeAll(async () => {
+    co = await startCoordinator({ kind: 'null' }, 1)
+  })
+  afterAll(async () => {
+    await co.close()
+  })
+
+  const post = (payload: string, contentType = 'application/json') =>
+    co.app.inject({ method: 'POST', url: '/loads', payload, headers: { 'content-type': contentType } })
+
+  // [body, status, words in the message]
+  const BAD: [string, number, RegExp][] = [
+    ['{"trades": "many"}', 400, /^body\.trades: must be integer$/],
+    ['{"trades": 0}', 400, /^body\.trades: must be >= 1$/],
+    ['{"trades": 10000000001}', 400, /^body\.trades: must be <= 10000000000$/],
+    ['{"symbols": ["AAPL", "bad sym"]}', 400, /^body\.symbols\[1\]: must match/],
+    ['{"distribution": "normal"}', 400, /^body\.distribution: must be one of uniform, poisson$/],
+    ['{"colour": "red"}', 400, /^body\.colour: is not a known field$/],
+    ['{"from": "2024-01-02T00:00:00Z", "to": "2024-01-01T00:00:00Z"}', 400, /^from: must be before to$/],
+    ['{"from": "last tuesday"}', 400, /^from: must be an ISO-8601 instant/],
+    ['{"measurement": "a,b"}', 400, /^body\.measurement: must match/],
+    ['{"batchSize": 0}', 400, /^body\.batchSize: must be >= 1$/],
+    ['[1, 2]', 400, /^body: must be object$/],
+    ['{"trades": 1000', 400, /JSON/],
+    ['', 400, /empty/i],
+  ]
+
+  it.each(BAD)('POST /loads %s → %i', async (payload, status, message) => {
+    const res = await post(payload)
+    expect(res.statusCode).toBe(status)
+    const body = res.json<{ statusCode: number; code: string; message: string }>()
+    expect(body.statusCode).toBe(status)
+    expect(body.message).toMatch(message)
+    expect(body.code).toMatch(/^(OHLCV_INVALID_REQUEST|FST_)/)
+    expect(JSON.stringify(body)).not.toMatch(/\bat .*\.(js|ts):\d+/) // no stack trace
+  })
+
+  it('no load starts on bad input', async () => {
+    const before = co.manager.list().length
+    await post('{"trades": -1}')
+    expect(co.manager.list().length).toBe(before)
+  })
+
+  it('rejects a body that is not JSON with 415, and oversized bodies with 413', async () => {
+    expect((await post('trades=5', 'application/x-www-form-urlencoded')).statusCode).toBe(415)
+    const huge = JSON.stringify({ symbols: Array.from({ length: 100_000 }, (_, i) => `SYM${i}`) })
+    expect((await post(huge)).statusCode).toBe(413)
+  })
+
+  it('an empty POST starts the default load, and GET reports it', async () => {
+    const res = await co.app.inject({ method: 'POST', url: '/loads' })
+    expect(res.statusCode).toBe(202)
+    const created = res.json<{ id: string; seed: string; shards: number }>()
+    expect(res.headers.location).toBe(`/loads/${created.id}`)
+    expect(created.seed).toBe('seed-from-test')
+    expect(created.shards).toBe(10)
+    const done = await co.waitDone(created.id)
+    expect(done.request.symbols).toEqual(['AAPL', 'MSFT', 'GOOG', 'AMZN', 'TSLA'])
+    expect(done.result).toMatchObject({ status: 'succeeded', pointsPlanned: 1_000_000, pointsWritten: 1_000_000 })
+    expect(Date.parse(done.request.to) - Date.parse(done.request.from)).toBe(86_400_000)
+    expect(done.finishedAt).toBeDefined()
+  })
+
+  it('GET /loads/:id progress fields are present while running', async () => {
+    const res = await post(JSON.stringify({ trades: 3_000_000, seed: 'progress' }))
+    const { id } = res.json<{ id: string }>()
+    const view = (await co.app.inject({ method: 'GET', url: `/loads/${id}` })).json<LoadView>()
+    expect(view.progress).toEqual(
+      expect.objectContaining({ pointsPlanned: 3_000_000, shardsTotal: 30, pointsPerSecond: expect.any(Number) as number }),
+    )
+    expect('etaSeconds' in view.progress).toBe(true)
+    await co.waitDone(id)
+  })
+
+  it('unknown ids and routes are 404 with a message', async () => {
+    for (const [method, url] of [['GET', '/loads/nope'], ['DELETE', '/loads/nope'], ['GET', '/nowhere']] as const) {
+      const res = await co.app.inject({ method, url })
+      expect(res.statusCode).toBe(404)
+      expect(res.json<{ message: string }>().message).toMatch(/nope|nowhere/)
+    }
+  })
+
+  it('/healthz and /readyz answer', async () => {
+    expect((await co.app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' })
+    expect((await co.app.inject({ url: '/readyz' })).statusCode).toBe(200)
+  })
+})

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest'
+import { runCli } from './harness/cli.js'
+
+describe('CLI input errors: exit 2, one readable line, nothing started', () => {
+  const CASES: [string[], RegExp][] = [
+    [['run', '--trades', 'lots'], /^ohlcv-loadgen: invalid --trades: must be integer$/],
+    [['run', '--trades', '0'], /^ohlcv-loadgen: invalid --trades: must be >= 1$/],
+    [['run', '--symbols', 'AAPL,bad'], /^ohlcv-loadgen: invalid --symbols\[1\]: must match/],
+    [['run', '--from', '2024-01-02T00:00:00Z', '--to', '2024-01-01T00:00:00Z'], /^ohlcv-loadgen: invalid --from: must be before to$/],
+    [['run', '--distribution', 'gaussian'], /^ohlcv-loadgen: invalid --distribution: must be one of uniform, poisson$/],
+    [['run', '--batch-size', '1e9'], /^ohlcv-loadgen: invalid --batch-size: must be <= 100000$/],
+    [['run', '--frobnicate'], /^ohlcv-loadgen: unknown option --frobnicate/],
+    [['run', '--trades'], /^ohlcv-loadgen: option --trades needs a value$/],
+    [['run', '--sink', 'kafka'], /^ohlcv-loadgen: invalid --sink \/ SINK: must be one of influx, null, file/],
+    [['run', '--influx-api', 'v3'], /^ohlcv-loadgen: invalid --influx-api \/ INFLUX_API: must be one of v1, v2/],
+    [['run', '--influx-api', 'v2'], /^ohlcv-loadgen: invalid --org \/ INFLUX_ORG: is required for InfluxDB v2$/],
+    [['run', '--influx-url', 'ftp://x'], /^ohlcv-loadgen: invalid --influx-url \/ INFLUX_URL: must be http/],
+    [['run', '--pool-size', '0'], /^ohlcv-loadgen: invalid --pool-size \/ POOL_SIZE: must be an integer from 1 to 256/],
+    [['run', '--sink', 'file', '--json'], /^ohlcv-loadgen: --json cannot share stdout/],
+    [['launch'], /^ohlcv-loadgen: unknown command "launch"/],
+    [['serve', '--trades', '5'], /^ohlcv-loadgen: load options belong to `run`/],
+  ]
+
+  it.each(CASES)('%j', async (args, message) => {
+    const res = await runCli(args)
+    expect(res.code).toBe(2)
+    const lines = res.stderr.trimEnd().split('\n')
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatch(message)
+    expect(res.stdout).toBe('')
+  })
+
+  it('reads settings from the environment, flags winning', async () => {
+    const res = await runCli(['run', '--trades', '1000', '--json', '--sink', 'null'], { SINK: 'file', POOL_SIZE: '1' })
+    expect(res.code).toBe(0)
+    expect(JSON.parse(res.stdout)).toMatchObject({ status: 'succeeded', pointsWritten: 1000, poolSize: 1, sink: { kind: 'null' } })
+    const bad = await runCli(['run', '--sink', 'null'], { POOL_SIZE: 'two' })
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/POOL_SIZE: must be an integer/)
+  })
+
+  it('help lists the commands, every flag and variable', async () => {
+    const res = await runCli(['help'])
+    expect(res.code).toBe(0)
+    for (const word of ['run', 'serve', '--symbols', '--batch-size', '--pool-size', '--influx-url', 'INFLUX_TOKEN', '--json', '--sink', '--out']) {
+      expect(res.stdout).toContain(word)
+    }
+    expect((await runCli([])).code).toBe(2)
+  })
+
+  it('serve listens, answers, and exits 0 on SIGTERM', async () => {
+    const { spawn } = await import('node:child_process')
+    const { BIN } = await import('./harness/cli.js')
+    const child = spawn(process.execPath, [BIN, 'serve'], { env: { ...process.env, PORT: '0', SINK: 'null', POOL_SIZE: '1', LOG_LEVEL: 'warn' } })
+    let err = ''
+    const address = await new Promise<string>((resolve, reject) => {
+      child.stderr.on('data', (c: Buffer) => {
+        err += c.toString()
+        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(err)
+        if (m?.[1]) resolve(m[1])
+      })
+      child.on('exit', () => reject(new Error(err)))
+    })
+    const res = await fetch(`${address}/loads`, { method: 'POST', body: '{"trades": 5000}', headers: { 'content-type': 'application/json' } })
+    expect(res.status).toBe(202)
+    const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
+    child.kill('SIGTERM')
+    expect(await exit).toBe(0)
+  })
+})
