@@ -20,31 +20,7 @@ if [ -z "${INFLUX_URL:-}" ]; then
   if ping "$INFLUX_URL"; then
     echo "using the InfluxDB already answering on $INFLUX_URL"
   else
-    mkdir -p "$dir"
-    cat > "$dir/influxd.conf" <<CONF
-reporting-disabled = true
-bind-address = "127.0.0.1:$((port + 2))"
-[meta]
-  dir = "$dir/meta"
-[data]
-  dir = "$dir/data"
-  wal-dir = "$dir/wal"
-  query-log-enabled = false
-[http]
-  bind-address = "127.0.0.1:$port"
-  log-enabled = false
-[monitor]
-  store-enabled = false
-CONF
-    nohup influxd -config "$dir/influxd.conf" > "$dir/influxd.log" 2>&1 &
-    echo $! > "$dir/influxd.pid"
-    i=0
-    until ping "$INFLUX_URL"; do
-      i=$((i + 1))
-      if [ $i -gt 150 ]; then echo "influxd did not start; see $dir/influxd.log" >&2; tail -5 "$dir/influxd.log" >&2; exit 1; fi
-      sleep 0.2
-    done
-    echo "started influxd on $INFLUX_URL (data in $dir, log $dir/influxd.log)"
+    node scripts/local-influxd.mjs "$dir" "$port"
   fi
 fi
 

@@ -90,7 +90,7 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<n
       `load ${result.status}: ${n(result.pointsWritten)} points written of ${n(result.pointsPlanned)} planned ` +
         `(${n(result.pointsFailed)} failed, ${n(result.pointsUnsent)} unsent) in ${(result.durationMs / 1000).toFixed(2)} s, ` +
         `${n(result.pointsPerSecond)} points/s\n` +
-        `seed ${JSON.stringify(spec.seed)}, ${spec.from} .. ${spec.to}, ${n(load.shardCount)} shards, pool ${size}, ` +
+        `seed ${JSON.stringify(spec.seed)}, ${spec.from} .. ${spec.to}, ${n(load.shardCount)} shard${load.shardCount === 1 ? "" : "s"}, pool ${size}, ` +
         `batch ${spec.batchSize}, sink ${Object.values(describeSink(sink)).join(' ')}\n` +
         (result.error ? `error: ${result.error.message}\n` : ''),
     )

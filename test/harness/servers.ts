@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { startLocalInfluxd } from '../../src/influx/localInfluxd.js'
 
 export interface RunningServer {
   url: string
@@ -54,44 +55,11 @@ function stopper(proc: ChildProcess, dir: string): () => Promise<void> {
   }
 }
 
-export interface InfluxdOptions {
-  authEnabled?: boolean
-  maxBodySize?: number
-}
-
-/**
- * Starts Debian's influxd (1.x) on loopback with everything under a temp dir. 1.6 has no flags for
- * this, so the harness writes a config: only what differs from the defaults.
- */
-export async function startInfluxd(opts: InfluxdOptions = {}): Promise<RunningServer> {
+/** Starts Debian's influxd (1.x) on free loopback ports with everything under a temp dir. */
+export async function startInfluxd(opts: { authEnabled?: boolean; maxBodySize?: number } = {}): Promise<RunningServer> {
   const dir = await mkdtemp(join(tmpdir(), 'ohlcv-influxd-'))
-  const [http, rpc] = [await freePort(), await freePort()]
-  const config = `reporting-disabled = true
-bind-address = "127.0.0.1:${rpc}"
-[meta]
-  dir = "${dir}/meta"
-[data]
-  dir = "${dir}/data"
-  wal-dir = "${dir}/wal"
-  query-log-enabled = false
-[http]
-  bind-address = "127.0.0.1:${http}"
-  log-enabled = false
-  auth-enabled = ${opts.authEnabled ? 'true' : 'false'}
-  max-body-size = ${opts.maxBodySize ?? 25000000}
-[monitor]
-  store-enabled = false
-[continuous_queries]
-  enabled = false
-`
-  await writeFile(join(dir, 'influxd.conf'), config)
-  const log = join(dir, 'influxd.log')
-  const { openSync } = await import('node:fs')
-  const fd = openSync(log, 'a')
-  const proc = spawn('influxd', ['-config', join(dir, 'influxd.conf')], { stdio: ['ignore', fd, fd] })
-  const url = `http://127.0.0.1:${http}`
-  await waitFor(`${url}/ping`, proc, log, [204])
-  return { url, dir, process: proc, stop: stopper(proc, dir) }
+  const s = await startLocalInfluxd({ dir, httpPort: await freePort(), rpcPort: await freePort(), ...opts })
+  return { url: s.url, dir, process: s.process, stop: stopper(s.process, dir) }
 }
 
 /** Starts Debian's victoria-metrics, which accepts InfluxDB's v2 write API (/api/v2/write). */
