@@ -22,7 +22,7 @@ describe('HTTP API', () => {
     ['{"trades": 0}', 400, /^body\.trades: must be >= 1$/],
     ['{"trades": 10000000001}', 400, /^body\.trades: must be <= 10000000000$/],
     ['{"symbols": ["AAPL", "bad sym"]}', 400, /^body\.symbols\[1\]: must match/],
-    ['{"distribution": "normal"}', 400, /^body\.distribution: must be one of uniform, poisson$/],
+    ['{"distribution": "normal"}', 400, /^body\.distribution: must be one of uniform, poisson, intraday, bursty$/],
     ['{"colour": "red"}', 400, /^body\.colour: is not a known field$/],
     ['{"from": "2024-01-02T00:00:00Z", "to": "2024-01-01T00:00:00Z"}', 400, /^from: must be before to$/],
     ['{"from": "last tuesday"}', 400, /^from: must be an ISO-8601 instant/],

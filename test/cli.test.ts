@@ -7,7 +7,7 @@ describe('CLI input errors: exit 2, one readable line, nothing started', () => {
     [['run', '--trades', '0'], /^ohlcv-loadgen: invalid --trades: must be >= 1$/],
     [['run', '--symbols', 'AAPL,bad'], /^ohlcv-loadgen: invalid --symbols\[1\]: must match/],
     [['run', '--from', '2024-01-02T00:00:00Z', '--to', '2024-01-01T00:00:00Z'], /^ohlcv-loadgen: invalid --from: must be before to$/],
-    [['run', '--distribution', 'gaussian'], /^ohlcv-loadgen: invalid --distribution: must be one of uniform, poisson$/],
+    [['run', '--distribution', 'gaussian'], /^ohlcv-loadgen: invalid --distribution: must be one of uniform, poisson, intraday, bursty$/],
     [['run', '--batch-size', '1e9'], /^ohlcv-loadgen: invalid --batch-size: must be <= 100000$/],
     [['run', '--frobnicate'], /^ohlcv-loadgen: unknown option --frobnicate/],
     [['run', '--trades'], /^ohlcv-loadgen: option --trades needs a value$/],

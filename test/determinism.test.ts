@@ -3,7 +3,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { planLoad, symbolTotal } from '../src/plan/plan.js'
+import { planLoad } from '../src/plan/plan.js'
 import { runCli } from './harness/cli.js'
 import { runLoad, spec } from './harness/load.js'
 
@@ -86,9 +86,23 @@ describe('same request + seed = byte-identical line protocol', () => {
     expect(bad.slice(0, 5)).toEqual([])
     const plan = planLoad(spec(REQUEST))
     REQUEST.symbols.forEach((sym, j) => {
-      expect(seen.get(sym)?.ids).toBe(symbolTotal(plan, j))
-      expect(seen.get(sym)?.times.size).toBe(symbolTotal(plan, j))
+      expect(seen.get(sym)?.ids).toBe(plan.symbolTotal(j))
+      expect(seen.get(sym)?.times.size).toBe(plan.symbolTotal(j))
     })
+  })
+
+  it.each([
+    { distribution: 'intraday' as const, weights: { AAPL: 5 }, from: '2024-03-01T00:00:00Z', to: '2024-03-12T00:00:00Z' },
+    { distribution: 'bursty' as const, market: { tickSize: 0.05, symbols: { MSFT: { price: 420, volatility: 0.2 } } } },
+  ])('$distribution: identical for pool sizes 1 and 3', async (extra) => {
+    const hashes: string[] = []
+    for (const pool of [1, 3]) {
+      const out = join(dir, `${extra.distribution}-${pool}.lp`)
+      const r = await runLoad(spec({ ...REQUEST, ...extra, trades: 250_000, batchSize: 999 + pool }), { kind: 'file', out }, pool)
+      expect(r.pointsWritten).toBe(250_000)
+      hashes.push(sha(await readFile(out)))
+    }
+    expect(hashes[0]).toBe(hashes[1])
   })
 
   it('another seed gives another dataset', async () => {

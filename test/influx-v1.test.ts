@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import type { LoadView } from '../src/api/schemas.js'
 import { InfluxV1Client } from '../src/influx/v1.js'
-import { planLoad, symbolTotal } from '../src/plan/plan.js'
+import { planLoad } from '../src/plan/plan.js'
 import type { SinkConfig } from '../src/sink/target.js'
 import { runCli } from './harness/cli.js'
 import { sample, startCoordinator, type Coordinator } from './harness/coordinator.js'
@@ -44,7 +44,7 @@ describe('CLI run into a real influxd (1.x /write)', () => {
     const bySymbol = Object.fromEntries(
       (r.results?.[0]?.series ?? []).map((s) => [(s as unknown as { tags: { symbol: string } }).tags.symbol, s.values[0]!.slice(1)]),
     )
-    req.symbols.forEach((sym, j) => expect(bySymbol[sym]).toEqual([symbolTotal(plan, j), symbolTotal(plan, j)]))
+    req.symbols.forEach((sym, j) => expect(bySymbol[sym]).toEqual([plan.symbolTotal(j), plan.symbolTotal(j)]))
   })
 
   it('a load that cannot reach the database exits 1 with the reason', async () => {

@@ -43,7 +43,7 @@ describe('number writers', () => {
 describe('trade encoder', () => {
   const cols = allocColumns(5)
   cols.timeNs.set([0, 1, 999_999, 1_000_000, 86_399_999_999_999])
-  cols.priceTicks.set([19012, 1, 100, 5, 12345678901])
+  cols.priceUnits.set([19012, 1, 100, 5, 12345678901])
   cols.size.set([100, 1, 5000, 42, 1])
   cols.side.set([0, 1, 0, 1, 0])
   cols.exchange.set([0, 1, 2, 3, 4])
@@ -69,7 +69,7 @@ describe('trade encoder', () => {
     const enc = new TradeEncoder('my trades', ['X,Y'], 0)
     enc.useSymbol('A B')
     const one = allocColumns(1)
-    one.priceTicks[0] = 190
+    one.priceUnits[0] = 190
     one.size[0] = 3
     const body = new Body(8)
     enc.encode(one, 0, 1, 5, 1, body)

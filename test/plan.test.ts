@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { MAX_SHARD_MS, planLoad, seriesCount, shardBounds, symbolTotal, TARGET_TRADES_PER_SHARD } from '../src/plan/plan.js'
+import { MAX_SHARD_MS, planLoad, TARGET_TRADES_PER_SHARD } from '../src/plan/plan.js'
 import { before, share } from '../src/plan/split.js'
 import { stream } from '../src/market/rng.js'
 
@@ -37,10 +37,12 @@ describe('plan', () => {
   })
 
   it('shards tile the range exactly, without gaps or overlaps', () => {
-    const n = 37
+    const plan = planLoad({ ...day, trades: 3_700_000, symbols: ['A'] })
+    const n = plan.shardCount
+    expect(n).toBe(37)
     let edge = day.fromMs
     for (let i = 0; i < n; i++) {
-      const [a, b] = shardBounds(day.fromMs, day.toMs, n, i)
+      const [a, b] = plan.shardBounds(i)
       expect(a).toBe(edge)
       expect(b).toBeGreaterThan(a)
       edge = b
@@ -55,11 +57,11 @@ describe('plan', () => {
     for (let j = 0; j < symbols.length; j++) {
       let offset = 0
       for (let i = 0; i < plan.shardCount; i++) {
-        const s = seriesCount(plan, j, i)
+        const s = plan.seriesCount(j, i)
         expect(s.offset).toBe(offset)
         offset += s.count
       }
-      expect(offset).toBe(symbolTotal(plan, j))
+      expect(offset).toBe(plan.symbolTotal(j))
       all += offset
     }
     expect(all).toBe(1_234_567)
@@ -75,9 +77,9 @@ describe('plan', () => {
       const trades = Math.max(1, Math.min(1e10, Math.floor((rangeMs * 1e6 * symbols.length) / 4 * u())))
       const plan = planLoad({ fromMs, toMs: fromMs + rangeMs, trades, symbols })
       for (const i of [0, plan.shardCount - 1, Math.floor(plan.shardCount / 2)]) {
-        const [a, b] = shardBounds(fromMs, fromMs + rangeMs, plan.shardCount, i)
+        const [a, b] = plan.shardBounds(i)
         for (let j = 0; j < symbols.length; j++) {
-          expect(seriesCount(plan, j, i).count).toBeLessThanOrEqual((b - a) * 1e6)
+          expect(plan.seriesCount(j, i).count).toBeLessThanOrEqual((b - a) * 1e6)
         }
       }
     }

@@ -51,7 +51,7 @@ describe('load request', () => {
     [{ symbols: ['A'.repeat(17)] }, 'symbols[0]', /must match/],
     [{ symbols: 'AAPL' }, 'symbols', /array/],
     [{ symbols: Array.from({ length: 10_001 }, (_, i) => `S${i}`) }, 'symbols', /more than 10000/],
-    [{ distribution: 'gaussian' }, 'distribution', /uniform, poisson/],
+    [{ distribution: "gaussian" }, "distribution", /uniform, poisson, intraday, bursty/],
     [{ measurement: '1trades' }, 'measurement', /must match/],
     [{ measurement: 'a b' }, 'measurement', /must match/],
     [{ batchSize: 100_001 }, 'batchSize', /<= 100000/],

@@ -4,7 +4,8 @@
  */
 import type { MessagePort } from 'node:worker_threads'
 import type { ErrorInfo } from '../src/errors.js'
-import type { Distribution } from '../src/request/schema.js'
+import type { SessionSpec } from '../src/market/session.js'
+import type { Distribution, MarketSpec } from '../src/request/schema.js'
 import type { RetryPolicy } from '../src/sink/retry.js'
 import type { WorkerSinkTarget } from '../src/sink/target.js'
 
@@ -23,6 +24,9 @@ export interface ShardSpec {
   distribution: Distribution
   measurement: string
   batchSize: number
+  weights?: Record<string, number>
+  market: MarketSpec
+  session: SessionSpec
 }
 
 export interface ShardTask {

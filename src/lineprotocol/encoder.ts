@@ -97,7 +97,7 @@ export class TradeEncoder {
       const prefix = this.prefixes[cols.exchange[k]!]!
       pos += prefix.copy(buf, pos)
       pos += PRICE_FIELD.copy(buf, pos)
-      const ticks = cols.priceTicks[k]!
+      const ticks = cols.priceUnits[k]!
       const whole = Math.floor(ticks / pow)
       pos = writeUInt(buf, pos, whole)
       if (decimals > 0) {

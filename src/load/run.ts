@@ -140,6 +140,9 @@ export class LoadRun {
       distribution: spec.distribution,
       measurement: spec.measurement,
       batchSize: spec.batchSize,
+      ...(spec.weights ? { weights: spec.weights } : {}),
+      market: spec.market,
+      session: spec.session,
     }
     // Shards are handed to the pool a few at a time, not all at once: a 10^10-trade load has
     // 10^5 shards, and a cancelled load should not leave thousands of tasks queued.

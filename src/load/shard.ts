@@ -1,8 +1,8 @@
 import { toErrorInfo, WriteError, type ErrorInfo } from '../errors.js'
 import { TradeEncoder, Body } from '../lineprotocol/encoder.js'
-import { RandomWalkModel } from '../market/randomWalk.js'
+import { GbmModel } from '../market/gbm.js'
 import { allocColumns, EXCHANGES, type MarketModel, type TradeColumns } from '../market/trades.js'
-import { planLoad, seriesCount, shardBounds } from '../plan/plan.js'
+import { planLoad } from '../plan/plan.js'
 import { withRetry } from '../sink/retry.js'
 import type { Sink } from '../sink/target.js'
 import { RUN, STOP_FAILED, type ProgressDelta, type ShardResult, type ShardTask } from '../../workers/messages.js'
@@ -23,16 +23,15 @@ export async function executeShard(
   task: Omit<ShardTask, 'port'>,
   sink: Sink,
   report: (delta: ProgressDelta) => void,
-  model: MarketModel = new RandomWalkModel(),
 ): Promise<ShardResult> {
   const { spec, shard, control } = task
   const plan = planLoad(spec)
-  const [startMs, endMs] = shardBounds(spec.fromMs, spec.toMs, task.shardCount, shard)
-  const widthNs = (endMs - startMs) * 1e6
+  const model: MarketModel = new GbmModel(spec, plan)
+  const [startMs] = plan.shardBounds(shard)
   const encoder = new TradeEncoder(spec.measurement, EXCHANGES, model.tickDecimals)
 
   let planned = 0
-  for (let j = 0; j < spec.symbols.length; j++) planned += seriesCount(plan, j, shard).count
+  for (let j = 0; j < spec.symbols.length; j++) planned += plan.seriesCount(j, shard).count
 
   const result: ShardResult = { shard, status: 'completed', planned, written: 0, failed: 0, bytes: 0, batches: 0, retries: 0 }
   let firstError: ErrorInfo | undefined
@@ -96,12 +95,11 @@ export async function executeShard(
   let body = newBody()
   try {
     outer: for (let j = 0; j < spec.symbols.length; j++) {
-      const { count, offset } = seriesCount(plan, j, shard)
+      const { count, offset } = plan.seriesCount(j, shard)
       if (count === 0) continue
-      const symbol = spec.symbols[j]!
       if (cols.capacity < count) cols = allocColumns(count)
-      model.fillSeries({ seed: spec.seed, symbol, shard, count, widthNs, distribution: spec.distribution }, cols)
-      encoder.useSymbol(symbol)
+      model.fillSeries(j, shard, count, cols)
+      encoder.useSymbol(spec.symbols[j]!)
       for (let k = 0; k < count; ) {
         if (stopped()) break outer
         const take = Math.min(count - k, spec.batchSize - body.lines)

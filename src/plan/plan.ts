@@ -1,3 +1,4 @@
+import { SessionCalendar } from '../market/session.js'
 import type { LoadSpec } from '../request/schema.js'
 import { before, share } from './split.js'
 
@@ -12,42 +13,97 @@ export const TARGET_TRADES_PER_SHARD = 100_000
  */
 export const MAX_SHARD_MS = 7 * 24 * 3600 * 1000
 
-export interface Plan {
-  shardCount: number
-  trades: number
-  symbols: readonly string[]
-}
+export type PlanInput = Pick<LoadSpec, 'trades' | 'symbols' | 'fromMs' | 'toMs'> &
+  Partial<Pick<LoadSpec, 'distribution' | 'session' | 'weights'>>
 
 /**
  * The plan is a pure function of the load spec: the shard count comes from the trade count and the
  * time range, never from the pool size, so any pool produces the same shards. Nothing per shard
- * or per symbol is built up front; `shardBounds` and `seriesCount` compute any piece on demand.
+ * and symbol is built up front: any shard's bounds and any series' count are computed on demand.
+ *
+ * Counts are exact integer splits of cumulative shares: symbol j gets trades·(W_<j / W) (weights),
+ * and its share before shard i is total·(Λ(edge_i) − Λ(from)) / (Λ(to) − Λ(from)), where Λ is the
+ * cumulative intensity (time itself for a constant rate; trading sessions for intraday). Floors of
+ * a monotone cumulative always sum back to the total exactly.
  */
-export function planLoad(spec: Pick<LoadSpec, 'trades' | 'symbols' | 'fromMs' | 'toMs'>): Plan {
-  const rangeMs = spec.toMs - spec.fromMs
-  const byTrades = Math.ceil(spec.trades / TARGET_TRADES_PER_SHARD)
-  const byTime = Math.ceil(rangeMs / MAX_SHARD_MS)
-  // Every shard spans at least 1 ms so that shard edges are distinct instants.
-  const shardCount = Math.min(Math.max(byTrades, byTime, 1), rangeMs)
-  return { shardCount, trades: spec.trades, symbols: spec.symbols }
+export class Plan {
+  readonly shardCount: number
+  readonly trades: number
+  readonly symbols: readonly string[]
+  private readonly cumWeights: Float64Array | undefined
+  private readonly calendar: SessionCalendar | undefined
+  private readonly edgeShare = new Map<number, number>()
+  private lambda0 = 0
+  private lambdaSpan = 1
+
+  constructor(private readonly spec: PlanInput) {
+    const rangeMs = spec.toMs - spec.fromMs
+    const byTrades = Math.ceil(spec.trades / TARGET_TRADES_PER_SHARD)
+    const byTime = Math.ceil(rangeMs / MAX_SHARD_MS)
+    // Every shard spans at least 1 ms so that shard edges are distinct instants.
+    this.shardCount = Math.min(Math.max(byTrades, byTime, 1), rangeMs)
+    this.trades = spec.trades
+    this.symbols = spec.symbols
+    if (spec.weights) {
+      const w = spec.weights
+      this.cumWeights = new Float64Array(spec.symbols.length + 1)
+      spec.symbols.forEach((s, j) => (this.cumWeights![j + 1] = this.cumWeights![j]! + (w[s] ?? 1)))
+    }
+    if (spec.distribution === 'intraday' && spec.session) {
+      this.calendar = new SessionCalendar(spec.session)
+      this.lambda0 = this.calendar.cumulative(spec.fromMs)
+      this.lambdaSpan = this.calendar.cumulative(spec.toMs) - this.lambda0
+    }
+  }
+
+  /** [startMs, endMs) of shard `i`: the range cut into near-equal whole milliseconds. */
+  shardBounds(i: number): [number, number] {
+    const { fromMs, toMs } = this.spec
+    const range = toMs - fromMs
+    return [fromMs + before(range, this.shardCount, i), fromMs + before(range, this.shardCount, i + 1)]
+  }
+
+  /** Trades before symbol j, summed over symbols 0..j−1. */
+  private symbolsBefore(j: number): number {
+    const cw = this.cumWeights
+    if (!cw) return before(this.trades, this.symbols.length, j)
+    if (j >= this.symbols.length) return this.trades
+    return Math.floor((this.trades * cw[j]!) / cw[this.symbols.length]!)
+  }
+
+  /** Trades of symbol `j` over the whole load. */
+  symbolTotal(j: number): number {
+    return this.symbolsBefore(j + 1) - this.symbolsBefore(j)
+  }
+
+  /** Share of the load's intensity before edge i (intraday only). */
+  private shareBefore(i: number): number {
+    let s = this.edgeShare.get(i)
+    if (s === undefined) {
+      s = i >= this.shardCount ? 1 : (this.calendar!.cumulative(this.shardBounds(i)[0]) - this.lambda0) / this.lambdaSpan
+      this.edgeShare.set(i, s)
+    }
+    return s
+  }
+
+  private seriesBefore(total: number, i: number): number {
+    if (!this.calendar) return before(total, this.shardCount, i)
+    return i >= this.shardCount ? total : Math.floor(total * this.shareBefore(i))
+  }
+
+  /**
+   * Trades of symbol `j` in shard `i`, and how many of its trades come before the shard (trade
+   * ids are 1..N per symbol, consecutive across shards).
+   */
+  seriesCount(j: number, i: number): { count: number; offset: number } {
+    const total = this.symbolTotal(j)
+    const offset = this.seriesBefore(total, i)
+    return { count: this.seriesBefore(total, i + 1) - offset, offset }
+  }
 }
 
-/** [startMs, endMs) of shard `i`: the range cut into `shardCount` near-equal whole milliseconds. */
-export function shardBounds(fromMs: number, toMs: number, shardCount: number, i: number): [number, number] {
-  const range = toMs - fromMs
-  return [fromMs + before(range, shardCount, i), fromMs + before(range, shardCount, i + 1)]
+export function planLoad(spec: PlanInput): Plan {
+  return new Plan(spec)
 }
 
-/** Trades of symbol `j` over the whole load. */
-export function symbolTotal(plan: Plan, j: number): number {
-  return share(plan.trades, plan.symbols.length, j)
-}
-
-/**
- * Trades of symbol `j` in shard `i`, and how many of that symbol's trades come before the shard
- * (trade ids are 1..N per symbol, consecutive across shards).
- */
-export function seriesCount(plan: Plan, j: number, i: number): { count: number; offset: number } {
-  const total = symbolTotal(plan, j)
-  return { count: share(total, plan.shardCount, i), offset: before(total, plan.shardCount, i) }
-}
+export { share }

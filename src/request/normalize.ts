@@ -1,5 +1,6 @@
 import { InvalidRequestError } from '../errors.js'
-import type { Distribution, LoadRequestInput, LoadSpec } from './schema.js'
+import { DEFAULT_SESSION, SessionCalendar, type SessionSpec } from '../market/session.js'
+import type { Distribution, LoadRequestInput, LoadSpec, MarketSpec } from './schema.js'
 
 export const DEFAULT_SYMBOLS = ['AAPL', 'MSFT', 'GOOG', 'AMZN', 'TSLA']
 export const DEFAULT_TRADES = 1_000_000
@@ -8,6 +9,9 @@ export const DEFAULT_DISTRIBUTION: Distribution = 'poisson'
 export const DEFAULT_MEASUREMENT = 'trades'
 export const DEFAULT_RANGE_MS = 24 * 3600 * 1000
 export const MAX_RANGE_YEARS = 10
+export const DEFAULT_TICK_SIZE = 0.01
+/** Tick sizes are decimal: some m·10^-d with d ≤ 8, so prices are written exactly as integers. */
+export const MAX_TICK_DECIMALS = 8
 
 /** Latest instant whose nanosecond epoch still fits InfluxDB's signed 64-bit timestamps. */
 const MAX_INSTANT_MS = Date.parse('2262-04-11T00:00:00Z')
@@ -77,6 +81,25 @@ export function normalizeRequest(input: LoadRequestInput, ctx: NormalizeContext)
     )
   }
 
+  const distribution = input.distribution ?? DEFAULT_DISTRIBUTION
+  const session = resolveSession(input.session)
+  if (distribution === 'intraday') {
+    const cal = new SessionCalendar(session)
+    if (cal.cumulative(toMs) - cal.cumulative(fromMs) <= 0) {
+      throw new InvalidRequestError(
+        'distribution',
+        `intraday needs trading time between from and to (${session.open}-${session.close} ${session.timeZone}, Monday to Friday)`,
+      )
+    }
+  }
+  const known = new Set(symbols)
+  for (const field of ['weights', 'market.symbols'] as const) {
+    const obj = field === 'weights' ? input.weights : input.market?.symbols
+    for (const sym of Object.keys(obj ?? {})) {
+      if (!known.has(sym)) throw new InvalidRequestError(`${field}.${sym}`, 'is not one of the symbols')
+    }
+  }
+
   return {
     symbols,
     from: new Date(fromMs).toISOString(),
@@ -86,7 +109,41 @@ export function normalizeRequest(input: LoadRequestInput, ctx: NormalizeContext)
     trades,
     seed: input.seed ?? ctx.newSeed(),
     batchSize: input.batchSize ?? DEFAULT_BATCH_SIZE,
-    distribution: input.distribution ?? DEFAULT_DISTRIBUTION,
+    distribution,
     measurement: input.measurement ?? DEFAULT_MEASUREMENT,
+    ...(input.weights && Object.keys(input.weights).length > 0 ? { weights: input.weights } : {}),
+    market: resolveMarket(input.market),
+    session,
   }
+}
+
+/** Number of decimals of a tick size, or -1 when it is not m·10^-d for d ≤ MAX_TICK_DECIMALS. */
+export function tickDecimals(tick: number): number {
+  for (let d = 0; d <= MAX_TICK_DECIMALS; d++) {
+    const scaled = tick * 10 ** d
+    if (Math.abs(scaled - Math.round(scaled)) < 1e-9 * Math.max(1, scaled)) return d
+  }
+  return -1
+}
+
+function resolveMarket(m: LoadRequestInput['market']): MarketSpec {
+  const tickSize = m?.tickSize ?? DEFAULT_TICK_SIZE
+  if (tickDecimals(tickSize) < 0) {
+    throw new InvalidRequestError('market.tickSize', `must be a decimal tick like 0.01, 0.05 or 0.0001 (at most ${MAX_TICK_DECIMALS} decimals)`)
+  }
+  for (const [sym, p] of Object.entries(m?.symbols ?? {})) {
+    if (p.price !== undefined && p.price < tickSize) throw new InvalidRequestError(`market.symbols.${sym}.price`, 'must be at least one tick')
+  }
+  return { tickSize, symbols: m?.symbols ?? {} }
+}
+
+function resolveSession(s: LoadRequestInput['session']): SessionSpec {
+  const session = { ...DEFAULT_SESSION, ...s }
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: session.timeZone })
+  } catch {
+    throw new InvalidRequestError('session.timeZone', `is not a known IANA time zone (got ${JSON.stringify(session.timeZone)})`)
+  }
+  if (session.open >= session.close) throw new InvalidRequestError('session.open', 'must be before session.close')
+  return session
 }

@@ -1,12 +1,25 @@
 import { Type, type Static } from 'typebox'
+import type { SessionSpec } from '../market/session.js'
 
 /** Allowed arrival strategies. Later market models add to this list. */
-export const DISTRIBUTIONS = ['uniform', 'poisson'] as const
+export const DISTRIBUTIONS = ['uniform', 'poisson', 'intraday', 'bursty'] as const
 export type Distribution = (typeof DISTRIBUTIONS)[number]
 
 export const MAX_SYMBOLS = 10_000
 export const MAX_TRADES = 10_000_000_000
 export const MAX_BATCH_SIZE = 100_000
+
+const SYMBOL = '^[A-Z0-9.\\-]{1,16}$'
+const HHMM = '^([01][0-9]|2[0-3]):[0-5][0-9]$'
+
+const SymbolParams = Type.Object(
+  {
+    price: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000, description: 'start price' })),
+    volatility: Type.Optional(Type.Number({ minimum: 0, maximum: 5, description: 'annualised volatility, e.g. 0.25' })),
+    drift: Type.Optional(Type.Number({ minimum: -1, maximum: 1, description: 'annualised drift, e.g. 0.05' })),
+  },
+  { additionalProperties: false },
+)
 
 /**
  * The load request, one shape for HTTP (`POST /loads`) and the CLI (`run` flags). Every field is
@@ -16,7 +29,7 @@ export const MAX_BATCH_SIZE = 100_000
 export const LoadRequestSchema = Type.Object(
   {
     symbols: Type.Optional(
-      Type.Array(Type.String({ pattern: '^[A-Z0-9.\\-]{1,16}$' }), {
+      Type.Array(Type.String({ pattern: SYMBOL }), {
         minItems: 1,
         maxItems: MAX_SYMBOLS,
         uniqueItems: true,
@@ -37,6 +50,30 @@ export const LoadRequestSchema = Type.Object(
     batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_BATCH_SIZE })),
     distribution: Type.Optional(Type.Unsafe<Distribution>({ type: 'string', enum: [...DISTRIBUTIONS] })),
     measurement: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' })),
+    weights: Type.Optional(
+      Type.Record(Type.String({ pattern: SYMBOL }), Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }), {
+        description: 'relative share of trades per symbol (unlisted symbols weigh 1)',
+      }),
+    ),
+    market: Type.Optional(
+      Type.Object(
+        {
+          symbols: Type.Optional(Type.Record(Type.String({ pattern: SYMBOL }), SymbolParams)),
+          tickSize: Type.Optional(Type.Number({ minimum: 1e-8, maximum: 1000, description: 'price tick, e.g. 0.01' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    session: Type.Optional(
+      Type.Object(
+        {
+          open: Type.Optional(Type.String({ pattern: HHMM })),
+          close: Type.Optional(Type.String({ pattern: HHMM })),
+          timeZone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+        },
+        { additionalProperties: false, description: 'trading session for intraday (default 09:30-16:00 America/New_York)' },
+      ),
+    ),
   },
   { additionalProperties: false },
 )
@@ -53,7 +90,25 @@ export const LoadSpecSchema = Type.Object({
   batchSize: Type.Integer(),
   distribution: Type.String(),
   measurement: Type.String(),
+  weights: Type.Optional(Type.Record(Type.String(), Type.Number())),
+  market: Type.Object({
+    tickSize: Type.Number(),
+    symbols: Type.Record(Type.String(), SymbolParams),
+  }),
+  session: Type.Object({ open: Type.String(), close: Type.String(), timeZone: Type.String() }),
 })
+
+export interface SymbolParamsSpec {
+  price: number
+  volatility: number
+  drift: number
+}
+
+export interface MarketSpec {
+  tickSize: number
+  /** only the symbols the request overrides; the others draw their parameters from the seed */
+  symbols: Record<string, Partial<SymbolParamsSpec>>
+}
 
 export interface LoadSpec {
   symbols: string[]
@@ -67,4 +122,7 @@ export interface LoadSpec {
   batchSize: number
   distribution: Distribution
   measurement: string
+  weights?: Record<string, number>
+  market: MarketSpec
+  session: SessionSpec
 }

@@ -1,0 +1,73 @@
+import { hashString, normalAt } from './hash.js'
+
+/**
+ * Standard Brownian motion W at shard edges, by Lévy's binary-tree construction: W(0) = 0, the
+ * last edge gets its value from the root, and every other edge is the midpoint of an interval
+ * whose ends are known: a Brownian bridge draw. The draw for a tree node is a pure function of
+ * (seed, symbol, node), so any worker gets any edge value in O(log shards), with no state built up
+ * front and no dependency on which shards ran before. Together with the in-shard bridge (see
+ * `bridgeStep`) the whole range is one continuous path, whatever the shard count.
+ *
+ * Edge times are in years since the start of the load; `edgeTime(i)` gives them.
+ */
+export class EdgePath {
+  private readonly key: number
+  private readonly cache = new Map<number, number>()
+
+  constructor(
+    seed: string | number,
+    symbol: string,
+    private readonly edges: number,
+    private readonly edgeTime: (i: number) => number,
+  ) {
+    this.key = hashString(`${String(seed)}/${symbol}/path`)
+  }
+
+  /** W at edge i (0 ≤ i ≤ edges). */
+  at(i: number): number {
+    if (i === 0) return 0
+    const tEnd = this.edgeTime(this.edges)
+    const wEnd = Math.sqrt(tEnd) * normalAt(this.key, 0)
+    if (i === this.edges) return wEnd
+    const hit = this.cache.get(i)
+    if (hit !== undefined) return hit
+    // Descend from [0, edges]; node ids number the tree like a heap (root 1, children 2n, 2n+1).
+    let a = 0
+    let b = this.edges
+    let wa = 0
+    let wb = wEnd
+    let node = 1
+    for (;;) {
+      const m = Math.floor((a + b) / 2)
+      const ta = this.edgeTime(a)
+      const tb = this.edgeTime(b)
+      const tm = this.edgeTime(m)
+      const mean = wa + ((tm - ta) / (tb - ta)) * (wb - wa)
+      const wm = mean + Math.sqrt(((tm - ta) * (tb - tm)) / (tb - ta)) * normalAt(this.key, node)
+      if (m === i) {
+        this.cache.set(i, wm)
+        return wm
+      }
+      if (i < m) {
+        b = m
+        wb = wm
+        node = 2 * node
+      } else {
+        a = m
+        wa = wm
+        node = 2 * node + 1
+      }
+    }
+  }
+}
+
+/**
+ * One step of a Brownian bridge pinned at (tEnd, wEnd): from (t, w) to time tNext, given a
+ * standard normal z. The conditional law of W(tNext) given W(t) and W(tEnd).
+ */
+export function bridgeStep(t: number, w: number, tNext: number, tEnd: number, wEnd: number, z: number): number {
+  const span = tEnd - t
+  if (span <= 0) return wEnd
+  const dt = tNext - t
+  return w + (dt / span) * (wEnd - w) + Math.sqrt(Math.max(0, (dt * (tEnd - tNext)) / span)) * z
+}
