@@ -7,6 +7,8 @@ export const ERRORS = {
   OHLCV_INVALID_CONFIG: { status: 500, exitCode: 2 },
   OHLCV_LOAD_NOT_FOUND: { status: 404, exitCode: 1 },
   OHLCV_LOAD_FINISHED: { status: 409, exitCode: 1 },
+  OHLCV_LOAD_RUNNING: { status: 409, exitCode: 1 },
+  OHLCV_NO_DATA: { status: 404, exitCode: 1 },
   OHLCV_SINK_UNAVAILABLE: { status: 503, exitCode: 1 },
   OHLCV_WRITE_FAILED: { status: 502, exitCode: 1 },
 } as const
@@ -54,6 +56,19 @@ export class LoadNotFoundError extends LoadgenError {
 export class LoadFinishedError extends LoadgenError {
   constructor(id: string, status: string) {
     super('OHLCV_LOAD_FINISHED', `load ${id} has already ${status}`)
+  }
+}
+
+export class LoadRunningError extends LoadgenError {
+  constructor(id: string) {
+    super('OHLCV_LOAD_RUNNING', `load ${id} is still running; verify it once it has finished`)
+  }
+}
+
+/** A query found nothing: the measurement or symbol has no data in the range. */
+export class NoDataError extends LoadgenError {
+  constructor(message: string) {
+    super('OHLCV_NO_DATA', message)
   }
 }
 

@@ -43,6 +43,14 @@ export interface ShardTask {
   port?: MessagePort
 }
 
+/** Regenerate one shard into candles of `intervalMs` (optionally only some symbol indexes). */
+export interface CandlesTask {
+  spec: ShardSpec
+  shard: number
+  intervalMs: number
+  only?: number[]
+}
+
 /** What changed since the previous delta. Applied to live progress and metrics. */
 export interface ProgressDelta {
   shard: number

@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { MessageChannel } from 'node:worker_threads'
 import { Piscina } from 'piscina'
-import { END_OF_PROGRESS, type PortMessage, type ProgressDelta, type ShardResult, type ShardTask } from './messages.js'
+import type { ShardCandles } from '../src/candles/expected.js'
+import { END_OF_PROGRESS, type CandlesTask, type PortMessage, type ProgressDelta, type ShardResult, type ShardTask } from './messages.js'
 
 /**
  * The worker runs compiled JavaScript. From dist/workers/pool.js the entry sits next door; when
@@ -30,12 +31,12 @@ export interface PoolStats {
 }
 
 export class ShardPool {
-  private readonly piscina: Piscina<ShardTask, ShardResult>
+  private readonly piscina: Piscina
   readonly size: number
 
   constructor(size: number) {
     this.size = size
-    this.piscina = new Piscina<ShardTask, ShardResult>({
+    this.piscina = new Piscina({
       filename: workerFile(),
       minThreads: size,
       maxThreads: size,
@@ -58,13 +59,18 @@ export class ShardPool {
     const ended = new Promise<void>((resolve) => (drained = resolve))
     port1.on('message', (m: PortMessage) => (m === END_OF_PROGRESS ? drained() : onProgress(m)))
     try {
-      const result = await this.piscina.run({ ...task, port: port2 }, { transferList: [port2] })
+      const result = (await this.piscina.run({ ...task, port: port2 }, { transferList: [port2] })) as ShardResult
       await ended
       return result
     } finally {
       port1.removeAllListeners('message')
       port1.close()
     }
+  }
+
+  /** Regenerates one shard into candles on a worker thread. */
+  async candles(task: CandlesTask): Promise<ShardCandles> {
+    return (await this.piscina.run(task, { name: 'candles' })) as ShardCandles
   }
 
   stats(): PoolStats {

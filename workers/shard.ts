@@ -2,10 +2,11 @@
  * Piscina worker entry: one task = one shard. The task is plain data; the worker builds its own
  * sink (HTTP client), generator and encoder from it.
  */
+import { shardCandles, type ShardCandles } from '../src/candles/expected.js'
 import { executeShard } from '../src/load/shard.js'
 import { openSink } from '../src/sink/open.js'
 import type { Sink } from '../src/sink/target.js'
-import { END_OF_PROGRESS, type ShardResult, type ShardTask } from './messages.js'
+import { END_OF_PROGRESS, type CandlesTask, type ShardResult, type ShardTask } from './messages.js'
 
 /**
  * InfluxDB sinks are kept for the life of the worker thread, keyed by their target, so shards that
@@ -38,4 +39,9 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
     port?.postMessage(END_OF_PROGRESS)
     port?.close()
   }
+}
+
+/** Named task `candles`: regenerate one shard and fold it into candles (verification, expected candles). */
+export function candles(task: CandlesTask): ShardCandles {
+  return shardCandles(task.spec, task.shard, task.intervalMs, task.only)
 }

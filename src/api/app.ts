@@ -8,6 +8,7 @@ import type { LoadManager } from '../load/manager.js'
 import type { NormalizeContext } from '../request/normalize.js'
 import { AJV_OPTIONS, describeSchemaError } from '../request/validate.js'
 import type { SinkConfig } from '../sink/target.js'
+import { candleRoutes } from './candles.js'
 import { healthRoutes } from './health.js'
 import { loadRoutes } from './loads.js'
 import { metricsRoutes } from './metrics.js'
@@ -63,6 +64,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(healthRoutes, { sink: deps.sink })
   await app.register(metricsRoutes, { registry: deps.registry })
   await app.register(loadRoutes, { manager: deps.manager, sink: deps.sink, normalize: deps.normalize })
+  await app.register(candleRoutes, { manager: deps.manager, sink: deps.sink })
   return app
 }
 

@@ -12,6 +12,18 @@ export const REQUEST_FLAGS = {
   'batch-size': 'lines per write request (default 5000)',
   distribution: 'uniform | poisson (default poisson)',
   measurement: 'measurement name (default trades)',
+  weights: 'relative trade shares, e.g. AAPL=10,MSFT=4 (unlisted symbols weigh 1)',
+  'tick-size': 'price tick (default 0.01)',
+  market: 'per-symbol parameters as JSON, e.g. \'{"AAPL":{"price":190,"volatility":0.25,"drift":0.05}}\'',
+  'session-open': 'intraday: local opening time (default 09:30)',
+  'session-close': 'intraday: local closing time (default 16:00)',
+  'time-zone': 'intraday: IANA time zone of the session (default America/New_York)',
+} as const
+
+/** Flags of `candles` and `verify` that are not request fields. */
+export const QUERY_FLAGS = {
+  symbol: 'candles: the ticker',
+  interval: 'candles, verify: candle interval, 1s..1d (default 1m)',
 } as const
 
 /** A command line that cannot be understood: exit 2 with one line. */
@@ -22,12 +34,14 @@ const options: NonNullable<ParseArgsConfig['options']> = {
   help: { type: 'boolean', short: 'h' },
 }
 for (const f of Object.keys(REQUEST_FLAGS)) options[f] = { type: 'string' }
+for (const f of Object.keys(QUERY_FLAGS)) options[f] = { type: 'string' }
 for (const s of Object.values(SETTINGS)) options[s.flag] = { type: 'string' }
 
 export interface ParsedArgs {
   command: string | undefined
   request: Record<string, unknown>
   settings: RawSettings
+  query: { symbol?: string; interval?: string }
   json: boolean
   help: boolean
 }
@@ -41,6 +55,26 @@ function number(v: string): number | string {
   const plain = v.replace(/_/g, '')
   if (/^-?\d+$/.test(plain) || /^\d+(\.\d+)?e\d+$/i.test(plain)) return Number(plain)
   return v
+}
+
+/** "AAPL=10,MSFT=4" → { AAPL: 10, MSFT: 4 }; numbers are checked by the request schema. */
+function weights(v: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const pair of v.split(',').filter((p) => p.trim() !== '')) {
+    const [sym = '', w] = pair.split('=')
+    if (w === undefined) throw new UsageError(`invalid --weights: expected SYMBOL=WEIGHT pairs (got ${JSON.stringify(pair)})`)
+    const n = Number(w)
+    out[sym.trim()] = w.trim() !== '' && Number.isFinite(n) ? n : w
+  }
+  return out
+}
+
+function json(flag: string, v: string): unknown {
+  try {
+    return JSON.parse(v)
+  } catch {
+    throw new UsageError(`invalid ${flag}: not valid JSON`)
+  }
 }
 
 export function parseCommandLine(argv: string[]): ParsedArgs {
@@ -64,6 +98,12 @@ export function parseCommandLine(argv: string[]): ParsedArgs {
     const field = camel(flag)
     if (field === 'symbols') request.symbols = v.split(',').map((s) => s.trim()).filter((s) => s !== '')
     else if (field === 'trades' || field === 'batchSize') request[field] = number(v)
+    else if (field === 'weights') request.weights = weights(v)
+    else if (field === 'tickSize') request.market = { ...(request.market as object), tickSize: /^\d+(\.\d+)?$/.test(v) ? Number(v) : v }
+    else if (field === 'market') request.market = { ...(request.market as object), symbols: json('--market', v) }
+    else if (field === 'sessionOpen') request.session = { ...(request.session as object), open: v }
+    else if (field === 'sessionClose') request.session = { ...(request.session as object), close: v }
+    else if (field === 'timeZone') request.session = { ...(request.session as object), timeZone: v }
     else request[field] = v
   }
   const settings: RawSettings = {}
@@ -71,14 +111,20 @@ export function parseCommandLine(argv: string[]): ParsedArgs {
     const v = values[s.flag]
     if (typeof v === 'string') settings[name] = v
   }
-  return { command: positionals[0], request, settings, json: values.json === true, help: values.help === true }
+  const query: ParsedArgs['query'] = {}
+  if (typeof values.symbol === 'string') query.symbol = values.symbol
+  if (typeof values.interval === 'string') query.interval = values.interval
+  return { command: positionals[0], request, settings, query, json: values.json === true, help: values.help === true }
 }
 
 /** The one line a user sees for bad input: request fields are named by their flags. */
 export function usageLine(err: unknown): string {
   if (err instanceof InvalidRequestError) {
     const [head = '', ...rest] = err.field.split(/(?=[.[])/)
-    const flag = `--${head.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}${rest.join('')}`
+    // market.tickSize and market.symbols.X come from --tick-size and --market; session.* likewise
+    const aliases: Record<string, string> = { 'market.tickSize': '--tick-size', 'session.open': '--session-open', 'session.close': '--session-close', 'session.timeZone': '--time-zone' }
+    const alias = aliases[err.field] ?? (err.field.startsWith('market.symbols') ? `--market ${err.field.slice('market.symbols.'.length)}` : undefined)
+    const flag = alias ?? `--${head.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}${rest.join('')}`
     return `invalid ${flag}: ${err.message.slice(err.field.length + 2)}`
   }
   if (err instanceof ConfigError) return `invalid ${err.message}`
@@ -92,12 +138,17 @@ export function helpText(): string {
     '',
     'commands:',
     '  run      generate one load and write it (exit 0 ok, 1 load failed, 2 bad input, 130 interrupted)',
-    '  serve    start the HTTP coordinator (POST /loads, GET /loads/:id, /metrics, /healthz, /readyz)',
+    '  serve    start the HTTP coordinator (POST /loads, GET /loads/:id, /candles, /metrics, /healthz, /readyz)',
+    '  candles  OHLCV candles computed by InfluxDB: --symbol --interval --from --to [--measurement] [--json]',
+    '  verify   regenerate a load from its flags and seed and compare it with InfluxDB (exit 0 equal, 1 differences)',
     '  help     this text',
     '',
     'load options (run):',
     ...Object.entries(REQUEST_FLAGS).map(([f, h]) => `  ${pad(`--${f}`)}${h}`),
-    `  ${pad('--json')}print the final account as one JSON object on stdout`,
+    `  ${pad('--json')}print the final account (or candles, or the verify report) as JSON on stdout`,
+    '',
+    'candles / verify options:',
+    ...Object.entries(QUERY_FLAGS).map(([f, h]) => `  ${pad(`--${f}`)}${h}`),
     '',
     'settings (flag, or environment variable):',
     ...Object.values(SETTINGS).map((s) => `  ${pad(`--${s.flag}`)}${s.env.padEnd(18)} ${s.help}${s.default ? ` (default ${s.default})` : ''}`),

@@ -6,10 +6,14 @@ import { createLogger } from '../log.js'
 import { LoadManager } from '../load/manager.js'
 import { LoadRun, type LoadResult } from '../load/run.js'
 import { Metrics } from '../metrics/metrics.js'
-import { normalizeRequest, type NormalizeContext } from '../request/normalize.js'
+import { MAX_TICK_DECIMALS, normalizeRequest, type NormalizeContext } from '../request/normalize.js'
 import { validateLoadRequest } from '../request/validate.js'
 import { describeSink } from '../sink/target.js'
 import { buildApp } from '../api/app.js'
+import { candleRange } from '../api/candles.js'
+import { parseInterval, toCandle, type Candle } from '../candles/candle.js'
+import { fetchCandles } from '../candles/query.js'
+import { verifyLoad } from '../candles/verify.js'
 import { ShardPool } from '../../workers/pool.js'
 import { helpText, parseCommandLine, usageLine, UsageError } from './args.js'
 
@@ -36,7 +40,9 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     }
     if (args.command === 'run') return await run(args, io)
     if (args.command === 'serve') return await serve(args, io)
-    throw new UsageError(`unknown command ${JSON.stringify(args.command)} (commands: run, serve, help)`)
+    if (args.command === 'candles') return await candles(args, io)
+    if (args.command === 'verify') return await verify(args, io)
+    throw new UsageError(`unknown command ${JSON.stringify(args.command)} (commands: run, serve, candles, verify, help)`)
   } catch (e) {
     if (e instanceof UsageError || (e instanceof LoadgenError && e.exitCode === EXIT_USAGE)) {
       io.stderr.write(`ohlcv-loadgen: ${usageLine(e)}\n`)
@@ -125,4 +131,68 @@ async function serve(args: ReturnType<typeof parseCommandLine>, io: Io): Promise
     process.once('SIGINT', () => stop('SIGINT'))
     process.once('SIGTERM', () => stop('SIGTERM'))
   })
+}
+
+async function candles(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<number> {
+  const { symbol, interval } = args.query
+  if (!symbol) throw new UsageError('candles needs --symbol')
+  if (!/^[A-Z0-9.-]{1,16}$/.test(symbol)) throw new UsageError('invalid --symbol: must match ^[A-Z0-9.-]{1,16}$')
+  const from = args.request.from
+  const to = args.request.to
+  if (typeof from !== 'string' || typeof to !== 'string') throw new UsageError('candles needs --from and --to')
+  const measurement = typeof args.request.measurement === 'string' ? args.request.measurement : 'trades'
+  const range = candleRange({ from, to, ...(interval ? { interval } : {}) })
+  const sink = sinkConfig(readSettings(args.settings, io.env))
+  const exact = await fetchCandles(sink, { measurement, symbol, ...range }, MAX_TICK_DECIMALS)
+  if (exact.length === 0) {
+    io.stderr.write(`ohlcv-loadgen: no trades of ${symbol} in ${measurement} between ${from} and ${to}\n`)
+    return EXIT_LOAD_FAILED
+  }
+  const rows = exact.map((c) => toCandle(c, MAX_TICK_DECIMALS))
+  if (args.json) {
+    io.stdout.write(`${JSON.stringify(rows)}\n`)
+    return EXIT_OK
+  }
+  // A table with a volume bar: the shape of the day at a glance (e.g. --interval 1h).
+  const maxVolume = Math.max(...rows.map((r) => r.volume))
+  const cols = ['time', 'open', 'high', 'low', 'close', 'volume', 'trades']
+  const fmt = (r: Candle) => [r.time, r.open.toFixed(2), r.high.toFixed(2), r.low.toFixed(2), r.close.toFixed(2), String(r.volume), String(r.trades)]
+  const table = [cols, ...rows.map(fmt)]
+  const widths = cols.map((_, k) => Math.max(...table.map((row) => row[k]!.length)))
+  for (const [n, row] of table.entries()) {
+    const bar = n === 0 ? 'volume profile' : '#'.repeat(Math.round((rows[n - 1]!.volume / maxVolume) * 40))
+    io.stdout.write(`${row.map((cell, k) => (k === 0 ? cell.padEnd(widths[k]!) : cell.padStart(widths[k]!))).join('  ')}  ${bar}\n`)
+  }
+  return EXIT_OK
+}
+
+async function verify(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<number> {
+  const spec = normalizeRequest(validateLoadRequest(args.request), normalizeContext)
+  if (args.request.seed === undefined) throw new UsageError('verify needs the --seed the load was made with')
+  const text = args.query.interval ?? '1m'
+  const interval = { text, ms: parseInterval('interval', text) }
+  const settings = readSettings(args.settings, io.env)
+  const sink = sinkConfig(settings)
+  const pool = new ShardPool(poolSize(settings))
+  let report
+  try {
+    report = await verifyLoad(spec, sink, pool, interval)
+  } finally {
+    await pool.close()
+  }
+  if (args.json) {
+    io.stdout.write(`${JSON.stringify(report)}\n`)
+  } else {
+    const n = (x: number) => x.toLocaleString('en-US')
+    io.stdout.write(
+      report.ok
+        ? `verify ok: ${n(report.pointsFound)} points in ${n(report.symbols)} symbols, ${n(report.candlesCompared)} candles (${text}) identical to the regenerated dataset\n`
+        : `verify found ${n(report.differencesTotal)} difference(s): ${n(report.pointsFound)} points found, ${n(report.pointsExpected)} expected\n`,
+    )
+    for (const d of report.differences) {
+      io.stdout.write(`  ${d.symbol}${d.time ? ` ${d.time}` : ''} ${d.field}: expected ${d.expected}, found ${d.found}\n`)
+    }
+    if (report.differencesTotal > report.differences.length) io.stdout.write(`  ... and ${n(report.differencesTotal - report.differences.length)} more\n`)
+  }
+  return report.ok ? EXIT_OK : EXIT_LOAD_FAILED
 }

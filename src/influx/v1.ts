@@ -55,8 +55,8 @@ export class InfluxV1Client {
   }
 
   /** Runs InfluxQL; returns the parsed JSON. Statement errors are thrown with the server's message. */
-  async query(q: string, method: 'GET' | 'POST' = 'GET'): Promise<InfluxQLResult> {
-    const res = await request(this.url('/query', { db: this.target.db, q, epoch: 'ns' }), {
+  async query(q: string, method: 'GET' | 'POST' = 'GET', epoch: 'ns' | 'ms' = 'ns'): Promise<InfluxQLResult> {
+    const res = await request(this.url('/query', { db: this.target.db, q, epoch }), {
       method,
       headers: this.auth,
       agent: this.agent,
@@ -66,6 +66,10 @@ export class InfluxV1Client {
     const parsed = JSON.parse(res.body) as InfluxQLResult
     const failed = parsed.results?.find((r) => r.error)
     if (parsed.error || failed) throw new WriteError(`InfluxDB query failed: ${parsed.error ?? failed?.error}`)
+    // influxd cuts results at its max-row-limit and says so: a silent truncation would lie.
+    if (parsed.results?.some((r) => r.partial || r.series?.some((x) => x.partial))) {
+      throw new WriteError('InfluxDB returned a partial result (max-row-limit); query a shorter range')
+    }
     return parsed
   }
 
@@ -95,5 +99,10 @@ export class InfluxV1Client {
 
 export interface InfluxQLResult {
   error?: string
-  results?: { statement_id?: number; error?: string; series?: { name: string; columns: string[]; values: unknown[][] }[] }[]
+  results?: {
+    statement_id?: number
+    error?: string
+    partial?: boolean
+    series?: { name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][]; partial?: boolean }[]
+  }[]
 }

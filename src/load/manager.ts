@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
-import { LoadFinishedError, LoadNotFoundError } from '../errors.js'
+import { verifyLoad, type VerifyReport } from '../candles/verify.js'
+import { LoadFinishedError, LoadNotFoundError, LoadRunningError } from '../errors.js'
 import type { Metrics } from '../metrics/metrics.js'
 import type { LoadSpec } from '../request/schema.js'
 import type { SinkConfig } from '../sink/target.js'
@@ -49,6 +50,13 @@ export class LoadManager {
     const load = this.get(id)
     if (!load.cancel()) throw new LoadFinishedError(id, load.status)
     return load
+  }
+
+  /** Regenerates a finished load from its seed and compares it with the database. */
+  async verify(id: string, interval: { text: string; ms: number }): Promise<VerifyReport> {
+    const load = this.get(id)
+    if (!load.finished) throw new LoadRunningError(id)
+    return verifyLoad(load.spec, this.sink, this.pool, interval)
   }
 
   /** Cancels everything and waits until every load has its final account. */

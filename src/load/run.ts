@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import { toErrorInfo, type ErrorInfo } from '../errors.js'
 import type { Metrics } from '../metrics/metrics.js'
+import { shardSpecOf } from '../candles/verify.js'
 import { planLoad } from '../plan/plan.js'
 import type { LoadSpec } from '../request/schema.js'
 import { prepareSink } from '../sink/prepare.js'
@@ -130,20 +131,7 @@ export class LoadRun {
 
   private async execute(): Promise<void> {
     const prepared = await prepareSink(this.sink, this.shardCount)
-    const spec = this.spec
-    const shardSpec = {
-      seed: spec.seed,
-      symbols: spec.symbols,
-      trades: spec.trades,
-      fromMs: spec.fromMs,
-      toMs: spec.toMs,
-      distribution: spec.distribution,
-      measurement: spec.measurement,
-      batchSize: spec.batchSize,
-      ...(spec.weights ? { weights: spec.weights } : {}),
-      market: spec.market,
-      session: spec.session,
-    }
+    const shardSpec = shardSpecOf(this.spec)
     // Shards are handed to the pool a few at a time, not all at once: a 10^10-trade load has
     // 10^5 shards, and a cancelled load should not leave thousands of tasks queued.
     const lookahead = this.pool.size * 2

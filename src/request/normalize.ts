@@ -20,7 +20,7 @@ const MAX_INSTANT_MS = Date.parse('2262-04-11T00:00:00Z')
 const ISO_INSTANT =
   /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/
 
-function parseInstant(field: string, value: string): number {
+export function parseInstant(field: string, value: string): number {
   if (!ISO_INSTANT.test(value)) {
     throw new InvalidRequestError(
       field,

@@ -1,0 +1,104 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { parseInterval, toCandle } from '../candles/candle.js'
+import { fetchCandles } from '../candles/query.js'
+import { InvalidRequestError, NoDataError } from '../errors.js'
+import type { LoadManager } from '../load/manager.js'
+import { MAX_TICK_DECIMALS, parseInstant } from '../request/normalize.js'
+import type { SinkConfig } from '../sink/target.js'
+import { ErrorSchema, LoadIdParams } from './schemas.js'
+
+/** Candles one query may return. */
+export const MAX_CANDLES = 100_000
+
+const CandleSchema = Type.Object({
+  time: Type.String(),
+  open: Type.Number(),
+  high: Type.Number(),
+  low: Type.Number(),
+  close: Type.Number(),
+  volume: Type.Integer(),
+  trades: Type.Integer(),
+})
+
+const CandlesQuery = Type.Object(
+  {
+    symbol: Type.String({ pattern: '^[A-Z0-9.\\-]{1,16}$' }),
+    interval: Type.Optional(Type.String({ maxLength: 16 })),
+    from: Type.String({ maxLength: 64 }),
+    to: Type.String({ maxLength: 64 }),
+    measurement: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' })),
+  },
+  { additionalProperties: false },
+)
+
+const DifferenceSchema = Type.Object({
+  symbol: Type.String(),
+  time: Type.Optional(Type.String()),
+  field: Type.String(),
+  expected: Type.Union([Type.Number(), Type.String()]),
+  found: Type.Union([Type.Number(), Type.String()]),
+})
+
+export const VerifyReportSchema = Type.Object({
+  ok: Type.Boolean(),
+  measurement: Type.String(),
+  from: Type.String(),
+  to: Type.String(),
+  interval: Type.String(),
+  symbols: Type.Integer(),
+  pointsExpected: Type.Integer(),
+  pointsFound: Type.Integer(),
+  candlesCompared: Type.Integer(),
+  differencesTotal: Type.Integer(),
+  differences: Type.Array(DifferenceSchema),
+})
+
+/** Resolves from/to/interval of a candle query, with the same messages as the CLI. */
+export function candleRange(q: { from: string; to: string; interval?: string }) {
+  const fromMs = parseInstant('from', q.from)
+  const toMs = parseInstant('to', q.to)
+  if (fromMs >= toMs) throw new InvalidRequestError('from', 'must be before to')
+  const intervalMs = parseInterval('interval', q.interval ?? '1m')
+  if ((toMs - fromMs) / intervalMs > MAX_CANDLES) {
+    throw new InvalidRequestError('interval', `more than ${MAX_CANDLES} candles: use a coarser interval or a shorter range`)
+  }
+  return { fromMs, toMs, intervalMs }
+}
+
+export const candleRoutes: FastifyPluginAsyncTypebox<{ manager: LoadManager; sink: SinkConfig }> = async (app, { manager, sink }) => {
+  app.get(
+    '/candles',
+    { schema: { querystring: CandlesQuery, response: { 200: Type.Array(CandleSchema), 400: ErrorSchema, 404: ErrorSchema } } },
+    async (req) => {
+      const q = req.query
+      const range = candleRange(q)
+      // Every allowed tick has at most 8 decimals, so reading prices at 8 decimals is exact.
+      const decimals = MAX_TICK_DECIMALS
+      const measurement = q.measurement ?? 'trades'
+      const candles = await fetchCandles(sink, { measurement, symbol: q.symbol, ...range }, decimals)
+      if (candles.length === 0) {
+        throw new NoDataError(`no trades of ${q.symbol} in measurement ${measurement} between ${q.from} and ${q.to}`)
+      }
+      return candles.map((c) => toCandle(c, decimals))
+    },
+  )
+
+  app.post(
+    '/loads/:id/verify',
+    {
+      preValidation: async (req) => {
+        req.body ??= {}
+      },
+      schema: {
+        params: LoadIdParams,
+        body: Type.Object({ interval: Type.Optional(Type.String({ maxLength: 16 })) }, { additionalProperties: false }),
+        response: { 200: VerifyReportSchema, 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema },
+      },
+    },
+    async (req) => {
+      const text = req.body.interval ?? '1m'
+      return manager.verify(req.params.id, { text, ms: parseInterval('interval', text) })
+    },
+  )
+}

@@ -1,0 +1,37 @@
+import { GbmModel } from '../market/gbm.js'
+import { allocColumns, type TradeColumns } from '../market/trades.js'
+import { planLoad } from '../plan/plan.js'
+import type { ShardSpec } from '../../workers/messages.js'
+import { addTrade, type ExactCandle } from './candle.js'
+
+/** One shard's candles: per symbol index, flattened [startMs, open, high, low, close, volume, trades]*. */
+export interface ShardCandles {
+  shard: number
+  symbols: { j: number; flat: number[] }[]
+}
+
+/**
+ * Regenerates one shard from its seed and folds it into candles, without encoding or writing:
+ * what the database should hold, computed independently of it. Pure; runs in a worker.
+ */
+export function shardCandles(spec: ShardSpec, shard: number, intervalMs: number, only?: number[]): ShardCandles {
+  const plan = planLoad(spec)
+  const model = new GbmModel(spec, plan)
+  const [startMs] = plan.shardBounds(shard)
+  let cols: TradeColumns = allocColumns(0)
+  const out: ShardCandles = { shard, symbols: [] }
+  for (const j of only ?? spec.symbols.map((_, k) => k)) {
+    const { count } = plan.seriesCount(j, shard)
+    if (count === 0) continue
+    if (cols.capacity < count) cols = allocColumns(count)
+    model.fillSeries(j, shard, count, cols)
+    const map = new Map<number, ExactCandle>()
+    for (let k = 0; k < count; k++) {
+      addTrade(map, intervalMs, startMs + Math.floor(cols.timeNs[k]! / 1e6), cols.priceUnits[k]!, cols.size[k]!)
+    }
+    const flat: number[] = []
+    for (const c of map.values()) flat.push(c.startMs, c.open, c.high, c.low, c.close, c.volume, c.trades)
+    out.symbols.push({ j, flat })
+  }
+  return out
+}
