@@ -1,28 +1,27 @@
 import { InvalidRequestError } from '../errors.js'
 
-/** A candle as the API returns it. Prices in currency units; volume = sum of sizes; trades = count. */
-export interface Candle {
-  time: string
+interface Ohlcv {
   open: number
   high: number
   low: number
   close: number
+  /** sum of sizes */
   volume: number
+  /** number of trades */
   trades: number
+}
+
+/** A candle as the API returns it: prices in currency units, `time` the interval start. */
+export interface Candle extends Ohlcv {
+  time: string
 }
 
 /**
  * A candle held exactly: prices as integer units of 10^-decimals, so expected and stored candles
  * compare without floating-point doubt.
  */
-export interface ExactCandle {
+export interface ExactCandle extends Ohlcv {
   startMs: number
-  open: number
-  high: number
-  low: number
-  close: number
-  volume: number
-  trades: number
 }
 
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
