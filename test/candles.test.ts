@@ -97,6 +97,14 @@ describe('candles and verification against a real influxd', () => {
     const json = await runCli(['candles', '--json', '--symbol', 'MSFT', '--interval', '1h', '--from', '2024-03-07T00:00:00Z', '--to', '2024-03-08T00:00:00Z'], env)
     expect((JSON.parse(json.stdout) as Candle[]).map((c) => c.time.slice(11, 13))).toEqual(['14', '15', '16', '17', '18', '19', '20'])
     expect((await runCli(['candles', '--symbol', 'MSFT'], env)).stderr).toMatch(/needs --from and --to/)
+
+    // the same candles regenerated from the load's options and seed, without the database
+    const load = ['--symbols', REQUEST.symbols.join(','), '--from', REQUEST.from, '--to', REQUEST.to, '--trades', String(REQUEST.trades), '--seed', REQUEST.seed, '--distribution', 'intraday', '--weights', 'AAPL=3']
+    const fromDb = await runCli(['candles', '--json', '--symbol', 'BRK.B', '--interval', '15m', '--from', REQUEST.from, '--to', REQUEST.to], env)
+    const regen = await runCli(['candles', '--json', '--regenerate', '--symbol', 'BRK.B', '--interval', '15m', '--sink', 'null', ...load], {})
+    expect(regen.code, regen.stderr).toBe(0)
+    expect(regen.stdout).toBe(fromDb.stdout)
+    expect((JSON.parse(regen.stdout) as Candle[]).length).toBe(2 * 26)
   })
 
   it('verify: a load verifies clean; deleted and overwritten points are named', async () => {

@@ -24,6 +24,7 @@ export const REQUEST_FLAGS = {
 export const QUERY_FLAGS = {
   symbol: 'candles: the ticker',
   interval: 'candles, verify: candle interval, 1s..1d (default 1m)',
+  regenerate: 'candles: compute them from the load options and seed instead of the database',
 } as const
 
 /** A command line that cannot be understood: exit 2 with one line. */
@@ -31,17 +32,18 @@ export class UsageError extends Error {}
 
 const options: NonNullable<ParseArgsConfig['options']> = {
   json: { type: 'boolean' },
+  regenerate: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 }
 for (const f of Object.keys(REQUEST_FLAGS)) options[f] = { type: 'string' }
-for (const f of Object.keys(QUERY_FLAGS)) options[f] = { type: 'string' }
+for (const f of Object.keys(QUERY_FLAGS)) options[f] ??= { type: 'string' }
 for (const s of Object.values(SETTINGS)) options[s.flag] = { type: 'string' }
 
 export interface ParsedArgs {
   command: string | undefined
   request: Record<string, unknown>
   settings: RawSettings
-  query: { symbol?: string; interval?: string }
+  query: { symbol?: string; interval?: string; regenerate?: boolean }
   json: boolean
   help: boolean
 }
@@ -114,6 +116,7 @@ export function parseCommandLine(argv: string[]): ParsedArgs {
   const query: ParsedArgs['query'] = {}
   if (typeof values.symbol === 'string') query.symbol = values.symbol
   if (typeof values.interval === 'string') query.interval = values.interval
+  if (values.regenerate === true) query.regenerate = true
   return { command: positionals[0], request, settings, query, json: values.json === true, help: values.help === true }
 }
 

@@ -6,14 +6,14 @@ import { createLogger } from '../log.js'
 import { LoadManager } from '../load/manager.js'
 import { LoadRun, type LoadResult } from '../load/run.js'
 import { Metrics } from '../metrics/metrics.js'
-import { MAX_TICK_DECIMALS, normalizeRequest, type NormalizeContext } from '../request/normalize.js'
+import { MAX_TICK_DECIMALS, normalizeRequest, tickDecimals, type NormalizeContext } from '../request/normalize.js'
 import { validateLoadRequest } from '../request/validate.js'
 import { describeSink } from '../sink/target.js'
 import { buildApp } from '../api/app.js'
 import { candleRange } from '../api/candles.js'
-import { parseInterval, toCandle, type Candle } from '../candles/candle.js'
+import { parseInterval, toCandle, type Candle, type ExactCandle } from '../candles/candle.js'
 import { fetchCandles } from '../candles/query.js'
-import { verifyLoad } from '../candles/verify.js'
+import { expectedCandles, verifyLoad } from '../candles/verify.js'
 import { ShardPool } from '../../workers/pool.js'
 import { helpText, parseCommandLine, usageLine, UsageError } from './args.js'
 
@@ -142,8 +142,28 @@ async function candles(args: ReturnType<typeof parseCommandLine>, io: Io): Promi
   if (typeof from !== 'string' || typeof to !== 'string') throw new UsageError('candles needs --from and --to')
   const measurement = typeof args.request.measurement === 'string' ? args.request.measurement : 'trades'
   const range = candleRange({ from, to, ...(interval ? { interval } : {}) })
-  const sink = sinkConfig(readSettings(args.settings, io.env))
-  const exact = await fetchCandles(sink, { measurement, symbol, ...range }, MAX_TICK_DECIMALS)
+  const settings = readSettings(args.settings, io.env)
+  let exact: ExactCandle[]
+  if (args.query.regenerate) {
+    // The load's own options and seed say what the database should hold; no database needed.
+    if (args.request.seed === undefined) throw new UsageError('candles --regenerate needs the --seed of the load')
+    const spec = normalizeRequest(validateLoadRequest(args.request), normalizeContext)
+    const j = spec.symbols.indexOf(symbol)
+    if (j < 0) throw new UsageError(`invalid --symbol: ${symbol} is not one of the load's --symbols`)
+    const decimals = tickDecimals(spec.market.tickSize)
+    const pool = new ShardPool(poolSize(settings))
+    const regenerated = await expectedCandles(spec, pool, range.intervalMs, [j]).finally(() => pool.close())
+    // same units as the database path, so the output is identical
+    exact = (regenerated.get(j) ?? []).map((c) => ({
+      ...c,
+      open: c.open * 10 ** (MAX_TICK_DECIMALS - decimals),
+      high: c.high * 10 ** (MAX_TICK_DECIMALS - decimals),
+      low: c.low * 10 ** (MAX_TICK_DECIMALS - decimals),
+      close: c.close * 10 ** (MAX_TICK_DECIMALS - decimals),
+    }))
+  } else {
+    exact = await fetchCandles(sinkConfig(settings), { measurement, symbol, ...range }, MAX_TICK_DECIMALS)
+  }
   if (exact.length === 0) {
     io.stderr.write(`ohlcv-loadgen: no trades of ${symbol} in ${measurement} between ${from} and ${to}\n`)
     return EXIT_LOAD_FAILED
