@@ -4,8 +4,7 @@
  */
 import type { MessagePort } from 'node:worker_threads'
 import type { ErrorInfo } from '../src/errors.js'
-import type { SessionSpec } from '../src/market/session.js'
-import type { Distribution, MarketSpec } from '../src/request/schema.js'
+import type { LoadSpec } from '../src/request/schema.js'
 import type { RetryPolicy } from '../src/sink/retry.js'
 import type { WorkerSinkTarget } from '../src/sink/target.js'
 
@@ -14,19 +13,15 @@ export const RUN = 0
 export const STOP_CANCELLED = 1
 export const STOP_FAILED = 2
 
-/** The part of the load spec a worker needs to regenerate any shard on its own. */
-export interface ShardSpec {
-  seed: string | number
-  symbols: string[]
-  trades: number
-  fromMs: number
-  toMs: number
-  distribution: Distribution
-  measurement: string
-  batchSize: number
-  weights?: Record<string, number>
-  market: MarketSpec
-  session: SessionSpec
+/**
+ * The part of the load spec a worker needs to regenerate any shard on its own: everything but the
+ * ISO echo of the range (workers use fromMs/toMs).
+ */
+export type ShardSpec = Omit<LoadSpec, 'from' | 'to'>
+
+export function toShardSpec(spec: LoadSpec): ShardSpec {
+  const { from: _from, to: _to, ...rest } = spec
+  return rest
 }
 
 export interface ShardTask {

@@ -3,7 +3,7 @@ import { planLoad } from '../plan/plan.js'
 import { tickDecimals } from '../request/normalize.js'
 import type { LoadSpec } from '../request/schema.js'
 import type { SinkConfig } from '../sink/target.js'
-import type { ShardSpec } from '../../workers/messages.js'
+import { toShardSpec } from '../../workers/messages.js'
 import type { ShardPool } from '../../workers/pool.js'
 import { mergeCandle, type ExactCandle } from './candle.js'
 import type { ShardCandles } from './expected.js'
@@ -37,22 +37,6 @@ export interface VerifyReport {
   differences: Difference[]
 }
 
-export function shardSpecOf(spec: LoadSpec): ShardSpec {
-  return {
-    seed: spec.seed,
-    symbols: spec.symbols,
-    trades: spec.trades,
-    fromMs: spec.fromMs,
-    toMs: spec.toMs,
-    distribution: spec.distribution,
-    measurement: spec.measurement,
-    batchSize: spec.batchSize,
-    ...(spec.weights ? { weights: spec.weights } : {}),
-    market: spec.market,
-    session: spec.session,
-  }
-}
-
 /**
  * The candles a load should have produced, regenerated from its seed on the pool (shards in
  * parallel) and merged in shard order. `only` limits it to some symbol indexes.
@@ -63,7 +47,7 @@ export async function expectedCandles(spec: LoadSpec, pool: ShardPool, intervalM
   if ((only?.length ?? spec.symbols.length) * buckets > MAX_VERIFY_CANDLES) {
     throw new InvalidRequestError('interval', `too fine for this load: ${spec.symbols.length} symbols × ${buckets} intervals; use a coarser interval`)
   }
-  const shardSpec = shardSpecOf(spec)
+  const shardSpec = toShardSpec(spec)
   // A few shards at a time per thread, as in a load: the pool's queue stays short.
   const results: ShardCandles[] = new Array<ShardCandles>(plan.shardCount)
   const running = new Set<Promise<void>>()

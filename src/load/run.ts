@@ -1,13 +1,12 @@
 import type { Logger } from 'pino'
 import { toErrorInfo, type ErrorInfo } from '../errors.js'
 import type { Metrics } from '../metrics/metrics.js'
-import { shardSpecOf } from '../candles/verify.js'
 import { planLoad } from '../plan/plan.js'
 import type { LoadSpec } from '../request/schema.js'
 import { prepareSink } from '../sink/prepare.js'
 import { DEFAULT_RETRY, type RetryPolicy } from '../sink/retry.js'
 import type { SinkConfig } from '../sink/target.js'
-import { RUN, STOP_CANCELLED, STOP_FAILED, type ShardResult } from '../../workers/messages.js'
+import { RUN, STOP_CANCELLED, STOP_FAILED, toShardSpec, type ShardResult } from '../../workers/messages.js'
 import type { ShardPool } from '../../workers/pool.js'
 import { Tally, type Account } from './account.js'
 
@@ -131,7 +130,7 @@ export class LoadRun {
 
   private async execute(): Promise<void> {
     const prepared = await prepareSink(this.sink, this.shardCount)
-    const shardSpec = shardSpecOf(this.spec)
+    const shardSpec = toShardSpec(this.spec)
     // Shards are handed to the pool a few at a time, not all at once: a 10^10-trade load has
     // 10^5 shards, and a cancelled load should not leave thousands of tasks queued.
     const lookahead = this.pool.size * 2
