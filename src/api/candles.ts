@@ -1,15 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { parseInterval, toCandle } from '../candles/candle.js'
+import { candleRange, parseInterval, toCandle } from '../candles/candle.js'
 import { fetchCandles } from '../candles/query.js'
-import { InvalidRequestError, NoDataError } from '../errors.js'
+import { NoDataError } from '../errors.js'
 import type { LoadManager } from '../load/manager.js'
-import { MAX_TICK_DECIMALS, parseInstant } from '../request/normalize.js'
+import { DEFAULT_MEASUREMENT, MAX_TICK_DECIMALS } from '../request/normalize.js'
+import { MEASUREMENT_PATTERN, SYMBOL_PATTERN } from '../request/schema.js'
 import type { SinkConfig } from '../sink/target.js'
 import { ErrorSchema, LoadIdParams } from './schemas.js'
-
-/** Candles one query may return. */
-export const MAX_CANDLES = 100_000
 
 const CandleSchema = Type.Object({
   time: Type.String(),
@@ -23,11 +21,11 @@ const CandleSchema = Type.Object({
 
 const CandlesQuery = Type.Object(
   {
-    symbol: Type.String({ pattern: '^[A-Z0-9.\\-]{1,16}$' }),
+    symbol: Type.String({ pattern: SYMBOL_PATTERN }),
     interval: Type.Optional(Type.String({ maxLength: 16 })),
     from: Type.String({ maxLength: 64 }),
     to: Type.String({ maxLength: 64 }),
-    measurement: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' })),
+    measurement: Type.Optional(Type.String({ pattern: MEASUREMENT_PATTERN })),
   },
   { additionalProperties: false },
 )
@@ -54,18 +52,6 @@ export const VerifyReportSchema = Type.Object({
   differences: Type.Array(DifferenceSchema),
 })
 
-/** Resolves from/to/interval of a candle query, with the same messages as the CLI. */
-export function candleRange(q: { from: string; to: string; interval?: string }) {
-  const fromMs = parseInstant('from', q.from)
-  const toMs = parseInstant('to', q.to)
-  if (fromMs >= toMs) throw new InvalidRequestError('from', 'must be before to')
-  const intervalMs = parseInterval('interval', q.interval ?? '1m')
-  if ((toMs - fromMs) / intervalMs > MAX_CANDLES) {
-    throw new InvalidRequestError('interval', `more than ${MAX_CANDLES} candles: use a coarser interval or a shorter range`)
-  }
-  return { fromMs, toMs, intervalMs }
-}
-
 export const candleRoutes: FastifyPluginAsyncTypebox<{ manager: LoadManager; sink: SinkConfig }> = async (app, { manager, sink }) => {
   app.get(
     '/candles',
@@ -75,7 +61,7 @@ export const candleRoutes: FastifyPluginAsyncTypebox<{ manager: LoadManager; sin
       const range = candleRange(q)
       // Every allowed tick has at most 8 decimals, so reading prices at 8 decimals is exact.
       const decimals = MAX_TICK_DECIMALS
-      const measurement = q.measurement ?? 'trades'
+      const measurement = q.measurement ?? DEFAULT_MEASUREMENT
       const candles = await fetchCandles(sink, { measurement, symbol: q.symbol, ...range }, decimals)
       if (candles.length === 0) {
         throw new NoDataError(`no trades of ${q.symbol} in measurement ${measurement} between ${q.from} and ${q.to}`)

@@ -1,4 +1,5 @@
 import { InvalidRequestError } from '../errors.js'
+import { parseInstant } from '../request/normalize.js'
 
 interface Ohlcv {
   open: number
@@ -36,6 +37,21 @@ export function parseInterval(field: string, value: string): number {
     throw new InvalidRequestError(field, `must be a duration from 1s to 1d like 30s, 1m, 15m, 1h, 1d (got ${JSON.stringify(value)})`)
   }
   return ms
+}
+
+/** Candles one query may return. */
+export const MAX_CANDLES = 100_000
+
+/** Resolves from/to/interval of a candle query, with the same messages as the CLI. */
+export function candleRange(q: { from: string; to: string; interval?: string }) {
+  const fromMs = parseInstant('from', q.from)
+  const toMs = parseInstant('to', q.to)
+  if (fromMs >= toMs) throw new InvalidRequestError('from', 'must be before to')
+  const intervalMs = parseInterval('interval', q.interval ?? '1m')
+  if ((toMs - fromMs) / intervalMs > MAX_CANDLES) {
+    throw new InvalidRequestError('interval', `more than ${MAX_CANDLES} candles: use a coarser interval or a shorter range`)
+  }
+  return { fromMs, toMs, intervalMs }
 }
 
 export function toCandle(c: ExactCandle, decimals: number): Candle {

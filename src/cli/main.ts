@@ -6,12 +6,12 @@ import { createLogger } from '../log.js'
 import { LoadManager } from '../load/manager.js'
 import { LoadRun, type LoadResult } from '../load/run.js'
 import { Metrics } from '../metrics/metrics.js'
-import { MAX_TICK_DECIMALS, normalizeRequest, tickDecimals, type NormalizeContext } from '../request/normalize.js'
+import { DEFAULT_MEASUREMENT, MAX_TICK_DECIMALS, normalizeRequest, tickDecimals, type NormalizeContext } from '../request/normalize.js'
+import { SYMBOL_PATTERN } from '../request/schema.js'
 import { validateLoadRequest } from '../request/validate.js'
 import { describeSink } from '../sink/target.js'
 import { buildApp } from '../api/app.js'
-import { candleRange } from '../api/candles.js'
-import { parseInterval, toCandle, type Candle, type ExactCandle } from '../candles/candle.js'
+import { candleRange, parseInterval, toCandle, type Candle } from '../candles/candle.js'
 import { fetchCandles } from '../candles/query.js'
 import { expectedCandles, verifyLoad } from '../candles/verify.js'
 import { ShardPool } from '../../workers/pool.js'
@@ -136,39 +136,32 @@ async function serve(args: ReturnType<typeof parseCommandLine>, io: Io): Promise
 async function candles(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<number> {
   const { symbol, interval } = args.query
   if (!symbol) throw new UsageError('candles needs --symbol')
-  if (!/^[A-Z0-9.-]{1,16}$/.test(symbol)) throw new UsageError('invalid --symbol: must match ^[A-Z0-9.-]{1,16}$')
+  if (!new RegExp(SYMBOL_PATTERN).test(symbol)) throw new UsageError(`invalid --symbol: must match ${SYMBOL_PATTERN}`)
   const from = args.request.from
   const to = args.request.to
   if (typeof from !== 'string' || typeof to !== 'string') throw new UsageError('candles needs --from and --to')
-  const measurement = typeof args.request.measurement === 'string' ? args.request.measurement : 'trades'
+  const measurement = typeof args.request.measurement === 'string' ? args.request.measurement : DEFAULT_MEASUREMENT
   const range = candleRange({ from, to, ...(interval ? { interval } : {}) })
   const settings = readSettings(args.settings, io.env)
-  let exact: ExactCandle[]
+  let rows: Candle[]
   if (args.query.regenerate) {
     // The load's own options and seed say what the database should hold; no database needed.
     if (args.request.seed === undefined) throw new UsageError('candles --regenerate needs the --seed of the load')
     const spec = normalizeRequest(validateLoadRequest(args.request), normalizeContext)
     const j = spec.symbols.indexOf(symbol)
     if (j < 0) throw new UsageError(`invalid --symbol: ${symbol} is not one of the load's --symbols`)
-    const decimals = tickDecimals(spec.market.tickSize)
     const pool = new ShardPool(poolSize(settings))
     const regenerated = await expectedCandles(spec, pool, range.intervalMs, [j]).finally(() => pool.close())
-    // same units as the database path, so the output is identical
-    exact = (regenerated.get(j) ?? []).map((c) => ({
-      ...c,
-      open: c.open * 10 ** (MAX_TICK_DECIMALS - decimals),
-      high: c.high * 10 ** (MAX_TICK_DECIMALS - decimals),
-      low: c.low * 10 ** (MAX_TICK_DECIMALS - decimals),
-      close: c.close * 10 ** (MAX_TICK_DECIMALS - decimals),
-    }))
+    const decimals = tickDecimals(spec.market.tickSize)
+    rows = (regenerated.get(j) ?? []).map((c) => toCandle(c, decimals))
   } else {
-    exact = await fetchCandles(sinkConfig(settings), { measurement, symbol, ...range }, MAX_TICK_DECIMALS)
+    const exact = await fetchCandles(sinkConfig(settings), { measurement, symbol, ...range }, MAX_TICK_DECIMALS)
+    rows = exact.map((c) => toCandle(c, MAX_TICK_DECIMALS))
   }
-  if (exact.length === 0) {
+  if (rows.length === 0) {
     io.stderr.write(`ohlcv-loadgen: no trades of ${symbol} in ${measurement} between ${from} and ${to}\n`)
     return EXIT_LOAD_FAILED
   }
-  const rows = exact.map((c) => toCandle(c, MAX_TICK_DECIMALS))
   if (args.json) {
     io.stdout.write(`${JSON.stringify(rows)}\n`)
     return EXIT_OK

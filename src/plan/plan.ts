@@ -1,6 +1,6 @@
 import { SessionCalendar } from '../market/session.js'
 import type { LoadSpec } from '../request/schema.js'
-import { before, share } from './split.js'
+import { before } from './split.js'
 
 /**
  * Shard sizing. Both constants shape the dataset (shard edges decide where arrival streams
@@ -105,5 +105,3 @@ export class Plan {
 export function planLoad(spec: PlanInput): Plan {
   return new Plan(spec)
 }
-
-export { share }

@@ -9,7 +9,9 @@ export const MAX_SYMBOLS = 10_000
 export const MAX_TRADES = 10_000_000_000
 export const MAX_BATCH_SIZE = 100_000
 
-const SYMBOL = '^[A-Z0-9.\\-]{1,16}$'
+/** Ticker and measurement name patterns, shared by every route and command that takes them. */
+export const SYMBOL_PATTERN = '^[A-Z0-9.\\-]{1,16}$'
+export const MEASUREMENT_PATTERN = '^[A-Za-z_][A-Za-z0-9_]{0,63}$'
 const HHMM = '^([01][0-9]|2[0-3]):[0-5][0-9]$'
 
 const SymbolParams = Type.Object(
@@ -29,7 +31,7 @@ const SymbolParams = Type.Object(
 export const LoadRequestSchema = Type.Object(
   {
     symbols: Type.Optional(
-      Type.Array(Type.String({ pattern: SYMBOL }), {
+      Type.Array(Type.String({ pattern: SYMBOL_PATTERN }), {
         minItems: 1,
         maxItems: MAX_SYMBOLS,
         uniqueItems: true,
@@ -49,16 +51,16 @@ export const LoadRequestSchema = Type.Object(
     ),
     batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_BATCH_SIZE })),
     distribution: Type.Optional(Type.Unsafe<Distribution>({ type: 'string', enum: [...DISTRIBUTIONS] })),
-    measurement: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' })),
+    measurement: Type.Optional(Type.String({ pattern: MEASUREMENT_PATTERN })),
     weights: Type.Optional(
-      Type.Record(Type.String({ pattern: SYMBOL }), Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }), {
+      Type.Record(Type.String({ pattern: SYMBOL_PATTERN }), Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }), {
         description: 'relative share of trades per symbol (unlisted symbols weigh 1)',
       }),
     ),
     market: Type.Optional(
       Type.Object(
         {
-          symbols: Type.Optional(Type.Record(Type.String({ pattern: SYMBOL }), SymbolParams)),
+          symbols: Type.Optional(Type.Record(Type.String({ pattern: SYMBOL_PATTERN }), SymbolParams)),
           tickSize: Type.Optional(Type.Number({ minimum: 1e-8, maximum: 1000, description: 'price tick, e.g. 0.01' })),
         },
         { additionalProperties: false },
