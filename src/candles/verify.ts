@@ -5,6 +5,7 @@ import type { LoadSpec } from '../request/schema.js'
 import type { SinkConfig } from '../sink/target.js'
 import { toShardSpec } from '../../workers/messages.js'
 import type { ShardPool } from '../../workers/pool.js'
+import { runBounded } from '../load/bounded.js'
 import { mergeCandle, type ExactCandle } from './candle.js'
 import type { ShardCandles } from './expected.js'
 import { fetchCandles, fetchCounts, requireInflux } from './query.js'
@@ -48,20 +49,10 @@ export async function expectedCandles(spec: LoadSpec, pool: ShardPool, intervalM
     throw new InvalidRequestError('interval', `too fine for this load: ${spec.symbols.length} symbols × ${buckets} intervals; use a coarser interval`)
   }
   const shardSpec = toShardSpec(spec)
-  // A few shards at a time per thread, as in a load: the pool's queue stays short.
   const results: ShardCandles[] = new Array<ShardCandles>(plan.shardCount)
-  const running = new Set<Promise<void>>()
-  for (let shard = 0; shard < plan.shardCount; shard++) {
-    while (running.size >= pool.size * 2) await Promise.race(running)
-    const p: Promise<void> = pool
-      .candles({ spec: shardSpec, shard, intervalMs, ...(only ? { only } : {}) })
-      .then((r) => {
-        results[shard] = r
-      })
-      .finally(() => running.delete(p))
-    running.add(p)
-  }
-  await Promise.all(running)
+  await runBounded(plan.shardCount, pool.size * 2, async (shard) => {
+    results[shard] = await pool.candles({ spec: shardSpec, shard, intervalMs, ...(only ? { only } : {}) })
+  })
   const merged = new Map<number, Map<number, ExactCandle>>()
   for (const r of results) {
     for (const { j, flat } of r.symbols) {

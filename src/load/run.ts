@@ -9,6 +9,7 @@ import type { SinkConfig } from '../sink/target.js'
 import { RUN, STOP_CANCELLED, STOP_FAILED, toShardSpec, type ShardResult } from '../../workers/messages.js'
 import type { ShardPool } from '../../workers/pool.js'
 import { Tally, type Account } from './account.js'
+import { runBounded } from './bounded.js'
 
 export type LoadStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
 
@@ -131,39 +132,32 @@ export class LoadRun {
   private async execute(): Promise<void> {
     const prepared = await prepareSink(this.sink, this.shardCount)
     const shardSpec = toShardSpec(this.spec)
-    // Shards are handed to the pool a few at a time, not all at once: a 10^10-trade load has
-    // 10^5 shards, and a cancelled load should not leave thousands of tasks queued.
-    const lookahead = this.pool.size * 2
-    const running = new Set<Promise<void>>()
-    try {
-      for (let shard = 0; shard < this.shardCount; shard++) {
-        while (running.size >= lookahead) await Promise.race(running)
-        if (Atomics.load(this.control, 0) !== RUN) break
-        const task = {
-          shard,
-          shardCount: this.shardCount,
-          spec: shardSpec,
-          sink: prepared.targetFor(shard),
-          maxInFlight: this.options.maxInFlight,
-          retry: this.options.retry,
-          control: this.control,
-        }
-        const p: Promise<void> = this.pool
-          .run(task, (d) => {
+    const task = (shard: number): Promise<void> =>
+      this.pool
+        .run(
+          {
+            shard,
+            shardCount: this.shardCount,
+            spec: shardSpec,
+            sink: prepared.targetFor(shard),
+            maxInFlight: this.options.maxInFlight,
+            retry: this.options.retry,
+            control: this.control,
+          },
+          (d) => {
             this.tally.applyDelta(d)
             this.metrics?.apply(d)
-          })
-          .then(
-            (r) => this.shardFinished(r),
-            (e: unknown) => this.fail(toErrorInfo(e)),
-          )
-          .then(() => prepared.shardDone(shard))
-          .catch((e: unknown) => this.fail(toErrorInfo(e)))
-          .finally(() => running.delete(p))
-        running.add(p)
-      }
+          },
+        )
+        .then(
+          (r) => this.shardFinished(r),
+          (e: unknown) => this.fail(toErrorInfo(e)),
+        )
+        .then(() => prepared.shardDone(shard))
+        .catch((e: unknown) => this.fail(toErrorInfo(e)))
+    try {
+      await runBounded(this.shardCount, this.pool.size * 2, task, () => Atomics.load(this.control, 0) !== RUN)
     } finally {
-      while (running.size > 0) await Promise.race(running)
       await prepared.finish()
     }
   }
