@@ -58,20 +58,31 @@ export async function startLocalInfluxd(o: LocalInfluxdOptions, timeoutMs = 30_0
   await out.close()
   if (o.detached) proc.unref()
   const url = `http://127.0.0.1:${o.httpPort}`
-  const deadline = Date.now() + timeoutMs
+  try {
+    await waitForHttp({ name: 'influxd', url: `${url}/ping`, ok: [204], process: proc, log, timeoutMs })
+  } catch (e) {
+    proc.kill('SIGKILL')
+    throw e
+  }
+  return { url, process: proc, log }
+}
+
+/**
+ * Polls `url` until it answers with one of the `ok` statuses. Rejects with the tail of `log` if
+ * the process exits first, or after `timeoutMs`.
+ */
+export async function waitForHttp(o: { name: string; url: string; ok: number[]; process: ChildProcess; log: string; timeoutMs: number }): Promise<void> {
+  const deadline = Date.now() + o.timeoutMs
   for (;;) {
-    if (proc.exitCode !== null) {
-      throw new Error(`influxd exited with ${proc.exitCode}: ${(await readFile(log, 'utf8').catch(() => '')).slice(-1500)}`)
+    if (o.process.exitCode !== null) {
+      throw new Error(`${o.name} exited with ${o.process.exitCode}: ${(await readFile(o.log, 'utf8').catch(() => '')).slice(-1500)}`)
     }
     try {
-      if ((await fetch(`${url}/ping`)).status === 204) return { url, process: proc, log }
+      if (o.ok.includes((await fetch(o.url)).status)) return
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) {
-      proc.kill('SIGKILL')
-      throw new Error(`influxd did not answer on ${url} within ${timeoutMs} ms; see ${log}`)
-    }
+    if (Date.now() > deadline) throw new Error(`${o.name} did not answer on ${o.url} within ${o.timeoutMs} ms; see ${o.log}`)
     await sleep(100)
   }
 }

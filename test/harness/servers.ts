@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { startLocalInfluxd } from '../../src/influx/localInfluxd.js'
+import { startLocalInfluxd, waitForHttp } from '../../src/influx/localInfluxd.js'
 
 export interface RunningServer {
   url: string
@@ -24,23 +24,6 @@ export function freePort(): Promise<number> {
       s.close(() => resolve(port))
     })
   })
-}
-
-async function waitFor(url: string, proc: ChildProcess, log: string, okStatus: number[]): Promise<void> {
-  const deadline = Date.now() + 30_000
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) {
-      throw new Error(`server exited with ${proc.exitCode}:\n${(await readFile(log, 'utf8').catch(() => '')).slice(-2000)}`)
-    }
-    try {
-      const res = await fetch(url)
-      if (okStatus.includes(res.status)) return
-    } catch {
-      // not listening yet
-    }
-    await sleep(100)
-  }
-  throw new Error(`${url} did not come up within 30 s`)
 }
 
 function stopper(proc: ChildProcess, dir: string): () => Promise<void> {
@@ -76,7 +59,7 @@ export async function startVictoria(): Promise<RunningServer> {
     { stdio: ['ignore', fd, fd] },
   )
   const url = `http://127.0.0.1:${port}`
-  await waitFor(`${url}/health`, proc, log, [200])
+  await waitForHttp({ name: 'victoria-metrics', url: `${url}/health`, ok: [200], process: proc, log, timeoutMs: 30_000 })
   return { url, dir, process: proc, stop: stopper(proc, dir) }
 }
 
