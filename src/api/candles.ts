@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { candleRange, parseInterval, toCandle } from '../candles/candle.js'
-import { fetchCandles } from '../candles/query.js'
+import { CandleReader } from '../candles/query.js'
 import { NoDataError } from '../errors.js'
 import type { LoadManager } from '../load/manager.js'
 import { DEFAULT_MEASUREMENT, MAX_TICK_DECIMALS } from '../request/normalize.js'
@@ -62,7 +62,8 @@ export const candleRoutes: FastifyPluginAsyncTypebox<{ manager: LoadManager; sin
       // Every allowed tick has at most 8 decimals, so reading prices at 8 decimals is exact.
       const decimals = MAX_TICK_DECIMALS
       const measurement = q.measurement ?? DEFAULT_MEASUREMENT
-      const candles = await fetchCandles(sink, { measurement, symbol: q.symbol, ...range }, decimals)
+      const reader = new CandleReader(sink)
+      const candles = await reader.candles({ measurement, symbol: q.symbol, ...range }, decimals).finally(() => reader.close())
       if (candles.length === 0) {
         throw new NoDataError(`no trades of ${q.symbol} in measurement ${measurement} between ${q.from} and ${q.to}`)
       }

@@ -69,58 +69,66 @@ function units(price: number, decimals: number): number {
   return Math.abs(scaled - r) < 1e-6 ? r : scaled
 }
 
-/** Candles computed by InfluxDB itself (InfluxQL on 1.x, Flux on 2.x), prices in exact units. */
-export async function fetchCandles(sink: SinkConfig, q: CandleQuery, decimals: number): Promise<ExactCandle[]> {
-  const s = requireInflux(sink)
-  const toExact = (startMs: number, o: number, h: number, l: number, c: number, v: number, n: number): ExactCandle => ({
-    startMs,
-    open: units(o, decimals),
-    high: units(h, decimals),
-    low: units(l, decimals),
-    close: units(c, decimals),
-    volume: v,
-    trades: n,
-  })
-  if (s.kind === 'influx-v1') {
-    const client = new InfluxV1Client(s, 1)
-    try {
-      const r = await client.query(influxQL(q), 'GET', 'ms')
+/**
+ * Reads candles and counts from the configured InfluxDB: InfluxQL on 1.x, Flux on 2.x. Opened once
+ * per request or verification, so a verification of many symbols reuses one client and its
+ * keep-alive connection instead of opening one per symbol.
+ */
+export class CandleReader {
+  private readonly v1: InfluxV1Client | undefined
+  private readonly v2: { query: ReturnType<InfluxDB['getQueryApi']>; bucket: string } | undefined
+
+  constructor(sink: SinkConfig) {
+    const s = requireInflux(sink)
+    if (s.kind === 'influx-v1') this.v1 = new InfluxV1Client(s, 1)
+    else this.v2 = { query: new InfluxDB({ url: s.url, token: s.token, timeout: s.timeoutMs }).getQueryApi(s.org), bucket: s.bucket }
+  }
+
+  /** Candles computed by InfluxDB itself, prices in exact units of 10^-decimals. */
+  async candles(q: CandleQuery, decimals: number): Promise<ExactCandle[]> {
+    const toExact = (startMs: number, o: number, h: number, l: number, c: number, v: number, n: number): ExactCandle => ({
+      startMs,
+      open: units(o, decimals),
+      high: units(h, decimals),
+      low: units(l, decimals),
+      close: units(c, decimals),
+      volume: v,
+      trades: n,
+    })
+    if (this.v1) {
+      const r = await this.v1.query(influxQL(q), 'GET', 'ms')
       const rows = r.results?.[0]?.series?.[0]?.values ?? []
       return rows.map((v) => toExact(...(v as [number, number, number, number, number, number, number])))
-    } finally {
-      client.close()
     }
+    const rows = await this.v2!.query.collectRows<Record<string, unknown>>(flux(q, this.v2!.bucket))
+    return rows.map((r) =>
+      toExact(Date.parse(String(r._time)), Number(r.open), Number(r.high), Number(r.low), Number(r.close), Number(r.volume), Number(r.trades)),
+    )
   }
-  const rows = await new InfluxDB({ url: s.url, token: s.token, timeout: s.timeoutMs }).getQueryApi(s.org).collectRows<Record<string, unknown>>(flux(q, s.bucket))
-  return rows.map((r) =>
-    toExact(Date.parse(String(r._time)), Number(r.open), Number(r.high), Number(r.low), Number(r.close), Number(r.volume), Number(r.trades)),
-  )
-}
 
-/** Points per symbol in [from, to): count of trade_id, which every trade has. */
-export async function fetchCounts(sink: SinkConfig, measurement: string, fromMs: number, toMs: number): Promise<Map<string, number>> {
-  const s = requireInflux(sink)
-  const out = new Map<string, number>()
-  if (s.kind === 'influx-v1') {
-    const client = new InfluxV1Client(s, 1)
-    try {
-      const r = await client.query(
+  /** Points per symbol in [from, to): count of trade_id, which every trade has. */
+  async counts(measurement: string, fromMs: number, toMs: number): Promise<Map<string, number>> {
+    const out = new Map<string, number>()
+    if (this.v1) {
+      const r = await this.v1.query(
         `SELECT count("trade_id") FROM ${quoteIdent(measurement)} WHERE time >= ${fromMs}ms AND time < ${toMs}ms GROUP BY "symbol"`,
         'GET',
         'ms',
       )
       for (const series of r.results?.[0]?.series ?? []) out.set(series.tags?.symbol ?? '', Number(series.values[0]?.[1] ?? 0))
-    } finally {
-      client.close()
+      return out
     }
-    return out
-  }
-  const query = `from(bucket: ${fluxString(s.bucket)})
+    const query = `from(bucket: ${fluxString(this.v2!.bucket)})
   |> range(start: time(v: ${fluxString(new Date(fromMs).toISOString())}), stop: time(v: ${fluxString(new Date(toMs).toISOString())}))
   |> filter(fn: (r) => r._measurement == ${fluxString(measurement)} and r._field == "trade_id")
   |> group(columns: ["symbol"])
   |> count()`
-  const rows = await new InfluxDB({ url: s.url, token: s.token, timeout: s.timeoutMs }).getQueryApi(s.org).collectRows<Record<string, unknown>>(query)
-  for (const r of rows) out.set(String(r.symbol), Number(r._value))
-  return out
+    const rows = await this.v2!.query.collectRows<Record<string, unknown>>(query)
+    for (const r of rows) out.set(String(r.symbol), Number(r._value))
+    return out
+  }
+
+  close(): void {
+    this.v1?.close()
+  }
 }

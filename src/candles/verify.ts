@@ -8,7 +8,7 @@ import type { ShardPool } from '../../workers/pool.js'
 import { runBounded } from '../load/bounded.js'
 import { mergeCandle, type ExactCandle } from './candle.js'
 import type { ShardCandles } from './expected.js'
-import { fetchCandles, fetchCounts, requireInflux } from './query.js'
+import { CandleReader } from './query.js'
 
 /** Candles a verification may hold in memory (symbols × intervals). */
 export const MAX_VERIFY_CANDLES = 5_000_000
@@ -74,7 +74,15 @@ export async function expectedCandles(spec: LoadSpec, pool: ShardPool, intervalM
  * interval start, field, expected vs found), up to MAX_LISTED_DIFFERENCES of them.
  */
 export async function verifyLoad(spec: LoadSpec, sink: SinkConfig, pool: ShardPool, interval: { text: string; ms: number }): Promise<VerifyReport> {
-  requireInflux(sink)
+  const reader = new CandleReader(sink)
+  try {
+    return await compare(spec, reader, pool, interval)
+  } finally {
+    reader.close()
+  }
+}
+
+async function compare(spec: LoadSpec, reader: CandleReader, pool: ShardPool, interval: { text: string; ms: number }): Promise<VerifyReport> {
   const plan = planLoad(spec)
   const decimals = tickDecimals(spec.market.tickSize)
   const diffs: Difference[] = []
@@ -84,7 +92,7 @@ export async function verifyLoad(spec: LoadSpec, sink: SinkConfig, pool: ShardPo
     if (diffs.length < MAX_LISTED_DIFFERENCES) diffs.push(d)
   }
 
-  const counts = await fetchCounts(sink, spec.measurement, spec.fromMs, spec.toMs)
+  const counts = await reader.counts(spec.measurement, spec.fromMs, spec.toMs)
   let found = 0
   for (const n of counts.values()) found += n
   spec.symbols.forEach((symbol, j) => {
@@ -101,7 +109,7 @@ export async function verifyLoad(spec: LoadSpec, sink: SinkConfig, pool: ShardPo
     const symbol = spec.symbols[j]!
     const want = new Map((expected.get(j) ?? []).map((c) => [c.startMs, c]))
     const have = new Map(
-      (await fetchCandles(sink, { measurement: spec.measurement, symbol, fromMs: spec.fromMs, toMs: spec.toMs, intervalMs: interval.ms }, decimals)).map((c) => [c.startMs, c]),
+      (await reader.candles({ measurement: spec.measurement, symbol, fromMs: spec.fromMs, toMs: spec.toMs, intervalMs: interval.ms }, decimals)).map((c) => [c.startMs, c]),
     )
     const starts = [...new Set([...want.keys(), ...have.keys()])].sort((a, b) => a - b)
     for (const start of starts) {

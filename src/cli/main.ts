@@ -12,7 +12,7 @@ import { validateLoadRequest } from '../request/validate.js'
 import { describeSink } from '../sink/target.js'
 import { buildApp } from '../api/app.js'
 import { candleRange, parseInterval, toCandle, type Candle } from '../candles/candle.js'
-import { fetchCandles } from '../candles/query.js'
+import { CandleReader } from '../candles/query.js'
 import { expectedCandles, verifyLoad } from '../candles/verify.js'
 import { ShardPool } from '../../workers/pool.js'
 import { helpText, parseCommandLine, usageLine, UsageError } from './args.js'
@@ -155,7 +155,8 @@ async function candles(args: ReturnType<typeof parseCommandLine>, io: Io): Promi
     const decimals = tickDecimals(spec.market.tickSize)
     rows = (regenerated.get(j) ?? []).map((c) => toCandle(c, decimals))
   } else {
-    const exact = await fetchCandles(sinkConfig(settings), { measurement, symbol, ...range }, MAX_TICK_DECIMALS)
+    const reader = new CandleReader(sinkConfig(settings))
+    const exact = await reader.candles({ measurement, symbol, ...range }, MAX_TICK_DECIMALS).finally(() => reader.close())
     rows = exact.map((c) => toCandle(c, MAX_TICK_DECIMALS))
   }
   if (rows.length === 0) {
