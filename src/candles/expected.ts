@@ -1,5 +1,5 @@
 import { GbmModel } from '../market/gbm.js'
-import { allocColumns, type TradeColumns } from '../market/trades.js'
+import { shardSeries } from '../market/series.js'
 import { planLoad } from '../plan/plan.js'
 import type { ShardSpec } from '../../workers/messages.js'
 import { addTrade, type ExactCandle } from './candle.js'
@@ -18,13 +18,8 @@ export function shardCandles(spec: ShardSpec, shard: number, intervalMs: number,
   const plan = planLoad(spec)
   const model = new GbmModel(spec, plan)
   const [startMs] = plan.shardBounds(shard)
-  let cols: TradeColumns = allocColumns(0)
   const out: ShardCandles = { shard, symbols: [] }
-  for (const j of only ?? spec.symbols.map((_, k) => k)) {
-    const { count } = plan.seriesCount(j, shard)
-    if (count === 0) continue
-    if (cols.capacity < count) cols = allocColumns(count)
-    model.fillSeries(j, shard, count, cols)
+  for (const { j, count, cols } of shardSeries(plan, model, shard, only)) {
     const map = new Map<number, ExactCandle>()
     for (let k = 0; k < count; k++) {
       addTrade(map, intervalMs, startMs + Math.floor(cols.timeNs[k]! / 1e6), cols.priceUnits[k]!, cols.size[k]!)

@@ -1,7 +1,8 @@
 import { toErrorInfo, WriteError, type ErrorInfo } from '../errors.js'
 import { TradeEncoder, Body } from '../lineprotocol/encoder.js'
 import { GbmModel } from '../market/gbm.js'
-import { allocColumns, EXCHANGES, type MarketModel, type TradeColumns } from '../market/trades.js'
+import { shardSeries } from '../market/series.js'
+import { EXCHANGES, type MarketModel } from '../market/trades.js'
 import { planLoad } from '../plan/plan.js'
 import { withRetry } from '../sink/retry.js'
 import type { Sink } from '../sink/target.js'
@@ -91,14 +92,9 @@ export async function executeShard(
     while (inFlight.size >= task.maxInFlight) await Promise.race(inFlight)
   }
 
-  let cols: TradeColumns = allocColumns(0)
   let body = newBody()
   try {
-    outer: for (let j = 0; j < spec.symbols.length; j++) {
-      const { count, offset } = plan.seriesCount(j, shard)
-      if (count === 0) continue
-      if (cols.capacity < count) cols = allocColumns(count)
-      model.fillSeries(j, shard, count, cols)
+    outer: for (const { j, count, offset, cols } of shardSeries(plan, model, shard)) {
       encoder.useSymbol(spec.symbols[j]!)
       for (let k = 0; k < count; ) {
         if (stopped()) break outer

@@ -1,5 +1,6 @@
 import { GbmModel } from '../../src/market/gbm.js'
-import { allocColumns, type TradeColumns } from '../../src/market/trades.js'
+import { shardSeries } from '../../src/market/series.js'
+import type { TradeColumns } from '../../src/market/trades.js'
 import { planLoad, type Plan } from '../../src/plan/plan.js'
 import type { LoadSpec } from '../../src/request/schema.js'
 
@@ -13,15 +14,9 @@ export function generate(
 ): Plan {
   const plan = planLoad(spec)
   const model = new GbmModel(spec, plan)
-  let cols = allocColumns(0)
   for (let i = 0; i < plan.shardCount; i++) {
     const [startMs] = plan.shardBounds(i)
-    for (let j = 0; j < spec.symbols.length; j++) {
-      const { count } = plan.seriesCount(j, i)
-      if (count > cols.capacity) cols = allocColumns(count)
-      model.fillSeries(j, i, count, cols)
-      visit(j, i, cols, count, startMs)
-    }
+    for (const { j, count, cols } of shardSeries(plan, model, i)) visit(j, i, cols, count, startMs)
   }
   return plan
 }
