@@ -39,6 +39,15 @@ describe('CLI input errors: exit 2, one readable line, nothing started', () => {
     expect(bad.stderr).toMatch(/POOL_SIZE: must be an integer/)
   })
 
+  it('the file sink joins many shards to stdout without piling listeners on it', async () => {
+    // 12 shards: more than Node's default of 10 listeners per emitter, where a leak would warn
+    const res = await runCli(['run', '--sink', 'file', '--out', '-', '--trades', '1200000', '--seed', 'parts', '--pool-size', '2'])
+    expect(res.code).toBe(0)
+    expect(res.stdout.split('\n')).toHaveLength(1_200_001)
+    expect(res.stderr).toMatch(/^load succeeded: 1,200,000 points written .* 12 shards/s)
+    expect(res.stderr).not.toMatch(/Warning/)
+  })
+
   it('help lists the commands, every flag and variable', async () => {
     const res = await runCli(['help'])
     expect(res.code).toBe(0)

@@ -1,7 +1,7 @@
 import { createReadStream, createWriteStream } from 'node:fs'
+import { once } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
-import { pipeline } from 'node:stream/promises'
 import type { Writable } from 'node:stream'
 import { SinkUnavailableError } from '../errors.js'
 import { InfluxV1Client } from '../influx/v1.js'
@@ -119,12 +119,24 @@ class FileAssembler implements PreparedSink {
       const i = this.next++
       this.done.delete(i)
       this.chain = this.chain.then(async () => {
-        await pipeline(createReadStream(this.part(i)), this.out, { end: false }).catch((e: NodeJS.ErrnoException) => {
-          // A shard stopped before its first write has no part file: nothing to append.
-          if (e.code !== 'ENOENT') throw e
-        })
+        await this.append(this.part(i))
         await rm(this.part(i), { force: true })
       })
+    }
+  }
+
+  /**
+   * Copies one part file to the output, honouring backpressure. Not stream.pipeline: with
+   * `end: false` it leaves its listeners on the shared output, one set per shard, which piles up.
+   */
+  private async append(path: string): Promise<void> {
+    try {
+      for await (const chunk of createReadStream(path)) {
+        if (!this.out.write(chunk)) await once(this.out, 'drain')
+      }
+    } catch (e) {
+      // A shard stopped before its first write has no part file: nothing to append.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
     }
   }
 
