@@ -1,6 +1,9 @@
 import { availableParallelism } from 'node:os'
 import { ConfigError } from './errors.js'
+import { MAX_TRADES } from './request/schema.js'
+import { DEFAULT_BREAKER } from './sink/breaker.js'
 import { DEFAULT_RETRY } from './sink/retry.js'
+import { DEFAULT_LIMITS, type LoadLimits } from './load/manager.js'
 import type { SinkConfig } from './sink/target.js'
 import type { LoadOptions } from './load/run.js'
 
@@ -22,10 +25,19 @@ export const SETTINGS = {
   token: { flag: 'token', env: 'INFLUX_TOKEN', help: 'v2 API token (prefer the env var)', default: undefined },
   timeoutMs: { flag: 'timeout-ms', env: 'INFLUX_TIMEOUT_MS', help: 'per-request timeout', default: '30000' },
   maxInFlight: { flag: 'max-in-flight', env: 'MAX_IN_FLIGHT', help: 'batches in flight per worker', default: '2' },
+  createDb: { flag: 'create-db', env: 'INFLUX_CREATE_DB', help: 'v1: create the database if missing (true|false)', default: 'true' },
   retries: { flag: 'retries', env: 'WRITE_RETRIES', help: 'write attempts per batch, first included', default: String(DEFAULT_RETRY.maxAttempts) },
+  retryMaxMs: { flag: 'retry-max-ms', env: 'WRITE_RETRY_MAX_MS', help: 'time budget per batch: retries and waits on an open circuit', default: String(DEFAULT_RETRY.maxElapsedMs) },
+  breakerThreshold: { flag: 'breaker-threshold', env: 'BREAKER_THRESHOLD', help: 'retryable failures in a row that open the circuit', default: String(DEFAULT_BREAKER.threshold) },
+  breakerCooldownMs: { flag: 'breaker-cooldown-ms', env: 'BREAKER_COOLDOWN_MS', help: 'open circuit: wait before a probe', default: String(DEFAULT_BREAKER.cooldownMs) },
   poolSize: { flag: 'pool-size', env: 'POOL_SIZE', help: 'worker threads', default: undefined },
   host: { flag: 'host', env: 'HOST', help: 'serve: listen address', default: '127.0.0.1' },
   port: { flag: 'port', env: 'PORT', help: 'serve: listen port', default: '3000' },
+  apiToken: { flag: 'api-token', env: 'API_TOKEN', help: 'serve: bearer token every route but /healthz and /metrics needs (prefer the env var)', default: undefined },
+  maxConcurrentLoads: { flag: 'max-concurrent-loads', env: 'MAX_CONCURRENT_LOADS', help: 'serve: loads running at once (429 beyond)', default: String(DEFAULT_LIMITS.maxConcurrentLoads) },
+  maxTradesPerLoad: { flag: 'max-trades-per-load', env: 'MAX_TRADES_PER_LOAD', help: 'trades allowed in one load', default: String(DEFAULT_LIMITS.maxTradesPerLoad) },
+  bodyLimit: { flag: 'body-limit', env: 'BODY_LIMIT', help: 'serve: request body limit in bytes', default: String(1024 * 1024) },
+  shutdownGraceMs: { flag: 'shutdown-grace-ms', env: 'SHUTDOWN_GRACE_MS', help: 'serve: on SIGTERM, wait this long for loads before cancelling them', default: '30000' },
   logLevel: { flag: 'log-level', env: 'LOG_LEVEL', help: 'fatal|error|warn|info|debug|trace|silent', default: 'info' },
 } as const
 
@@ -105,17 +117,37 @@ export function sinkConfig(raw: RawSettings): SinkConfig {
     kind: 'influx-v1',
     url,
     db: raw.db!,
+    createDb: oneOf(raw, 'createDb', ['true', 'false'] as const) === 'true',
     ...(raw.rp !== undefined ? { rp: raw.rp } : {}),
     ...(raw.username !== undefined ? { username: raw.username, password: raw.password ?? '' } : {}),
     timeoutMs,
   }
 }
 
-export function loadOptions(raw: RawSettings): LoadOptions {
+export function loadOptions(raw: RawSettings, timeoutMs = 30_000): LoadOptions {
   return {
     maxInFlight: int(raw, 'maxInFlight', 1, 64),
-    retry: { ...DEFAULT_RETRY, maxAttempts: int(raw, 'retries', 1, 100) },
+    retry: { ...DEFAULT_RETRY, maxAttempts: int(raw, 'retries', 1, 100), maxElapsedMs: int(raw, 'retryMaxMs', 0, 86_400_000) },
+    breaker: {
+      threshold: int(raw, 'breakerThreshold', 1, 1000),
+      cooldownMs: int(raw, 'breakerCooldownMs', 10, 600_000),
+      // A probe is presumed lost once a request could no longer be running.
+      probeTimeoutMs: timeoutMs + 2000,
+    },
   }
+}
+
+export function loadLimits(raw: RawSettings): LoadLimits {
+  return {
+    maxConcurrentLoads: int(raw, 'maxConcurrentLoads', 1, 1000),
+    maxTradesPerLoad: int(raw, 'maxTradesPerLoad', 1, MAX_TRADES),
+  }
+}
+
+/** Whether a listen address only accepts connections from this machine. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase()
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || h === '::ffff:127.0.0.1'
 }
 
 export function poolSize(raw: RawSettings): number {
@@ -132,16 +164,31 @@ export interface ServeConfig {
   logLevel: LogLevel
   sink: SinkConfig
   load: LoadOptions
+  limits: LoadLimits
+  apiToken: string | undefined
+  bodyLimit: number
+  shutdownGraceMs: number
 }
 
 /** Everything `serve` needs, validated once at start-up and frozen. */
 export function serveConfig(raw: RawSettings): Readonly<ServeConfig> {
+  const host = raw.host!
+  const apiToken = raw.apiToken
+  if (apiToken === undefined && !isLoopback(host)) {
+    throw new ConfigError(label('host'), `${host} is reachable from other machines: set API_TOKEN first`)
+  }
+  if (apiToken !== undefined && apiToken.length < 16) throw new ConfigError(label('apiToken'), 'must be at least 16 characters')
+  const sink = sinkConfig(raw)
   return Object.freeze({
-    host: raw.host!,
+    host,
     port: int(raw, 'port', 0, 65535),
     poolSize: poolSize(raw),
     logLevel: oneOf(raw, 'logLevel', LOG_LEVELS),
-    sink: Object.freeze(sinkConfig(raw)),
-    load: Object.freeze(loadOptions(raw)),
+    sink: Object.freeze(sink),
+    load: Object.freeze(loadOptions(raw, 'timeoutMs' in sink ? sink.timeoutMs : undefined)),
+    limits: Object.freeze(loadLimits(raw)),
+    apiToken,
+    bodyLimit: int(raw, 'bodyLimit', 1024, 100 * 1024 * 1024),
+    shutdownGraceMs: int(raw, 'shutdownGraceMs', 0, 3_600_000),
   })
 }

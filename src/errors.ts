@@ -8,6 +8,10 @@ export const ERRORS = {
   OHLCV_LOAD_NOT_FOUND: { status: 404, exitCode: 1 },
   OHLCV_LOAD_FINISHED: { status: 409, exitCode: 1 },
   OHLCV_LOAD_RUNNING: { status: 409, exitCode: 1 },
+  OHLCV_NOT_RESUMABLE: { status: 409, exitCode: 1 },
+  OHLCV_TOO_MANY_LOADS: { status: 429, exitCode: 1 },
+  OHLCV_UNAUTHORIZED: { status: 401, exitCode: 1 },
+  OHLCV_SHUTTING_DOWN: { status: 503, exitCode: 1 },
   OHLCV_NO_DATA: { status: 404, exitCode: 1 },
   OHLCV_SINK_UNAVAILABLE: { status: 503, exitCode: 1 },
   OHLCV_WRITE_FAILED: { status: 502, exitCode: 1 },
@@ -62,6 +66,37 @@ export class LoadFinishedError extends LoadgenError {
 export class LoadRunningError extends LoadgenError {
   constructor(id: string) {
     super('OHLCV_LOAD_RUNNING', `load ${id} is still running; verify it once it has finished`)
+  }
+}
+
+/** Resume asked of a load that is running, succeeded, or writes to a file. */
+export class LoadNotResumableError extends LoadgenError {
+  constructor(why: string) {
+    super('OHLCV_NOT_RESUMABLE', `cannot resume: ${why}`)
+  }
+}
+
+/** MAX_CONCURRENT_LOADS are running; `retryAfterSeconds` is a guess from their ETAs. */
+export class TooManyLoadsError extends LoadgenError {
+  constructor(
+    readonly limit: number,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('OHLCV_TOO_MANY_LOADS', `${limit} load(s) already running (MAX_CONCURRENT_LOADS); try again later`)
+  }
+}
+
+/** No or wrong `Authorization: Bearer` while API_TOKEN is set. The message never echoes what was sent. */
+export class UnauthorizedError extends LoadgenError {
+  constructor(problem: string) {
+    super('OHLCV_UNAUTHORIZED', problem)
+  }
+}
+
+/** The coordinator is draining after SIGTERM/SIGINT and takes no new loads. */
+export class ShuttingDownError extends LoadgenError {
+  constructor() {
+    super('OHLCV_SHUTTING_DOWN', 'the coordinator is shutting down and takes no new loads')
   }
 }
 

@@ -5,6 +5,8 @@
 import type { MessagePort } from 'node:worker_threads'
 import type { ErrorInfo } from '../src/errors.js'
 import type { LoadSpec } from '../src/request/schema.js'
+import type { Range } from '../src/load/ranges.js'
+import type { BreakerSettings } from '../src/sink/breaker.js'
 import type { RetryPolicy } from '../src/sink/retry.js'
 import type { WorkerSinkTarget } from '../src/sink/target.js'
 
@@ -34,6 +36,12 @@ export interface ShardTask {
   retry: RetryPolicy
   /** shared with the main thread and every worker of the load: [0] = RUN | STOP_* */
   control: Int32Array
+  /** the sink's circuit breaker (src/sink/breaker.ts), shared by every worker and load on it */
+  breaker: { buffer: SharedArrayBuffer; settings: BreakerSettings }
+  /** the load's send schedule when it runs at a target rate (src/load/pace.ts) */
+  pace?: { buffer: SharedArrayBuffer; ratePerSecond: number }
+  /** line ranges of this shard the database already acknowledged (a resumed load): not sent again */
+  skip?: Range[]
   /** progress deltas go here; transferred with the task */
   port?: MessagePort
 }
@@ -54,6 +62,7 @@ export interface ProgressDelta {
   bytes: number
   batches: number
   retries: number
+  splits: number
   /** one entry per failed attempt */
   errors: { kind: 'retryable' | 'permanent'; status: number | undefined }[]
   /** batch write latencies in seconds (successful batches) */
@@ -79,5 +88,12 @@ export interface ShardResult {
   bytes: number
   batches: number
   retries: number
+  /** batches split in two after a 413 (body too large) */
+  splits: number
+  /**
+   * Line offsets within the shard the database acknowledged, as ranges. What makes resume exact:
+   * a resumed shard skips them, and `written` is their total (plus lines a partial write kept).
+   */
+  acked: Range[]
   error?: ErrorInfo
 }

@@ -3,11 +3,12 @@ import Fastify, { LogController, type FastifyError } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
-import { LoadgenError } from '../errors.js'
+import { LoadgenError, TooManyLoadsError } from '../errors.js'
 import type { LoadManager } from '../load/manager.js'
 import type { NormalizeContext } from '../request/normalize.js'
 import { AJV_OPTIONS, describeSchemaError } from '../request/validate.js'
 import type { SinkConfig } from '../sink/target.js'
+import { bearerCheck } from './auth.js'
 import { candleRoutes } from './candles.js'
 import { healthRoutes } from './health.js'
 import { loadRoutes } from './loads.js'
@@ -22,6 +23,8 @@ export interface AppDeps {
   normalize: NormalizeContext
   /** request body limit in bytes (default 1 MiB: 10,000 symbols take ~200 kB) */
   bodyLimit?: number
+  /** when set, every route but /healthz and /metrics needs it as a bearer token */
+  apiToken?: string
 }
 
 function errorBody(statusCode: number, code: string, message: string) {
@@ -41,11 +44,14 @@ export async function buildApp(deps: AppDeps) {
   const ajv = new Ajv(AJV_OPTIONS)
   app.setValidatorCompiler(({ schema }) => ajv.compile(schema))
 
+  if (deps.apiToken !== undefined) app.addHook('onRequest', bearerCheck(deps.apiToken))
+
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err.validation?.[0]) {
       const e = describeSchemaError(err.validation[0], err.validationContext ?? 'body')
       return reply.code(400).send(errorBody(400, e.code, e.message))
     }
+    if (err instanceof TooManyLoadsError) reply.header('retry-after', String(err.retryAfterSeconds))
     if (err instanceof LoadgenError) {
       return reply.code(err.statusCode).send(errorBody(err.statusCode, err.code, err.message))
     }
@@ -61,7 +67,7 @@ export async function buildApp(deps: AppDeps) {
     reply.code(404).send(errorBody(404, 'OHLCV_ROUTE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)),
   )
 
-  await app.register(healthRoutes, { sink: deps.sink })
+  await app.register(healthRoutes, { sink: deps.sink, manager: deps.manager })
   await app.register(metricsRoutes, { registry: deps.registry })
   await app.register(loadRoutes, { manager: deps.manager, sink: deps.sink, normalize: deps.normalize })
   await app.register(candleRoutes, { manager: deps.manager, sink: deps.sink })

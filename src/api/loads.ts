@@ -14,7 +14,7 @@ export interface LoadRoutesOptions {
 }
 
 function links(id: string) {
-  return { self: `/loads/${id}`, cancel: `/loads/${id}` }
+  return { self: `/loads/${id}`, cancel: `/loads/${id}`, resume: `/loads/${id}/resume`, verify: `/loads/${id}/verify` }
 }
 
 export function loadView(load: LoadRun, sink: SinkConfig): LoadView {
@@ -30,6 +30,8 @@ export function loadView(load: LoadRun, sink: SinkConfig): LoadView {
     progress: { ...load.account(), ...(result ? { pointsPerSecond: 0, etaSeconds: null } : load.rate()) },
     ...(result ? { result } : {}),
     ...(load.error ? { error: load.error } : {}),
+    circuit: load.circuit(),
+    resumes: load.resumes,
     createdAt: load.createdAt.toISOString(),
     ...(load.startedAt ? { startedAt: load.startedAt.toISOString() } : {}),
     ...(load.finishedAt ? { finishedAt: load.finishedAt.toISOString() } : {}),
@@ -39,7 +41,7 @@ export function loadView(load: LoadRun, sink: SinkConfig): LoadView {
 
 export const loadRoutes: FastifyPluginAsyncTypebox<LoadRoutesOptions> = async (app, opts) => {
   const { manager, sink } = opts
-  const errors = { 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema }
+  const errors = { 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 429: ErrorSchema, 503: ErrorSchema }
 
   app.post(
     '/loads',
@@ -71,5 +73,11 @@ export const loadRoutes: FastifyPluginAsyncTypebox<LoadRoutesOptions> = async (a
   app.delete('/loads/:id', { schema: { params: LoadIdParams, response: { 202: LoadViewSchema, ...errors } } }, async (req, reply) => {
     const load = manager.cancel(req.params.id)
     return reply.code(202).send(loadView(load, sink))
+  })
+
+  // Re-runs the shards a failed or cancelled load did not complete; same id, same account.
+  app.post('/loads/:id/resume', { schema: { params: LoadIdParams, response: { 202: LoadViewSchema, ...errors } } }, async (req, reply) => {
+    const load = manager.resume(req.params.id)
+    return reply.code(202).header('location', `/loads/${load.id}`).send(loadView(load, sink))
   })
 }

@@ -19,6 +19,7 @@ const AccountFields = {
   bytesWritten: Type.Integer(),
   batchesWritten: Type.Integer(),
   retries: Type.Integer(),
+  batchesSplit: Type.Integer(),
   shardsDone: Type.Integer(),
   shardsTotal: Type.Integer(),
 }
@@ -50,10 +51,19 @@ export const LoadViewSchema = Type.Object({
     }),
   ),
   error: Type.Optional(ErrorInfoSchema),
+  circuit: Type.Object(
+    {
+      state: Type.Union([Type.Literal('closed'), Type.Literal('open'), Type.Literal('half-open')]),
+      opens: Type.Integer(),
+      consecutiveFailures: Type.Integer(),
+    },
+    { description: "the sink's circuit breaker, shared by every load on the sink" },
+  ),
+  resumes: Type.Integer({ description: 'times this load was resumed' }),
   createdAt: Type.String(),
   startedAt: Type.Optional(Type.String()),
   finishedAt: Type.Optional(Type.String()),
-  links: Type.Object({ self: Type.String(), cancel: Type.String() }),
+  links: Type.Object({ self: Type.String(), cancel: Type.String(), resume: Type.String(), verify: Type.String() }),
 })
 export type LoadView = Static<typeof LoadViewSchema>
 
@@ -62,7 +72,7 @@ export const LoadCreatedSchema = Type.Object({
   status: LoadStatusSchema,
   seed: Type.Union([Type.String(), Type.Integer()]),
   shards: Type.Integer(),
-  links: Type.Object({ self: Type.String(), cancel: Type.String() }),
+  links: Type.Object({ self: Type.String(), cancel: Type.String(), resume: Type.String(), verify: Type.String() }),
 })
 
 export const LoadIdParams = Type.Object({ id: Type.String({ maxLength: 64 }) }, { additionalProperties: false })

@@ -10,6 +10,7 @@ export const REQUEST_FLAGS = {
   trades: 'total trades across all symbols (default 1000000)',
   seed: 'string or integer; same seed, same dataset (default: random, reported)',
   'batch-size': 'lines per write request (default 5000)',
+  'rate-per-second': 'pace the whole load to this many points/s (default: as fast as the database takes them)',
   distribution: 'uniform | poisson (default poisson)',
   measurement: 'measurement name (default trades)',
   weights: 'relative trade shares, e.g. AAPL=10,MSFT=4 (unlisted symbols weigh 1)',
@@ -18,6 +19,12 @@ export const REQUEST_FLAGS = {
   'session-open': 'intraday: local opening time (default 09:30)',
   'session-close': 'intraday: local closing time (default 16:00)',
   'time-zone': 'intraday: IANA time zone of the session (default America/New_York)',
+} as const
+
+/** Flags of `run` that are neither request fields nor settings. */
+export const RUN_FLAGS = {
+  'account-file': 'write the final account here (per-shard, for --resume-from); on failure it is written anyway',
+  'resume-from': 'an account file: re-run only the shards that did not complete, with the request and seed it holds',
 } as const
 
 /** Flags of `candles` and `verify` that are not request fields. */
@@ -37,6 +44,7 @@ const options: NonNullable<ParseArgsConfig['options']> = {
 }
 for (const f of Object.keys(REQUEST_FLAGS)) options[f] = { type: 'string' }
 for (const f of Object.keys(QUERY_FLAGS)) options[f] ??= { type: 'string' }
+for (const f of Object.keys(RUN_FLAGS)) options[f] = { type: 'string' }
 for (const s of Object.values(SETTINGS)) options[s.flag] = { type: 'string' }
 
 export interface ParsedArgs {
@@ -44,6 +52,7 @@ export interface ParsedArgs {
   request: Record<string, unknown>
   settings: RawSettings
   query: { symbol?: string; interval?: string; regenerate?: boolean }
+  run: { accountFile?: string; resumeFrom?: string }
   json: boolean
   help: boolean
 }
@@ -100,6 +109,7 @@ export function parseCommandLine(argv: string[]): ParsedArgs {
     const field = camel(flag)
     if (field === 'symbols') request.symbols = v.split(',').map((s) => s.trim()).filter((s) => s !== '')
     else if (field === 'trades' || field === 'batchSize') request[field] = number(v)
+    else if (field === 'ratePerSecond') request.ratePerSecond = /^\d+(\.\d+)?(e\d+)?$/i.test(v.replace(/_/g, '')) ? Number(v.replace(/_/g, '')) : v
     else if (field === 'weights') request.weights = weights(v)
     else if (field === 'tickSize') request.market = { ...(request.market as object), tickSize: /^\d+(\.\d+)?$/.test(v) ? Number(v) : v }
     else if (field === 'market') request.market = { ...(request.market as object), symbols: json('--market', v) }
@@ -117,7 +127,10 @@ export function parseCommandLine(argv: string[]): ParsedArgs {
   if (typeof values.symbol === 'string') query.symbol = values.symbol
   if (typeof values.interval === 'string') query.interval = values.interval
   if (values.regenerate === true) query.regenerate = true
-  return { command: positionals[0], request, settings, query, json: values.json === true, help: values.help === true }
+  const run: ParsedArgs['run'] = {}
+  if (typeof values['account-file'] === 'string') run.accountFile = values['account-file']
+  if (typeof values['resume-from'] === 'string') run.resumeFrom = values['resume-from']
+  return { command: positionals[0], request, settings, query, run, json: values.json === true, help: values.help === true }
 }
 
 /** The one line a user sees for bad input: request fields are named by their flags. */
@@ -148,6 +161,7 @@ export function helpText(): string {
     '',
     'load options (run):',
     ...Object.entries(REQUEST_FLAGS).map(([f, h]) => `  ${pad(`--${f}`)}${h}`),
+    ...Object.entries(RUN_FLAGS).map(([f, h]) => `  ${pad(`--${f}`)}${h}`),
     `  ${pad('--json')}print the final account (or candles, or the verify report) as JSON on stdout`,
     '',
     'candles / verify options:',

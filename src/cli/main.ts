@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto'
 import { Registry } from 'prom-client'
-import { loadOptions, poolSize, readSettings, serveConfig, sinkConfig, LOG_LEVELS, type LogLevel } from '../config.js'
+import { loadLimits, loadOptions, poolSize, readSettings, serveConfig, sinkConfig, LOG_LEVELS, type LogLevel } from '../config.js'
 import { LoadgenError } from '../errors.js'
 import { createLogger } from '../log.js'
-import { LoadManager } from '../load/manager.js'
+import { ACCOUNT_FORMAT, readAccountFile, writeAccountFile } from '../load/accountFile.js'
+import { checkTradesLimit, LoadManager } from '../load/manager.js'
 import { LoadRun, type LoadResult } from '../load/run.js'
 import { Metrics } from '../metrics/metrics.js'
 import { DEFAULT_MEASUREMENT, MAX_TICK_DECIMALS, normalizeRequest, tickDecimals, type NormalizeContext } from '../request/normalize.js'
 import { SYMBOL_PATTERN } from '../request/schema.js'
 import { validateLoadRequest } from '../request/validate.js'
+import type { BreakerStats } from '../sink/breaker.js'
 import { describeSink } from '../sink/target.js'
 import { buildApp } from '../api/app.js'
 import { candleRange, parseInterval, toCandle, type Candle } from '../candles/candle.js'
@@ -55,10 +57,21 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
 
 async function run(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<number> {
   // Everything is validated before a thread starts: bad input never half-starts a load.
-  const spec = normalizeRequest(validateLoadRequest(args.request), normalizeContext)
   const settings = readSettings(args.settings, io.env)
   const sink = sinkConfig(settings)
-  const options = loadOptions(settings)
+  const { resumeFrom } = args.run
+  const saved = resumeFrom === undefined ? undefined : await readAccountFile(resumeFrom)
+  if (saved && Object.keys(args.request).length > 0) {
+    throw new UsageError('--resume-from takes the request and seed from the account file: drop the load options')
+  }
+  const spec = normalizeRequest(validateLoadRequest(saved ? saved.request : args.request), normalizeContext)
+  checkTradesLimit(spec, loadLimits(settings).maxTradesPerLoad)
+  if (saved) {
+    if (sink.kind === 'file') throw new UsageError('--resume-from needs an InfluxDB (or null) sink: a file sink cannot be resumed, run the load again')
+    const now = JSON.stringify(describeSink(sink))
+    if (JSON.stringify(saved.sink) !== now) throw new UsageError(`--resume-from: the account is for sink ${JSON.stringify(saved.sink)}, the settings give ${now}`)
+  }
+  const options = loadOptions(settings, 'timeoutMs' in sink ? sink.timeoutMs : undefined)
   const size = poolSize(settings)
   const dataOnStdout = sink.kind === 'file' && sink.out === '-'
   if (dataOnStdout && args.json) throw new UsageError('--json cannot share stdout with --sink file --out -; give --out a path')
@@ -68,7 +81,8 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<n
   const report = dataOnStdout ? io.stderr : io.stdout
 
   const pool = new ShardPool(size)
-  const load = new LoadRun('cli', spec, sink, pool, logger, undefined, options)
+  const load = new LoadRun({ id: 'cli', spec, sink, pool, log: logger, options })
+  if (saved) load.restore(saved.shards)
   // First Ctrl-C stops the load cleanly (writes in flight finish, the account stays exact).
   let interrupted = false
   const onSignal = () => {
@@ -88,21 +102,44 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<n
     await pool.close()
   }
 
+  // The account file: where asked, and always when an InfluxDB load did not finish, so it can be resumed.
+  const resumable = result.status !== 'succeeded' && sink.kind !== 'file'
+  const accountPath = args.run.accountFile ?? resumeFrom ?? (resumable ? defaultAccountPath(spec.seed) : undefined)
+  if (accountPath !== undefined) {
+    const { fromMs: _f, toMs: _t, ...request } = spec
+    await writeAccountFile(accountPath, {
+      format: ACCOUNT_FORMAT,
+      request,
+      sink: describeSink(sink),
+      status: result.status,
+      account: load.account(),
+      ...(result.error ? { error: { code: result.error.code, message: result.error.message } } : {}),
+      shards: load.shardResults(),
+    })
+  }
+
   if (args.json) {
-    report.write(`${JSON.stringify({ ...result, seed: spec.seed, from: spec.from, to: spec.to, poolSize: size, batchSize: spec.batchSize, sink: describeSink(sink) })}\n`)
+    report.write(`${JSON.stringify({ ...result, seed: spec.seed, from: spec.from, to: spec.to, poolSize: size, batchSize: spec.batchSize, sink: describeSink(sink), ...(accountPath ? { accountFile: accountPath } : {}) })}\n`)
   } else {
     const n = (x: number) => x.toLocaleString('en-US')
     report.write(
       `load ${result.status}: ${n(result.pointsWritten)} points written of ${n(result.pointsPlanned)} planned ` +
         `(${n(result.pointsFailed)} failed, ${n(result.pointsUnsent)} unsent) in ${(result.durationMs / 1000).toFixed(2)} s, ` +
         `${n(result.pointsPerSecond)} points/s\n` +
-        `seed ${JSON.stringify(spec.seed)}, ${spec.from} .. ${spec.to}, ${n(load.shardCount)} shard${load.shardCount === 1 ? "" : "s"}, pool ${size}, ` +
+        `seed ${JSON.stringify(spec.seed)}, ${spec.from} .. ${spec.to}, ${n(load.shardCount)} shard${load.shardCount === 1 ? '' : 's'}, pool ${size}, ` +
         `batch ${spec.batchSize}, sink ${Object.values(describeSink(sink)).join(' ')}\n` +
-        (result.error ? `error: ${result.error.message}\n` : ''),
+        (result.retries > 0 || result.batchesSplit > 0 ? `${n(result.retries)} retries, ${n(result.batchesSplit)} batches split (413), circuit opened ${n(load.circuit().opens)} time(s)\n` : '') +
+        (result.error ? `error: ${result.error.message}\n` : '') +
+        (resumable && accountPath ? `account in ${accountPath}; resume with: ohlcv-loadgen run --resume-from ${accountPath}\n` : ''),
     )
   }
   if (result.status === 'succeeded') return EXIT_OK
   return result.status === 'cancelled' ? EXIT_INTERRUPTED : EXIT_LOAD_FAILED
+}
+
+/** ohlcv-loadgen-<seed>.account.json in the working directory, the seed made file-name safe. */
+function defaultAccountPath(seed: string | number): string {
+  return `ohlcv-loadgen-${String(seed).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64)}.account.json`
 }
 
 async function serve(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<number> {
@@ -111,25 +148,53 @@ async function serve(args: ReturnType<typeof parseCommandLine>, io: Io): Promise
   const logger = createLogger(config.logLevel)
   const registry = new Registry()
   const pool = new ShardPool(config.poolSize)
-  const metrics = new Metrics(registry, () => pool.stats())
-  const manager = new LoadManager(pool, config.sink, logger, metrics, config.load)
-  const app = await buildApp({ manager, registry, sink: config.sink, logger, normalize: normalizeContext })
+  // The breaker gauge reads the manager's breaker; the manager reports into the metrics.
+  const circuit = { read: (): BreakerStats | undefined => undefined }
+  const metrics = new Metrics(registry, () => pool.stats(), () => circuit.read())
+  const manager = new LoadManager({ pool, sink: config.sink, log: logger, metrics, options: config.load, limits: config.limits })
+  circuit.read = () => manager.circuit()
+  const app = await buildApp({
+    manager,
+    registry,
+    sink: config.sink,
+    logger,
+    normalize: normalizeContext,
+    bodyLimit: config.bodyLimit,
+    ...(config.apiToken !== undefined ? { apiToken: config.apiToken } : {}),
+  })
   const address = await app.listen({ host: config.host, port: config.port })
-  logger.info({ address, poolSize: config.poolSize, sink: describeSink(config.sink) }, 'coordinator listening')
+  logger.info({ address, poolSize: config.poolSize, sink: describeSink(config.sink), limits: config.limits, auth: config.apiToken !== undefined }, 'coordinator listening')
   io.stderr.write(`ohlcv-loadgen: listening on ${address} (pool ${config.poolSize}, sink ${Object.values(describeSink(config.sink)).join(' ')})\n`)
 
+  // Graceful shutdown: refuse new loads (503) at once, give running ones the grace period, then
+  // cancel them (their accounts stay exact), close the server and the pool, exit 0. A second
+  // signal cancels at once.
   return new Promise<number>((resolve) => {
+    let stopping = false
     const stop = (signal: string) => {
-      logger.info({ signal }, 'shutting down: cancelling loads')
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: cancelling running loads now')
+        void manager.stopAll()
+        return
+      }
+      stopping = true
+      manager.drain()
+      logger.info({ signal, running: manager.runningCount, graceMs: config.shutdownGraceMs }, 'shutting down: no new loads')
       void (async () => {
-        await app.close()
+        if (!(await manager.waitForRunning(config.shutdownGraceMs))) logger.warn('grace period over: cancelling running loads')
         await manager.stopAll()
+        await app.close()
         await pool.close()
+        logger.info('shut down')
+        process.off('SIGINT', onInt)
+        process.off('SIGTERM', onTerm)
         resolve(EXIT_OK)
       })()
     }
-    process.once('SIGINT', () => stop('SIGINT'))
-    process.once('SIGTERM', () => stop('SIGTERM'))
+    const onInt = () => stop('SIGINT')
+    const onTerm = () => stop('SIGTERM')
+    process.on('SIGINT', onInt)
+    process.on('SIGTERM', onTerm)
   })
 }
 

@@ -7,6 +7,8 @@ export interface InfluxV1Target {
   url: string
   db: string
   rp?: string
+  /** create the database before a load (default true); false: a missing database fails the first write with 404 */
+  createDb?: boolean
   username?: string
   password?: string
   timeoutMs: number

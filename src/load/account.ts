@@ -13,15 +13,35 @@ export interface Account {
   bytesWritten: number
   batchesWritten: number
   retries: number
+  /** batches split in two after the server answered 413 (body too large) */
+  batchesSplit: number
+  /** shards whose every point the database has acknowledged */
   shardsDone: number
   shardsTotal: number
 }
 
-/** Live tally of a running load: per-shard progress from deltas, replaced by results as shards finish. */
+type Sums = { written: number; failed: number; bytes: number; batches: number; retries: number; splits: number }
+const zero = (): Sums => ({ written: 0, failed: 0, bytes: 0, batches: 0, retries: 0, splits: 0 })
+
+function add(t: Sums, s: Sums, sign = 1): void {
+  t.written += sign * s.written
+  t.failed += sign * s.failed
+  t.bytes += sign * s.bytes
+  t.batches += sign * s.batches
+  t.retries += sign * s.retries
+  t.splits += sign * s.splits
+}
+
+/**
+ * Live tally of a load: per-shard progress from deltas, replaced by each shard's own result when
+ * it finishes. Results are kept per shard (a few numbers and ranges each, never per point) so a
+ * resumed load replaces a shard's earlier, incomplete result instead of adding to it.
+ */
 export class Tally {
-  private readonly live = new Map<number, { written: number; failed: number; bytes: number; batches: number; retries: number }>()
-  private readonly final = { written: 0, failed: 0, bytes: 0, batches: 0, retries: 0 }
-  shardsDone = 0
+  private readonly live = new Map<number, Sums>()
+  private readonly results = new Map<number, ShardResult>()
+  private readonly final = zero()
+  private completed = 0
 
   constructor(
     readonly pointsPlanned: number,
@@ -29,35 +49,43 @@ export class Tally {
   ) {}
 
   applyDelta(d: ProgressDelta): void {
-    const s = this.live.get(d.shard) ?? { written: 0, failed: 0, bytes: 0, batches: 0, retries: 0 }
-    s.written += d.written
-    s.failed += d.failed
-    s.bytes += d.bytes
-    s.batches += d.batches
-    s.retries += d.retries
-    this.live.set(d.shard, s)
+    let s = this.live.get(d.shard)
+    if (!s) this.live.set(d.shard, (s = zero()))
+    add(s, d)
   }
 
-  /** The shard's own result is the truth; its live deltas are dropped. */
+  /** The shard's own result is the truth: its live deltas and any earlier result are dropped. */
   applyResult(r: ShardResult): void {
     this.live.delete(r.shard)
-    this.final.written += r.written
-    this.final.failed += r.failed
-    this.final.bytes += r.bytes
-    this.final.batches += r.batches
-    this.final.retries += r.retries
-    this.shardsDone++
+    const before = this.results.get(r.shard)
+    if (before) {
+      add(this.final, before, -1)
+      if (before.status === 'completed') this.completed--
+    }
+    this.results.set(r.shard, r)
+    add(this.final, r)
+    if (r.status === 'completed') this.completed++
+  }
+
+  result(shard: number): ShardResult | undefined {
+    return this.results.get(shard)
+  }
+
+  /** Every shard result so far, in shard order (what an account file keeps). */
+  shardResults(): ShardResult[] {
+    return [...this.results.values()].sort((a, b) => a.shard - b.shard)
+  }
+
+  /** Shards not yet complete: never run, stopped part-way or failed. */
+  incomplete(): number[] {
+    const out: number[] = []
+    for (let i = 0; i < this.shardsTotal; i++) if (this.results.get(i)?.status !== 'completed') out.push(i)
+    return out
   }
 
   account(): Account {
     const t = { ...this.final }
-    for (const s of this.live.values()) {
-      t.written += s.written
-      t.failed += s.failed
-      t.bytes += s.bytes
-      t.batches += s.batches
-      t.retries += s.retries
-    }
+    for (const s of this.live.values()) add(t, s)
     return {
       pointsPlanned: this.pointsPlanned,
       pointsWritten: t.written,
@@ -66,7 +94,8 @@ export class Tally {
       bytesWritten: t.bytes,
       batchesWritten: t.batches,
       retries: t.retries,
-      shardsDone: this.shardsDone,
+      batchesSplit: t.splits,
+      shardsDone: this.completed,
       shardsTotal: this.shardsTotal,
     }
   }

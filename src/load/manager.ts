@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import { verifyLoad, type VerifyReport } from '../candles/verify.js'
-import { LoadFinishedError, LoadNotFoundError, LoadRunningError } from '../errors.js'
+import { InvalidRequestError, LoadFinishedError, LoadNotFoundError, LoadNotResumableError, LoadRunningError, ShuttingDownError, TooManyLoadsError } from '../errors.js'
 import type { Metrics } from '../metrics/metrics.js'
 import type { LoadSpec } from '../request/schema.js'
+import { CircuitBreaker, type BreakerStats } from '../sink/breaker.js'
 import type { SinkConfig } from '../sink/target.js'
 import type { ShardPool } from '../../workers/pool.js'
 import { DEFAULT_LOAD_OPTIONS, LoadRun, type LoadOptions } from './run.js'
@@ -11,28 +12,75 @@ import { DEFAULT_LOAD_OPTIONS, LoadRun, type LoadOptions } from './run.js'
 /** Finished loads kept for GET /loads; the oldest are forgotten first, so memory stays bounded. */
 export const MAX_FINISHED_LOADS = 200
 
-/** The coordinator's loads: starts them in the background, finds, lists and cancels them. */
-export class LoadManager {
-  private readonly loads = new Map<string, LoadRun>()
-  private readonly running = new Set<Promise<unknown>>()
+export interface LoadLimits {
+  /** loads queued or running at once; more get 429 */
+  maxConcurrentLoads: number
+  /** trades in one load; more get 400 */
+  maxTradesPerLoad: number
+}
 
-  constructor(
-    private readonly pool: ShardPool,
-    private readonly sink: SinkConfig,
-    private readonly log: Logger,
-    private readonly metrics?: Metrics,
-    private readonly options: LoadOptions = DEFAULT_LOAD_OPTIONS,
-  ) {}
+export const DEFAULT_LIMITS: LoadLimits = { maxConcurrentLoads: 4, maxTradesPerLoad: 10_000_000_000 }
+
+/** Refuses a load bigger than the configured limit, naming the field and the setting. */
+export function checkTradesLimit(spec: LoadSpec, max: number): void {
+  if (spec.trades > max) {
+    throw new InvalidRequestError('trades', `must be at most ${max.toLocaleString('en-US')} on this coordinator (MAX_TRADES_PER_LOAD)`)
+  }
+}
+
+export interface ManagerInit {
+  pool: ShardPool
+  sink: SinkConfig
+  log: Logger
+  metrics?: Metrics
+  options?: LoadOptions
+  limits?: LoadLimits
+}
+
+/**
+ * The coordinator's loads: starts them in the background, finds, lists, cancels and resumes them.
+ * It owns the sink's circuit breaker, so every load on the sink sees the same state.
+ */
+export class LoadManager {
+  readonly breaker: CircuitBreaker
+  private readonly loads = new Map<string, LoadRun>()
+  private readonly running = new Map<LoadRun, Promise<unknown>>()
+  private readonly options: LoadOptions
+  private readonly limits: LoadLimits
+  private draining = false
+
+  constructor(private readonly init: ManagerInit) {
+    this.options = init.options ?? DEFAULT_LOAD_OPTIONS
+    this.limits = init.limits ?? DEFAULT_LIMITS
+    this.breaker = CircuitBreaker.create(this.options.breaker)
+  }
 
   start(spec: LoadSpec): LoadRun {
+    checkTradesLimit(spec, this.limits.maxTradesPerLoad)
+    this.admit()
     const id = randomUUID()
-    const load = new LoadRun(id, spec, this.sink, this.pool, this.log.child({ loadId: id }), this.metrics, this.options)
-    this.loads.set(id, load)
-    const p = load.run().finally(() => {
-      this.running.delete(p)
-      this.forgetOld()
+    const load = new LoadRun({
+      id,
+      spec,
+      sink: this.init.sink,
+      pool: this.init.pool,
+      log: this.init.log.child({ loadId: id }),
+      ...(this.init.metrics ? { metrics: this.init.metrics } : {}),
+      options: this.options,
+      breaker: this.breaker,
     })
-    this.running.add(p)
+    this.loads.set(id, load)
+    this.track(load, load.run())
+    return load
+  }
+
+  /** Re-runs the incomplete shards of a failed or cancelled load, under the same id. */
+  resume(id: string): LoadRun {
+    const load = this.get(id)
+    const why = load.notResumable()
+    if (why) throw new LoadNotResumableError(why)
+    this.admit()
+    this.track(load, load.resume())
     return load
   }
 
@@ -46,6 +94,18 @@ export class LoadManager {
     return [...this.loads.values()]
   }
 
+  get runningCount(): number {
+    return this.running.size
+  }
+
+  get isDraining(): boolean {
+    return this.draining
+  }
+
+  circuit(): BreakerStats {
+    return this.breaker.stats()
+  }
+
   cancel(id: string): LoadRun {
     const load = this.get(id)
     if (!load.cancel()) throw new LoadFinishedError(id, load.status)
@@ -56,13 +116,47 @@ export class LoadManager {
   async verify(id: string, interval: { text: string; ms: number }): Promise<VerifyReport> {
     const load = this.get(id)
     if (!load.finished) throw new LoadRunningError(id)
-    return verifyLoad(load.spec, this.sink, this.pool, interval)
+    return verifyLoad(load.spec, this.init.sink, this.init.pool, interval)
+  }
+
+  /** Takes no new loads from now on (graceful shutdown). */
+  drain(): void {
+    this.draining = true
+  }
+
+  /** Resolves when every running load has finished, or after `ms`; true if they all finished. */
+  async waitForRunning(ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)))
+    const all = Promise.allSettled([...this.running.values()]).then(() => true as const)
+    const done = await Promise.race([all, timeout])
+    clearTimeout(timer)
+    return done
   }
 
   /** Cancels everything and waits until every load has its final account. */
   async stopAll(): Promise<void> {
-    for (const load of this.loads.values()) load.cancel()
-    await Promise.allSettled([...this.running])
+    this.draining = true
+    for (const load of this.running.keys()) load.cancel()
+    await Promise.allSettled([...this.running.values()])
+  }
+
+  private admit(): void {
+    if (this.draining) throw new ShuttingDownError()
+    if (this.running.size >= this.limits.maxConcurrentLoads) {
+      // A hint, not a promise: the soonest ETA among running loads, within [1 s, 10 min].
+      const etas = [...this.running.keys()].map((l) => l.rate().etaSeconds).filter((e): e is number => e !== null)
+      const soonest = etas.length > 0 ? Math.min(...etas) : 5
+      throw new TooManyLoadsError(this.limits.maxConcurrentLoads, Math.min(600, Math.max(1, soonest)))
+    }
+  }
+
+  private track(load: LoadRun, run: Promise<unknown>): void {
+    const p = run.finally(() => {
+      this.running.delete(load)
+      this.forgetOld()
+    })
+    this.running.set(load, p)
   }
 
   private forgetOld(): void {

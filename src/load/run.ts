@@ -1,8 +1,9 @@
 import type { Logger } from 'pino'
-import { toErrorInfo, type ErrorInfo } from '../errors.js'
+import { InvalidRequestError, LoadNotResumableError, toErrorInfo, type ErrorInfo } from '../errors.js'
 import type { Metrics } from '../metrics/metrics.js'
 import { planLoad } from '../plan/plan.js'
 import type { LoadSpec } from '../request/schema.js'
+import { CircuitBreaker, DEFAULT_BREAKER, type BreakerSettings, type BreakerStats } from '../sink/breaker.js'
 import { prepareSink } from '../sink/prepare.js'
 import { DEFAULT_RETRY, type RetryPolicy } from '../sink/retry.js'
 import type { SinkConfig } from '../sink/target.js'
@@ -10,6 +11,8 @@ import { RUN, STOP_CANCELLED, STOP_FAILED, toShardSpec, type ShardResult } from 
 import type { ShardPool } from '../../workers/pool.js'
 import { Tally, type Account } from './account.js'
 import { runBounded } from './bounded.js'
+import { Pacer } from './pace.js'
+import { signalStop } from './stop.js'
 
 export type LoadStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
 
@@ -17,9 +20,10 @@ export interface LoadOptions {
   /** batches each worker may have in flight (default 2: one on the wire, one being acknowledged) */
   maxInFlight: number
   retry: RetryPolicy
+  breaker: BreakerSettings
 }
 
-export const DEFAULT_LOAD_OPTIONS: LoadOptions = { maxInFlight: 2, retry: DEFAULT_RETRY }
+export const DEFAULT_LOAD_OPTIONS: LoadOptions = { maxInFlight: 2, retry: DEFAULT_RETRY, breaker: DEFAULT_BREAKER }
 
 export interface LoadResult extends Account {
   status: LoadStatus
@@ -28,12 +32,26 @@ export interface LoadResult extends Account {
   error?: ErrorInfo
 }
 
+export interface LoadRunInit {
+  id: string
+  spec: LoadSpec
+  sink: SinkConfig
+  pool: ShardPool
+  log: Logger
+  metrics?: Metrics
+  options?: LoadOptions
+  /** the sink's breaker when several loads share the sink (the coordinator); else one of its own */
+  breaker?: CircuitBreaker
+}
+
 /** Window over which "current rate" is measured. */
 const RATE_WINDOW_MS = 5000
 
 /**
  * One load from plan to final account. The main thread only plans, hands shards to the pool and
- * tallies; generation, encoding and writing happen in the workers.
+ * tallies; generation, encoding and writing happen in the workers. A load that failed or was
+ * cancelled can be resumed: only its incomplete shards run again, skipping what the database
+ * already acknowledged, and the account ends as if it had never stopped.
  */
 export class LoadRun {
   status: LoadStatus = 'queued'
@@ -41,30 +59,41 @@ export class LoadRun {
   startedAt: Date | undefined
   finishedAt: Date | undefined
   error: ErrorInfo | undefined
+  /** times this load was resumed */
+  resumes = 0
+  readonly id: string
+  readonly spec: LoadSpec
   readonly shardCount: number
+  readonly breaker: CircuitBreaker
+  private readonly sink: SinkConfig
+  private readonly pool: ShardPool
+  private readonly log: Logger
+  private readonly metrics: Metrics | undefined
+  private readonly options: LoadOptions
   private readonly tally: Tally
   /** shared with every worker running a shard of this load: [0] = RUN | STOP_CANCELLED | STOP_FAILED */
   private readonly control = new Int32Array(new SharedArrayBuffer(4))
-  private readonly samples: { t: number; written: number }[] = []
+  private samples: { t: number; written: number }[] = []
   private result: LoadResult | undefined
+  private activeMs = 0
 
-  constructor(
-    readonly id: string,
-    readonly spec: LoadSpec,
-    private readonly sink: SinkConfig,
-    private readonly pool: ShardPool,
-    private readonly log: Logger,
-    private readonly metrics?: Metrics,
-    private readonly options: LoadOptions = DEFAULT_LOAD_OPTIONS,
-  ) {
-    this.shardCount = planLoad(spec).shardCount
-    this.tally = new Tally(spec.trades, this.shardCount)
+  constructor(init: LoadRunInit) {
+    this.id = init.id
+    this.spec = init.spec
+    this.sink = init.sink
+    this.pool = init.pool
+    this.log = init.log
+    this.metrics = init.metrics
+    this.options = init.options ?? DEFAULT_LOAD_OPTIONS
+    this.breaker = init.breaker ?? CircuitBreaker.create(this.options.breaker)
+    this.shardCount = planLoad(this.spec).shardCount
+    this.tally = new Tally(this.spec.trades, this.shardCount)
   }
 
   /** Asks the load to stop: queued shards are dropped, running ones stop after their writes in flight. */
   cancel(): boolean {
     if (this.status !== 'queued' && this.status !== 'running') return false
-    Atomics.compareExchange(this.control, 0, RUN, STOP_CANCELLED)
+    signalStop(this.control, STOP_CANCELLED)
     return true
   }
 
@@ -74,6 +103,27 @@ export class LoadRun {
 
   account(): Account {
     return this.tally.account()
+  }
+
+  circuit(): BreakerStats {
+    return this.breaker.stats()
+  }
+
+  /** Per-shard results so far (an account file keeps them). */
+  shardResults(): ShardResult[] {
+    return this.tally.shardResults()
+  }
+
+  /** Takes the shard results of an earlier run of this same load (from an account file). */
+  restore(results: readonly ShardResult[]): void {
+    if (this.status !== 'queued') throw new Error('restore() before run()')
+    for (const r of results) {
+      const last = r.acked[r.acked.length - 1]
+      if (r.shard >= this.shardCount || (last !== undefined && last[1] > r.planned)) {
+        throw new InvalidRequestError('resume-from', `shard ${r.shard} does not belong to this load's plan of ${this.shardCount} shards`)
+      }
+      this.tally.applyResult(r)
+    }
   }
 
   /** Current rate (points/s over the last few seconds) and ETA in seconds, while running. */
@@ -88,20 +138,44 @@ export class LoadRun {
     return { pointsPerSecond: Math.round(pps), etaSeconds: pps > 0 ? Math.ceil(remaining / pps) : null }
   }
 
-  /** Runs the load to the end. Never rejects: failures are in the result. */
+  /** Why this load cannot be resumed, or undefined if it can. */
+  notResumable(): string | undefined {
+    if (!this.finished) return `load ${this.id} is ${this.status}`
+    if (this.status === 'succeeded') return `load ${this.id} has already succeeded`
+    if (this.sink.kind === 'file') return 'a file sink cannot be resumed: run the load again'
+    return undefined
+  }
+
+  /** Re-runs the shards that did not complete. The caller awaits the returned run. */
+  resume(): Promise<LoadResult> {
+    const why = this.notResumable()
+    if (why) throw new LoadNotResumableError(why)
+    this.resumes++
+    this.status = 'queued'
+    this.error = undefined
+    this.result = undefined
+    this.samples = []
+    Atomics.store(this.control, 0, RUN)
+    this.log.info({ shards: this.tally.incomplete().length, resumes: this.resumes }, 'load resumed')
+    return this.run()
+  }
+
+  /** Runs the load's incomplete shards (all of them the first time). Never rejects: failures are in the result. */
   async run(): Promise<LoadResult> {
     const t0 = performance.now()
     this.status = 'running'
-    this.startedAt = new Date()
+    this.startedAt ??= new Date()
     this.metrics?.loadsStarted.inc()
     this.metrics?.loadsRunning.inc()
-    this.log.info({ spec: summary(this.spec), shards: this.shardCount }, 'load started')
+    const shards = this.tally.incomplete()
+    this.log.info({ spec: summary(this.spec), shards: this.shardCount, toRun: shards.length }, 'load started')
     try {
-      await this.execute()
+      await this.execute(shards)
     } catch (e) {
       this.fail(toErrorInfo(e))
     }
-    const durationMs = Math.round(performance.now() - t0)
+    this.activeMs += performance.now() - t0
+    const durationMs = Math.round(this.activeMs)
     const account = this.tally.account()
     const stop = Atomics.load(this.control, 0)
     this.status =
@@ -116,7 +190,7 @@ export class LoadRun {
     }
     this.metrics?.loadsRunning.dec()
     this.metrics?.loadsFinished.inc({ status: this.status })
-    this.log[this.status === 'failed' ? 'error' : 'info']({ result: this.result }, `load ${this.status}`)
+    this.log[this.status === 'failed' ? 'error' : 'info']({ result: this.result, circuit: this.circuit() }, `load ${this.status}`)
     return this.result
   }
 
@@ -126,14 +200,20 @@ export class LoadRun {
 
   private fail(err: ErrorInfo): void {
     this.error ??= err
-    Atomics.store(this.control, 0, STOP_FAILED)
+    signalStop(this.control, STOP_FAILED)
   }
 
-  private async execute(): Promise<void> {
+  private async execute(shards: number[]): Promise<void> {
+    if (shards.length === 0) return
     const prepared = await prepareSink(this.sink, this.shardCount)
     const shardSpec = toShardSpec(this.spec)
-    const task = (shard: number): Promise<void> =>
-      this.pool
+    const breaker = { buffer: this.breaker.buffer, settings: this.breaker.settings }
+    const pacer = this.spec.ratePerSecond !== undefined ? Pacer.create(this.spec.ratePerSecond) : undefined
+    const pace = pacer ? { buffer: pacer.buffer, ratePerSecond: pacer.ratePerSecond } : undefined
+    const task = (i: number): Promise<void> => {
+      const shard = shards[i]!
+      const before = this.tally.result(shard)
+      return this.pool
         .run(
           {
             shard,
@@ -143,6 +223,9 @@ export class LoadRun {
             maxInFlight: this.options.maxInFlight,
             retry: this.options.retry,
             control: this.control,
+            breaker,
+            ...(pace ? { pace } : {}),
+            ...(before ? { skip: before.acked } : {}),
           },
           (d) => {
             this.tally.applyDelta(d)
@@ -150,19 +233,27 @@ export class LoadRun {
           },
         )
         .then(
-          (r) => this.shardFinished(r),
+          (r) => this.shardFinished(r, before),
           (e: unknown) => this.fail(toErrorInfo(e)),
         )
         .then(() => prepared.shardDone(shard))
         .catch((e: unknown) => this.fail(toErrorInfo(e)))
+    }
     try {
-      await runBounded(this.shardCount, this.pool.size * 2, task, () => Atomics.load(this.control, 0) !== RUN)
+      await runBounded(shards.length, this.pool.size * 2, task, () => Atomics.load(this.control, 0) !== RUN)
     } finally {
       await prepared.finish()
     }
   }
 
-  private shardFinished(r: ShardResult): void {
+  private shardFinished(r: ShardResult, before: ShardResult | undefined): void {
+    // Work done by earlier runs of a resumed shard stays in the totals.
+    if (before) {
+      r.bytes += before.bytes
+      r.batches += before.batches
+      r.retries += before.retries
+      r.splits += before.splits
+    }
     this.tally.applyResult(r)
     if (r.status === 'failed') this.fail(r.error ?? { code: 'OHLCV_WRITE_FAILED', message: `shard ${r.shard} failed` })
   }

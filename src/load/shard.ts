@@ -4,12 +4,24 @@ import { GbmModel } from '../market/gbm.js'
 import { shardSeries } from '../market/series.js'
 import { EXCHANGES, type MarketModel } from '../market/trades.js'
 import { planLoad } from '../plan/plan.js'
-import { withRetry } from '../sink/retry.js'
+import { CircuitBreaker } from '../sink/breaker.js'
+import { withRetry, WriteStoppedError, type RetryContext } from '../sink/retry.js'
 import type { Sink } from '../sink/target.js'
-import { RUN, STOP_FAILED, type ProgressDelta, type ShardResult, type ShardTask } from '../../workers/messages.js'
+import { STOP_FAILED, type ProgressDelta, type ShardResult, type ShardTask } from '../../workers/messages.js'
+import { nowMicros, Pacer } from './pace.js'
+import { addRange, covers, rangeTotal, type Range } from './ranges.js'
+import { isStopped, signalStop, sleepUnlessStopped } from './stop.js'
 
 function emptyDelta(shard: number): ProgressDelta {
-  return { shard, written: 0, failed: 0, bytes: 0, batches: 0, retries: 0, errors: [], latencies: [] }
+  return { shard, written: 0, failed: 0, bytes: 0, batches: 0, retries: 0, splits: 0, errors: [], latencies: [] }
+}
+
+/** Splits a body of `lines` lines at the line boundary nearest its middle. */
+export function splitBody(body: Buffer, lines: number): [Buffer, number, Buffer, number] {
+  const half = Math.floor(lines / 2)
+  let at = 0
+  for (let n = 0; n < half; n++) at = body.indexOf(10, at) + 1
+  return [body.subarray(0, at), half, body.subarray(at), lines - half]
 }
 
 /**
@@ -30,46 +42,76 @@ export async function executeShard(
   const model: MarketModel = new GbmModel(spec, plan)
   const [startMs] = plan.shardBounds(shard)
   const encoder = new TradeEncoder(spec.measurement, EXCHANGES, model.tickDecimals)
+  const breaker = new CircuitBreaker(task.breaker.buffer, task.breaker.settings)
+  const pacer = task.pace ? new Pacer(task.pace.buffer, task.pace.ratePerSecond) : undefined
+  const skip = task.skip ?? []
 
   let planned = 0
   for (let j = 0; j < spec.symbols.length; j++) planned += plan.seriesCount(j, shard).count
 
-  const result: ShardResult = { shard, status: 'completed', planned, written: 0, failed: 0, bytes: 0, batches: 0, retries: 0 }
+  const acked: Range[] = []
+  for (const [a, b] of skip) addRange(acked, a, b)
+  const result: ShardResult = { shard, status: 'completed', planned, written: 0, failed: 0, bytes: 0, batches: 0, retries: 0, splits: 0, acked }
+  /** lines a rejected batch still had stored (InfluxDB 1.x partial writes) */
+  let partiallyKept = 0
   let firstError: ErrorInfo | undefined
-  const stopped = () => Atomics.load(control, 0) !== RUN
+  const stopped = () => isStopped(control)
+  const sleep = (ms: number) => sleepUnlessStopped(control, ms)
 
   const free: Body[] = []
   const inFlight = new Set<Promise<void>>()
   const newBody = () => free.pop() ?? new Body(Math.min(spec.batchSize, planned || 1) * 120)
 
-  const send = (body: Body): Promise<void> => {
+  /**
+   * Writes lines [offset, offset + lines) with retries; a 413 splits the body in two and writes
+   * each half, so a server with a small body limit still takes the load.
+   */
+  const writeSplitting = async (buf: Buffer, lines: number, offset: number, delta: ProgressDelta, ctx: RetryContext): Promise<void> => {
+    try {
+      await withRetry(() => sink.write(buf, lines), task.retry, ctx)
+      addRange(acked, offset, offset + lines)
+      delta.written += lines
+    } catch (e) {
+      if (!(e instanceof WriteError) || e.status !== 413 || lines < 2) throw e
+      delta.splits++
+      const [a, la, b, lb] = splitBody(buf, lines)
+      await writeSplitting(a, la, offset, delta, ctx)
+      await writeSplitting(b, lb, offset + la, delta, ctx)
+    }
+  }
+
+  const send = (body: Body, offset: number, intendedUs: number): Promise<void> => {
     const lines = body.lines
     const bytes = body.length
     const delta = emptyDelta(shard)
-    const started = performance.now()
-    const p = withRetry(() => sink.write(body.view(), lines), task.retry, {
-      stopped,
+    const ctx: RetryContext = {
+      breaker,
+      sleep,
       onRetry: (err) => {
         delta.retries++
         delta.errors.push({ kind: err.kind, status: err.status })
       },
-    })
+    }
+    const p = writeSplitting(body.view(), lines, offset, delta, ctx)
       .then(
         () => {
-          delta.written = lines
           delta.bytes = bytes
           delta.batches = 1
-          delta.latencies.push((performance.now() - started) / 1000)
+          // From the intended send time: a paced load that falls behind shows it in its latencies.
+          delta.latencies.push((nowMicros() - intendedUs) / 1e6)
         },
         (e: unknown) => {
           const err = e instanceof WriteError ? e : new WriteError(String(e))
-          delta.written = err.pointsAccepted
-          delta.failed = lines - err.pointsAccepted
+          const kept = err.pointsAccepted
+          partiallyKept += kept
+          delta.written += kept
+          delta.failed = lines - delta.written
+          if (err instanceof WriteStoppedError) return
           delta.errors.push({ kind: err.kind, status: err.status })
           firstError ??= toErrorInfo(err)
           // Tell every worker of this load to stop: the load has failed and its account must say
           // so now, not after the remaining shards have hammered a broken sink.
-          Atomics.store(control, 0, STOP_FAILED)
+          signalStop(control, STOP_FAILED)
         },
       )
       .finally(() => {
@@ -78,6 +120,7 @@ export async function executeShard(
         result.bytes += delta.bytes
         result.batches += delta.batches
         result.retries += delta.retries
+        result.splits += delta.splits
         report(delta)
         body.reset()
         free.push(body)
@@ -87,9 +130,26 @@ export async function executeShard(
     return p
   }
 
-  // Waits for a free slot; resolves at once while fewer than maxInFlight writes are outstanding.
-  const slot = async () => {
+  let cursor = 0
+  /** Hands a full body to the sink when its turn comes; false when the load has stopped. */
+  const dispatch = async (body: Body): Promise<boolean> => {
+    const offset = cursor
+    cursor += body.lines
+    if (covers(skip, offset, offset + body.lines)) {
+      // Acknowledged by an earlier run of this load (resume): already in the database.
+      body.reset()
+      free.push(body)
+      return true
+    }
     while (inFlight.size >= task.maxInFlight) await Promise.race(inFlight)
+    let intendedUs = nowMicros()
+    if (pacer) {
+      intendedUs = pacer.claim(body.lines)
+      await sleep((intendedUs - nowMicros()) / 1000)
+    }
+    if (stopped()) return false
+    void send(body, offset, intendedUs)
+    return true
   }
 
   let body = newBody()
@@ -102,26 +162,23 @@ export async function executeShard(
         encoder.encode(cols, k, k + take, startMs, offset + 1 + k, body)
         k += take
         if (body.lines === spec.batchSize) {
-          await slot()
-          if (stopped()) break outer
-          void send(body)
+          if (!(await dispatch(body))) break outer
           body = newBody()
         }
       }
     }
-    if (body.lines > 0 && !stopped()) {
-      await slot()
-      if (!stopped()) void send(body)
-    }
+    if (body.lines > 0 && !stopped()) await dispatch(body)
   } finally {
     // Whatever happened, every write already sent is accounted before the shard reports.
     while (inFlight.size > 0) await Promise.race(inFlight)
   }
 
+  // Skipped lines were acknowledged by an earlier run; the total comes from the ranges.
+  result.written = rangeTotal(acked) + partiallyKept
   if (firstError) {
     result.status = 'failed'
     result.error = firstError
-  } else if (result.written + result.failed < planned) {
+  } else if (rangeTotal(acked) < planned) {
     result.status = 'stopped'
   }
   return result

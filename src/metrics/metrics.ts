@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client'
 import type { PoolStats } from '../../workers/pool.js'
 import type { ProgressDelta } from '../../workers/messages.js'
+import type { BreakerStats } from '../sink/breaker.js'
 
 /** Write latency buckets (seconds): sub-millisecond null/file writes up to multi-second stalls. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
@@ -16,12 +17,13 @@ export class Metrics {
   readonly batchesWritten: Counter
   readonly writeErrors: Counter<'kind' | 'status'>
   readonly retries: Counter
+  readonly batchesSplit: Counter
   readonly writeDuration: Histogram
   readonly loadsStarted: Counter
   readonly loadsFinished: Counter<'status'>
   readonly loadsRunning: Gauge
 
-  constructor(registry: Registry, pool: () => PoolStats | undefined) {
+  constructor(registry: Registry, pool: () => PoolStats | undefined, circuit: () => BreakerStats | undefined = () => undefined) {
     const registers = [registry]
     this.pointsWritten = new Counter({ name: 'ohlcv_points_written_total', help: 'Points acknowledged by the sink.', registers })
     this.pointsFailed = new Counter({ name: 'ohlcv_points_failed_total', help: 'Points sent and rejected or given up on.', registers })
@@ -34,6 +36,31 @@ export class Metrics {
       registers,
     })
     this.retries = new Counter({ name: 'ohlcv_write_retries_total', help: 'Write attempts that were retried.', registers })
+    this.batchesSplit = new Counter({
+      name: 'ohlcv_batches_split_total',
+      help: 'Batches split in two because the server answered 413 (body too large).',
+      registers,
+    })
+    new Gauge({
+      name: 'ohlcv_circuit_state',
+      help: "The sink's circuit breaker: 0 closed, 1 open, 2 half-open.",
+      registers,
+      collect() {
+        const state = circuit()?.state
+        this.set(state === 'open' ? 1 : state === 'half-open' ? 2 : 0)
+      },
+    })
+    new Counter({
+      name: 'ohlcv_circuit_opens_total',
+      help: "Times the sink's circuit breaker opened.",
+      registers,
+      collect() {
+        const opens = circuit()?.opens ?? 0
+        // The breaker counts in shared memory; the counter mirrors it.
+        this.reset()
+        this.inc(opens)
+      },
+    })
     this.writeDuration = new Histogram({
       name: 'ohlcv_write_duration_seconds',
       help: 'Time from sending a batch to its acknowledgement, retries included.',
@@ -71,6 +98,7 @@ export class Metrics {
     if (d.bytes) this.bytesWritten.inc(d.bytes)
     if (d.batches) this.batchesWritten.inc(d.batches)
     if (d.retries) this.retries.inc(d.retries)
+    if (d.splits) this.batchesSplit.inc(d.splits)
     for (const e of d.errors) this.writeErrors.inc({ kind: e.kind, status: e.status === undefined ? 'none' : String(e.status) })
     for (const s of d.latencies) this.writeDuration.observe(s)
   }

@@ -109,6 +109,7 @@ export function normalizeRequest(input: LoadRequestInput, ctx: NormalizeContext)
     trades,
     seed: input.seed ?? ctx.newSeed(),
     batchSize: input.batchSize ?? DEFAULT_BATCH_SIZE,
+    ...(input.ratePerSecond !== undefined ? { ratePerSecond: input.ratePerSecond } : {}),
     distribution,
     measurement: input.measurement ?? DEFAULT_MEASUREMENT,
     ...(input.weights && Object.keys(input.weights).length > 0 ? { weights: input.weights } : {}),

@@ -8,6 +8,7 @@ export type Distribution = (typeof DISTRIBUTIONS)[number]
 export const MAX_SYMBOLS = 10_000
 export const MAX_TRADES = 10_000_000_000
 export const MAX_BATCH_SIZE = 100_000
+export const MAX_RATE = 1_000_000_000
 
 /** Ticker and measurement name patterns, shared by every route and command that takes them. */
 export const SYMBOL_PATTERN = '^[A-Z0-9.\\-]{1,16}$'
@@ -50,6 +51,13 @@ export const LoadRequestSchema = Type.Object(
       }),
     ),
     batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_BATCH_SIZE })),
+    ratePerSecond: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        maximum: MAX_RATE,
+        description: 'target rate in points/s for the whole load, across all workers (default: as fast as the database takes them)',
+      }),
+    ),
     distribution: Type.Optional(Type.Unsafe<Distribution>({ type: 'string', enum: [...DISTRIBUTIONS] })),
     measurement: Type.Optional(Type.String({ pattern: MEASUREMENT_PATTERN })),
     weights: Type.Optional(
@@ -90,6 +98,7 @@ export const LoadSpecSchema = Type.Object({
   trades: Type.Integer(),
   seed: Type.Union([Type.String(), Type.Integer()]),
   batchSize: Type.Integer(),
+  ratePerSecond: Type.Optional(Type.Number()),
   distribution: Type.String(),
   measurement: Type.String(),
   weights: Type.Optional(Type.Record(Type.String(), Type.Number())),
@@ -122,6 +131,8 @@ export interface LoadSpec {
   trades: number
   seed: string | number
   batchSize: number
+  /** pace the whole load to this many points per second (not part of the data: same seed, same lines) */
+  ratePerSecond?: number
   distribution: Distribution
   measurement: string
   weights?: Record<string, number>

@@ -47,6 +47,7 @@ export async function checkSink(cfg: SinkConfig): Promise<void> {
 export async function prepareSink(cfg: SinkConfig, shardCount: number): Promise<PreparedSink> {
   switch (cfg.kind) {
     case 'influx-v1': {
+      if (cfg.createDb === false) return fixedTarget(cfg)
       const c = new InfluxV1Client(cfg, 1)
       try {
         await c.createDatabase()

@@ -1,49 +1,100 @@
 import { randomInt } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { WriteError } from '../errors.js'
+import type { CircuitBreaker } from './breaker.js'
 
 export interface RetryPolicy {
-  /** attempts in all, the first one included */
+  /** attempts per batch while the circuit is closed, the first one included */
   maxAttempts: number
   /** first backoff ceiling; doubles per attempt (full jitter: a random delay up to it) */
   baseDelayMs: number
-  /** cap of any single delay, Retry-After included */
+  /** cap of a jittered delay (a server's Retry-After is honoured beyond it, within the budget) */
   maxDelayMs: number
+  /** time budget per batch: attempts, backoffs and waits on an open circuit together */
+  maxElapsedMs: number
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 250, maxDelayMs: 10_000 }
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 250, maxDelayMs: 10_000, maxElapsedMs: 60_000 }
 
 /** Backoff before attempt `attempt + 1`: full jitter, but never sooner than the server asked. */
 export function retryDelay(
-  policy: RetryPolicy,
+  policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>,
   attempt: number,
   err: WriteError,
   jitter: (min: number, maxExclusive: number) => number = randomInt,
 ): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1))
   const jittered = jitter(0, Math.max(1, Math.floor(ceiling)) + 1)
-  return Math.min(policy.maxDelayMs, Math.max(jittered, err.retryAfterMs ?? 0))
+  return Math.max(jittered, err.retryAfterMs ?? 0)
+}
+
+/** A batch abandoned because its load was told to stop (cancel, or another shard failed). */
+export class WriteStoppedError extends WriteError {
+  constructor(last: WriteError | undefined) {
+    super(last ? `stopped while retrying: ${last.message}` : 'stopped before the write was sent', { cause: last })
+  }
+  override canRetry(): boolean {
+    return false
+  }
+}
+
+export interface RetryContext {
+  /** shared per sink; waits while it is open and counts this writer's outcomes */
+  breaker?: CircuitBreaker
+  /** sleeps up to `ms`; resolves true once the load has been told to stop */
+  sleep: (ms: number) => Promise<boolean>
+  /** a failed attempt that will be retried */
+  onRetry: (err: WriteError) => void
+  now?: () => number
 }
 
 /**
- * Runs `attempt` until it succeeds, fails permanently, runs out of attempts, or `stopped()` turns
- * true (a cancelled load does not wait out backoffs). The last error is rethrown.
+ * Runs `attempt` until it succeeds, fails permanently, or the policy's attempts or time budget run
+ * out; the error thrown then says which. While the circuit breaker is open the writer waits instead
+ * of sending; a probe it sends on the breaker's behalf does not use up the batch's attempts, so a
+ * server restart is ridden out by the time budget, not by luck with attempt counts.
  */
-export async function withRetry(
-  attempt: () => Promise<void>,
-  policy: RetryPolicy,
-  hooks: { stopped: () => boolean; onRetry: (err: WriteError) => void },
-): Promise<void> {
-  for (let n = 1; ; n++) {
+export async function withRetry(attempt: () => Promise<void>, policy: RetryPolicy, ctx: RetryContext): Promise<void> {
+  const now = ctx.now ?? Date.now
+  const started = now()
+  let attempts = 0
+  let last: WriteError | undefined
+  const outOfTime = (why: string) =>
+    new WriteError(`gave up after ${Math.round((now() - started) / 1000)} s (${why}): ${last?.message ?? 'no attempt made'}`, {
+      ...(last?.status !== undefined ? { status: last.status } : {}),
+      cause: last,
+    })
+  for (;;) {
+    const gate = ctx.breaker?.gate() ?? { pass: true, probe: false }
+    if (!gate.pass) {
+      const left = policy.maxElapsedMs - (now() - started)
+      if (left <= 0) throw outOfTime(`circuit open, retry budget of ${policy.maxElapsedMs} ms spent`)
+      if (await ctx.sleep(Math.min(gate.waitMs, left))) throw new WriteStoppedError(last)
+      continue
+    }
     try {
       await attempt()
+      ctx.breaker?.succeeded()
       return
     } catch (e) {
       const err = e instanceof WriteError ? e : new WriteError(String((e as Error).message ?? e), { cause: e })
-      if (!err.canRetry() || n >= policy.maxAttempts || hooks.stopped()) throw err
-      hooks.onRetry(err)
-      await sleep(retryDelay(policy, n, err))
-      if (hooks.stopped()) throw err
+      if (!err.canRetry()) {
+        ctx.breaker?.succeeded() // the server answered: it is up, the request is wrong
+        throw err
+      }
+      ctx.breaker?.failed(gate.probe)
+      last = err
+      if (!gate.probe) attempts++
+      if (attempts >= policy.maxAttempts) {
+        throw new WriteError(`gave up after ${attempts} attempts: ${err.message}`, {
+          ...(err.status !== undefined ? { status: err.status } : {}),
+          cause: err,
+        })
+      }
+      ctx.onRetry(err)
+      // After a failed probe the breaker is open again and sets the pace; otherwise back off.
+      const delay = gate.probe ? 0 : retryDelay(policy, attempts, err)
+      if (now() - started + delay > policy.maxElapsedMs) throw outOfTime(`retry budget of ${policy.maxElapsedMs} ms spent`)
+      if (await ctx.sleep(delay)) throw new WriteStoppedError(last)
     }
   }
 }

@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const BIN = fileURLToPath(new URL('../../bin/ohlcv-loadgen.js', import.meta.url))
@@ -9,10 +12,19 @@ export interface CliResult {
   stderr: string
 }
 
-/** Runs the real CLI as a separate process (built output), like a user would. */
-export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<CliResult> {
+/**
+ * Runs the real CLI as a separate process (built output), like a user would, in a scratch working
+ * directory of its own (a failed load leaves its account file there).
+ */
+export function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 120_000,
+  opts: { cwd?: string; nodeArgs?: string[] } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, ...args], {
+      cwd: opts.cwd ?? mkdtempSync(join(tmpdir(), 'ohlcv-cli-')),
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     })

@@ -1,7 +1,9 @@
 import { Registry } from 'prom-client'
 import { buildApp } from '../../src/api/app.js'
 import type { LoadView } from '../../src/api/schemas.js'
-import { LoadManager } from '../../src/load/manager.js'
+import type { Logger } from 'pino'
+import { LoadManager, type LoadLimits } from '../../src/load/manager.js'
+import type { BreakerStats } from '../../src/sink/breaker.js'
 import { DEFAULT_LOAD_OPTIONS, type LoadOptions } from '../../src/load/run.js'
 import { Metrics } from '../../src/metrics/metrics.js'
 import type { SinkConfig } from '../../src/sink/target.js'
@@ -11,24 +13,41 @@ import { silent } from './load.js'
 export type Coordinator = Awaited<ReturnType<typeof startCoordinator>>
 
 /** The real coordinator (Fastify + Piscina + prom-client) on an ephemeral loopback port. */
-export async function startCoordinator(sink: SinkConfig, poolSize = 2, options: LoadOptions = DEFAULT_LOAD_OPTIONS) {
+export async function startCoordinator(
+  sink: SinkConfig,
+  poolSize = 2,
+  options: LoadOptions = DEFAULT_LOAD_OPTIONS,
+  extra: { limits?: LoadLimits; apiToken?: string; logger?: Logger } = {},
+) {
   const registry = new Registry()
   const pool = new ShardPool(poolSize)
-  const metrics = new Metrics(registry, () => pool.stats())
-  const manager = new LoadManager(pool, sink, silent, metrics, options)
-  const app = await buildApp({ manager, registry, sink, logger: silent, normalize: { now: () => Date.now(), newSeed: () => 'seed-from-test' } })
+  const circuit = { read: (): BreakerStats | undefined => undefined }
+  const metrics = new Metrics(registry, () => pool.stats(), () => circuit.read())
+  const logger = extra.logger ?? silent
+  const manager = new LoadManager({ pool, sink, log: logger, metrics, options, ...(extra.limits ? { limits: extra.limits } : {}) })
+  circuit.read = () => manager.circuit()
+  const app = await buildApp({
+    manager,
+    registry,
+    sink,
+    logger,
+    normalize: { now: () => Date.now(), newSeed: () => 'seed-from-test' },
+    ...(extra.apiToken !== undefined ? { apiToken: extra.apiToken } : {}),
+  })
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
   return {
     app,
     url,
     manager,
-    async json<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    async json<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T; headers: Headers }> {
+      const auth: Record<string, string> = extra.apiToken !== undefined ? { authorization: `Bearer ${extra.apiToken}` } : {}
       const res = await fetch(url + path, {
         method,
-        ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+        headers: body === undefined ? auth : { ...auth, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       })
       const text = await res.text()
-      return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T }
+      return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers }
     },
     /** Polls GET /loads/:id until the load has finished. */
     async waitDone(id: string, timeoutMs = 90_000): Promise<LoadView & { result: NonNullable<LoadView['result']> }> {

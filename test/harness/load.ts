@@ -16,7 +16,7 @@ export function spec(raw: LoadRequestInput): LoadSpec {
 export async function runLoad(s: LoadSpec, sink: SinkConfig, poolSize: number, options: LoadOptions = DEFAULT_LOAD_OPTIONS): Promise<LoadResult> {
   const pool = new ShardPool(poolSize)
   try {
-    return await new LoadRun('test', s, sink, pool, silent, undefined, options).run()
+    return await new LoadRun({ id: 'test', spec: s, sink, pool, log: silent, options }).run()
   } finally {
     await pool.close()
   }

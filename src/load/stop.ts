@@ -1,0 +1,33 @@
+import { RUN } from '../../workers/messages.js'
+
+/**
+ * A load's stop flag: `control[0]` in a SharedArrayBuffer seen by the main thread and every worker
+ * of the load. Waits (backoffs, an open circuit, rate pacing) wake as soon as it leaves RUN, so a
+ * cancelled load stops within the writes in flight instead of sleeping out a 10-second backoff.
+ */
+export function isStopped(control: Int32Array): boolean {
+  return Atomics.load(control, 0) !== RUN
+}
+
+/** Sets the flag (the first reason wins) and wakes every waiter. Returns false if already stopped. */
+export function signalStop(control: Int32Array, reason: number): boolean {
+  const won = Atomics.compareExchange(control, 0, RUN, reason) === RUN
+  Atomics.notify(control, 0)
+  return won
+}
+
+/**
+ * Sleeps up to `ms`, waking early when the load stops. Resolves true if the load has stopped.
+ * Atomics.waitAsync alone does not keep Node's event loop alive, hence the timer beside it.
+ */
+export async function sleepUnlessStopped(control: Int32Array, ms: number): Promise<boolean> {
+  if (isStopped(control)) return true
+  if (ms <= 0) return false
+  const wait = Atomics.waitAsync(control, 0, RUN, ms)
+  if (wait.async) {
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([wait.value, new Promise<void>((r) => (timer = setTimeout(r, ms)))])
+    clearTimeout(timer)
+  }
+  return isStopped(control)
+}

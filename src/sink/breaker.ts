@@ -1,0 +1,107 @@
+/**
+ * A circuit breaker in shared memory: one per sink, seen by the main thread and every worker
+ * writing to that sink, so one thread's failures pause them all. Workers drive it (they see every
+ * attempt at once); the main thread only reads it, for `GET /loads/:id`, `/readyz` and metrics.
+ *
+ * closed    → writes go through; `threshold` retryable failures in a row open it.
+ * open      → nobody writes until `cooldownMs` has passed; then one writer takes the probe.
+ * half-open → the probe is out; others wait. Its success closes the circuit, its failure reopens it.
+ * A probe that never comes back (its thread died) is taken over once `probeTimeoutMs` has passed.
+ */
+export const CLOSED = 0
+export const OPEN = 1
+export const HALF_OPEN = 2
+
+export type CircuitState = 'closed' | 'open' | 'half-open'
+const NAMES: readonly CircuitState[] = ['closed', 'open', 'half-open']
+
+export interface BreakerSettings {
+  /** retryable failures in a row that open the circuit */
+  threshold: number
+  /** how long it stays open before a probe */
+  cooldownMs: number
+  /** a probe older than this is presumed lost (request timeout plus a margin) */
+  probeTimeoutMs: number
+}
+
+export interface BreakerStats {
+  state: CircuitState
+  /** times it has opened since the sink was first used */
+  opens: number
+  consecutiveFailures: number
+}
+
+export type Gate = { pass: true; probe: boolean } | { pass: false; waitMs: number }
+
+// Int32 slots
+const STATE = 0
+const FAILURES = 1
+const OPENS = 2
+// BigInt64 slot (byte offset 16): when the open period ends, or when the probe is presumed lost (ms since epoch)
+const DEADLINE = 0
+
+/** How often waiters look again while a probe is out. */
+const HALF_OPEN_POLL_MS = 50
+
+export class CircuitBreaker {
+  static readonly BYTES = 24
+  private readonly i32: Int32Array
+  private readonly i64: BigInt64Array
+
+  constructor(
+    readonly buffer: SharedArrayBuffer,
+    readonly settings: BreakerSettings,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.i32 = new Int32Array(buffer, 0, 4)
+    this.i64 = new BigInt64Array(buffer, 16, 1)
+  }
+
+  static create(settings: BreakerSettings, now?: () => number): CircuitBreaker {
+    return new CircuitBreaker(new SharedArrayBuffer(CircuitBreaker.BYTES), settings, now)
+  }
+
+  /** May this writer send now? If it may while the circuit is not closed, it carries the probe. */
+  gate(): Gate {
+    const t = this.now()
+    const state = Atomics.load(this.i32, STATE)
+    if (state === CLOSED) return { pass: true, probe: false }
+    const deadline = Number(Atomics.load(this.i64, DEADLINE))
+    if (t < deadline) return { pass: false, waitMs: state === OPEN ? deadline - t : Math.min(HALF_OPEN_POLL_MS, deadline - t) }
+    // Open period over (or a probe lost): whoever swaps the state first sends the probe.
+    Atomics.store(this.i64, DEADLINE, BigInt(t + this.settings.probeTimeoutMs))
+    if (Atomics.compareExchange(this.i32, STATE, state, HALF_OPEN) === state) return { pass: true, probe: true }
+    return { pass: false, waitMs: HALF_OPEN_POLL_MS }
+  }
+
+  /** The server answered (even with a permanent error): it is up. */
+  succeeded(): void {
+    Atomics.store(this.i32, FAILURES, 0)
+    if (Atomics.load(this.i32, STATE) !== CLOSED) Atomics.store(this.i32, STATE, CLOSED)
+  }
+
+  /** A retryable failure (refused, reset, timeout, 429, 5xx). */
+  failed(probe: boolean): void {
+    const inARow = Atomics.add(this.i32, FAILURES, 1) + 1
+    if (probe) {
+      this.open(HALF_OPEN)
+    } else if (inARow >= this.settings.threshold) {
+      this.open(CLOSED)
+    }
+  }
+
+  private open(from: number): void {
+    Atomics.store(this.i64, DEADLINE, BigInt(this.now() + this.settings.cooldownMs))
+    if (Atomics.compareExchange(this.i32, STATE, from, OPEN) === from && from === CLOSED) Atomics.add(this.i32, OPENS, 1)
+  }
+
+  stats(): BreakerStats {
+    return {
+      state: NAMES[Atomics.load(this.i32, STATE)] ?? 'closed',
+      opens: Atomics.load(this.i32, OPENS),
+      consecutiveFailures: Atomics.load(this.i32, FAILURES),
+    }
+  }
+}
+
+export const DEFAULT_BREAKER: BreakerSettings = { threshold: 5, cooldownMs: 2000, probeTimeoutMs: 32_000 }
