@@ -45,6 +45,44 @@ export async function startInfluxd(opts: { authEnabled?: boolean; maxBodySize?: 
   return { url: s.url, dir, process: s.process, stop: stopper(s.process, dir) }
 }
 
+/** An influxd a test may freeze, kill and start again on the same port and data dir. */
+export interface FaultyInfluxd {
+  url: string
+  /** SIGSTOP: the process keeps its sockets but answers nothing */
+  freeze(): void
+  thaw(): void
+  /** SIGKILL, as a crash would: no shutdown, no flush beyond what influxd already made durable */
+  kill(): Promise<void>
+  /** starts influxd again with the same config, port and data */
+  start(): Promise<void>
+  stop(): Promise<void>
+}
+
+export async function startFaultyInfluxd(): Promise<FaultyInfluxd> {
+  const dir = await mkdtemp(join(tmpdir(), 'ohlcv-influxd-'))
+  const options = { dir, httpPort: await freePort(), rpcPort: await freePort() }
+  let proc = (await startLocalInfluxd(options)).process
+  const exited = (p: ChildProcess) => p.exitCode !== null || p.signalCode !== null
+  return {
+    url: `http://127.0.0.1:${options.httpPort}`,
+    freeze: () => proc.kill('SIGSTOP'),
+    thaw: () => proc.kill('SIGCONT'),
+    async kill() {
+      if (exited(proc)) return
+      const gone = new Promise((r) => proc.once('exit', r))
+      proc.kill('SIGKILL')
+      await gone
+    },
+    async start() {
+      proc = (await startLocalInfluxd(options)).process
+    },
+    async stop() {
+      proc.kill('SIGCONT')
+      await stopper(proc, dir)()
+    },
+  }
+}
+
 /** Starts Debian's victoria-metrics, which accepts InfluxDB's v2 write API (/api/v2/write). */
 export async function startVictoria(): Promise<RunningServer> {
   const dir = await mkdtemp(join(tmpdir(), 'ohlcv-vm-'))

@@ -1,0 +1,158 @@
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { LoadRun, type LoadOptions } from '../src/load/run.js'
+import { ShardPool } from '../workers/pool.js'
+import { silent, spec } from './harness/load.js'
+
+/**
+ * Faults a real InfluxDB cannot be made to show on demand: a 429 with Retry-After, a storm of
+ * 503s. A tiny local HTTP server plays the database here, on purpose and only here; it counts the
+ * lines of every request it acknowledges, so the account can still be checked exactly.
+ */
+interface Fake {
+  url: string
+  /** acknowledged lines */
+  lines: number
+  /** every request's arrival time (ms) and the status it got */
+  requests: { t: number; status: number }[]
+  answer: (n: number) => { status: number; headers?: Record<string, string> }
+  close(): Promise<void>
+}
+
+async function fakeInflux(): Promise<Fake> {
+  const fake = { lines: 0, requests: [] as Fake['requests'], answer: (() => ({ status: 204 })) as Fake['answer'] }
+  const server = http.createServer((req, res) => {
+    // Health checks (v2 sinks ask before a load) are always fine and not counted.
+    if (req.url === '/health' || req.url === '/ping') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"pass"}')
+      return
+    }
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const a = fake.answer(fake.requests.length)
+      fake.requests.push({ t: Date.now(), status: a.status })
+      if (a.status === 204) {
+        const body = Buffer.concat(chunks)
+        for (let i = 0; i < body.length; i++) if (body[i] === 10) fake.lines++
+      }
+      res.writeHead(a.status, { 'content-type': 'application/json', ...a.headers })
+      res.end(a.status === 204 ? undefined : JSON.stringify({ error: `fake says ${a.status}`, message: `fake says ${a.status}` }))
+    })
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  return Object.assign(fake, {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  })
+}
+
+const OPTIONS: LoadOptions = {
+  maxInFlight: 2,
+  retry: { maxAttempts: 5, baseDelayMs: 50, maxDelayMs: 500, maxElapsedMs: 30_000 },
+  breaker: { threshold: 3, cooldownMs: 500, probeTimeoutMs: 3000 },
+}
+
+describe('a fake database playing faults a real one cannot show', () => {
+  let fake: Fake
+  let pool: ShardPool
+  beforeAll(async () => {
+    fake = await fakeInflux()
+    pool = new ShardPool(2)
+  })
+  afterAll(async () => {
+    await pool.close()
+    await fake.close()
+  })
+  const reset = (answer: Fake['answer']) => {
+    fake.lines = 0
+    fake.requests = []
+    fake.answer = answer
+  }
+
+  it.each(['v1', 'v2'] as const)('%s client: 429 with Retry-After: 2 waits two seconds (seconds, not milliseconds) before retrying', async (api) => {
+    reset((n) => (n === 0 ? { status: 429, headers: { 'retry-after': '2' } } : { status: 204 }))
+    // v2 goes through @influxdata/influxdb-client's transport, whose own retry would read the header as ms.
+    const load = new LoadRun({
+      id: '429',
+      spec: spec({ trades: 1000, seed: '429', batchSize: 1000, symbols: ['AAPL'] }),
+      sink: api === 'v1' ? { kind: 'influx-v1', url: fake.url, db: 'x', createDb: false, timeoutMs: 5000 } : { kind: 'influx-v2', url: fake.url, org: 'o', bucket: 'b', token: 't', timeoutMs: 5000 },
+      pool,
+      log: silent,
+      options: OPTIONS,
+    })
+    const r = await load.run()
+    expect(r.status).toBe('succeeded')
+    const writes = fake.requests
+    expect(writes.map((q) => q.status)).toEqual([429, 204])
+    const gap = writes[1]!.t - writes[0]!.t
+    expect(gap).toBeGreaterThanOrEqual(1950)
+    expect(gap).toBeLessThan(4000)
+    expect(fake.lines).toBe(1000)
+    expect(r).toMatchObject({ pointsWritten: 1000, retries: 1 })
+  })
+
+  it('a 503 storm opens the circuit: writers pause instead of hammering, then finish exactly', async () => {
+    const stormEnds = Date.now() + 3000
+    reset(() => (Date.now() < stormEnds ? { status: 503 } : { status: 204 }))
+    const load = new LoadRun({
+      id: 'storm',
+      spec: spec({ trades: 200_000, seed: 'storm', batchSize: 5000 }),
+      sink: { kind: 'influx-v1', url: fake.url, db: 'x', createDb: false, timeoutMs: 5000 },
+      pool,
+      log: silent,
+      options: OPTIONS,
+    })
+    const r = await load.run()
+    expect(r.status).toBe('succeeded')
+    expect(fake.lines).toBe(200_000)
+    expect(r.pointsWritten).toBe(200_000)
+    const during = fake.requests.filter((q) => q.status === 503).length
+    // Without a breaker 4 writers retrying at 50..500 ms would send ~40 requests in 3 s; with it,
+    // the first few failures open it and one probe per 500 ms cooldown follows.
+    expect(during).toBeLessThanOrEqual(3 + 2 * 4 + Math.ceil(3000 / 500) + 2)
+    expect(load.circuit()).toMatchObject({ state: 'closed' })
+    expect(load.circuit().opens).toBeGreaterThanOrEqual(1)
+    console.info(`503 storm of 3 s: ${during} requests refused, circuit opened ${load.circuit().opens}x, then ${fake.lines} lines acknowledged`)
+  })
+
+  it('cancel during backoff and an open circuit stops within a second; the account is exact', async () => {
+    reset(() => ({ status: 503 }))
+    const load = new LoadRun({
+      id: 'cancel',
+      spec: spec({ trades: 200_000, seed: 'cancel' }),
+      sink: { kind: 'influx-v1', url: fake.url, db: 'x', createDb: false, timeoutMs: 5000 },
+      pool,
+      log: silent,
+      options: { ...OPTIONS, retry: { ...OPTIONS.retry, maxDelayMs: 10_000, maxElapsedMs: 120_000 }, breaker: { ...OPTIONS.breaker, cooldownMs: 20_000 } },
+    })
+    const done = load.run()
+    // Two shards, four writes failing: the circuit opens and everyone waits out a 20 s cooldown.
+    while (load.circuit().state !== 'open') await sleep(10)
+    const t0 = Date.now()
+    load.cancel()
+    const r = await done
+    expect(Date.now() - t0).toBeLessThan(1000)
+    expect(r.status).toBe('cancelled')
+    expect(r.error).toBeUndefined()
+    expect(r).toMatchObject({ pointsWritten: 0, pointsPlanned: 200_000 })
+    expect(r.pointsFailed + r.pointsUnsent).toBe(200_000)
+  })
+
+  it('paces a load to ratePerSecond across all workers, within a few percent', async () => {
+    reset(() => ({ status: 204 }))
+    const s = spec({ trades: 60_000, seed: 'paced', batchSize: 500, ratePerSecond: 20_000 })
+    const load = new LoadRun({ id: 'paced', spec: s, sink: { kind: 'influx-v1', url: fake.url, db: 'x', createDb: false, timeoutMs: 5000 }, pool, log: silent, options: OPTIONS })
+    const r = await load.run()
+    expect(r.status).toBe('succeeded')
+    expect(fake.lines).toBe(60_000)
+    // 120 slots of 25 ms: the last batch is sent at 2.975 s.
+    const first = fake.requests[0]!.t
+    const last = fake.requests[fake.requests.length - 1]!.t
+    const rate = (60_000 - 500) / ((last - first) / 1000)
+    expect(Math.abs(rate - 20_000) / 20_000).toBeLessThan(0.05)
+    console.info(`ratePerSecond 20000: measured ${Math.round(rate)} points/s between first and last request`)
+  })
+})
