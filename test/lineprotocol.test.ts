@@ -11,6 +11,7 @@ const ESCAPES: [string, string, string, string][] = [
   ['k=v', 'k=v', 'k\\=v', '"k=v"'],
   ['say "hi"', 'say\\ "hi"', 'say\\ "hi"', '"say \\"hi\\""'],
   ['back\\slash', 'back\\slash', 'back\\slash', '"back\\\\slash"'],
+  ['a\\ b', 'a\\\\ b', 'a\\\\ b', '"a\\\\ b"'],
   ['line\nbreak', 'line\\nbreak', 'line\\nbreak', '"line\nbreak"'],
   ['tab\there\r', 'tab\\there\\r', 'tab\\there\\r', '"tab\there\r"'],
   ['Ünïcødé 日本', 'Ünïcødé\\ 日本', 'Ünïcødé\\ 日本', '"Ünïcødé 日本"'],
@@ -22,6 +23,14 @@ describe('escaping', () => {
     expect(escapeMeasurement(input)).toBe(measurement)
     expect(escapeTag(input)).toBe(tag)
     expect(escapeStringField(input)).toBe(field)
+  })
+})
+
+describe('escaping refuses what line protocol cannot carry', () => {
+  it('a measurement or tag ending in a backslash', () => {
+    expect(() => escapeTag('A\\')).toThrow(/cannot end with a backslash/)
+    expect(() => escapeMeasurement('m\\')).toThrow(/cannot end with a backslash/)
+    expect(escapeStringField('A\\')).toBe('"A\\\\"')
   })
 })
 

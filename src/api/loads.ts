@@ -46,9 +46,9 @@ export const loadRoutes: FastifyPluginAsyncTypebox<LoadRoutesOptions> = async (a
   app.post(
     '/loads',
     {
-      // An empty POST starts the default load.
+      // An empty POST (no body at all) starts the default load; a JSON `null` is a bad body.
       preValidation: async (req) => {
-        req.body ??= {}
+        if ((req.body as unknown) === undefined) req.body = {}
       },
       schema: { body: LoadRequestSchema, response: { 202: LoadCreatedSchema, ...errors } },
     },
