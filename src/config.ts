@@ -38,6 +38,7 @@ export const SETTINGS = {
   maxTradesPerLoad: { flag: 'max-trades-per-load', env: 'MAX_TRADES_PER_LOAD', help: 'trades allowed in one load', default: String(DEFAULT_LIMITS.maxTradesPerLoad) },
   bodyLimit: { flag: 'body-limit', env: 'BODY_LIMIT', help: 'serve: request body limit in bytes', default: String(1024 * 1024) },
   shutdownGraceMs: { flag: 'shutdown-grace-ms', env: 'SHUTDOWN_GRACE_MS', help: 'serve: on SIGTERM, wait this long for loads before cancelling them', default: '30000' },
+  progress: { flag: 'progress', env: 'PROGRESS', help: 'run: auto (a bar on a terminal, a line every 5 s otherwise, none with --json) | bar | lines | none', default: 'auto' },
   logLevel: { flag: 'log-level', env: 'LOG_LEVEL', help: 'fatal|error|warn|info|debug|trace|silent', default: 'info' },
 } as const
 
@@ -142,6 +143,16 @@ export function loadLimits(raw: RawSettings): LoadLimits {
     maxConcurrentLoads: int(raw, 'maxConcurrentLoads', 1, 1000),
     maxTradesPerLoad: int(raw, 'maxTradesPerLoad', 1, MAX_TRADES),
   }
+}
+
+export const PROGRESS_MODES = ['auto', 'bar', 'lines', 'none'] as const
+
+/** How `run` shows progress on stderr. */
+export function progressMode(raw: RawSettings, json: boolean, stderrIsTTY: boolean): 'bar' | 'lines' | 'none' {
+  const mode = oneOf(raw, 'progress', PROGRESS_MODES)
+  if (mode !== 'auto') return mode
+  if (json) return 'none'
+  return stderrIsTTY ? 'bar' : 'lines'
 }
 
 /** Whether a listen address only accepts connections from this machine. */

@@ -10,6 +10,11 @@ import type { BreakerSettings } from '../src/sink/breaker.js'
 import type { RetryPolicy } from '../src/sink/retry.js'
 import type { WorkerSinkTarget } from '../src/sink/target.js'
 
+/** Slot of `control` counting the load's points sent and not yet answered (workers add, then subtract). */
+export const IN_FLIGHT = 1
+/** Int32 slots of a load's control buffer: [stop flag, points in flight]. */
+export const CONTROL_SLOTS = 2
+
 /** Values of `control[0]`, a flag every worker of a load reads between batches. */
 export const RUN = 0
 export const STOP_CANCELLED = 1
@@ -34,7 +39,7 @@ export interface ShardTask {
   /** batches a worker may have sent and not yet had acknowledged */
   maxInFlight: number
   retry: RetryPolicy
-  /** shared with the main thread and every worker of the load: [0] = RUN | STOP_* */
+  /** shared with the main thread and every worker of the load: [0] = RUN | STOP_*, [1] = points in flight */
   control: Int32Array
   /** the sink's circuit breaker (src/sink/breaker.ts), shared by every worker and load on it */
   breaker: { buffer: SharedArrayBuffer; settings: BreakerSettings }
@@ -65,8 +70,13 @@ export interface ProgressDelta {
   splits: number
   /** one entry per failed attempt */
   errors: { kind: 'retryable' | 'permanent'; status: number | undefined }[]
-  /** batch write latencies in seconds (successful batches) */
+  /**
+   * batch write latencies in seconds (successful batches), from the intended send time: when the
+   * load is paced, a batch that waited for a stalled server counts its wait (coordinated omission)
+   */
   latencies: number[]
+  /** seconds spent generating and encoding each batch */
+  encodeSeconds: number[]
 }
 
 /** Last message a worker posts on a task's port: every delta has been sent. */

@@ -10,6 +10,7 @@ import { AJV_OPTIONS, describeSchemaError } from '../request/validate.js'
 import type { SinkConfig } from '../sink/target.js'
 import { bearerCheck } from './auth.js'
 import { candleRoutes } from './candles.js'
+import { eventRoutes } from './events.js'
 import { healthRoutes } from './health.js'
 import { loadRoutes } from './loads.js'
 import { metricsRoutes } from './metrics.js'
@@ -71,6 +72,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(metricsRoutes, { registry: deps.registry })
   await app.register(loadRoutes, { manager: deps.manager, sink: deps.sink, normalize: deps.normalize })
   await app.register(candleRoutes, { manager: deps.manager, sink: deps.sink })
+  await app.register(eventRoutes, { manager: deps.manager })
   return app
 }
 

@@ -14,7 +14,7 @@ export interface LoadRoutesOptions {
 }
 
 function links(id: string) {
-  return { self: `/loads/${id}`, cancel: `/loads/${id}`, resume: `/loads/${id}/resume`, verify: `/loads/${id}/verify` }
+  return { self: `/loads/${id}`, cancel: `/loads/${id}`, resume: `/loads/${id}/resume`, verify: `/loads/${id}/verify`, events: `/loads/${id}/events` }
 }
 
 export function loadView(load: LoadRun, sink: SinkConfig): LoadView {
@@ -27,7 +27,12 @@ export function loadView(load: LoadRun, sink: SinkConfig): LoadView {
     shards: load.shardCount,
     request,
     sink: describeSink(sink),
-    progress: { ...load.account(), ...(result ? { pointsPerSecond: 0, etaSeconds: null } : load.rate()) },
+    progress: {
+      ...load.account(),
+      ...(result ? { pointsPerSecond: 0, etaSeconds: null } : load.rate()),
+      pointsInFlight: load.pointsInFlight(),
+      writeLatencyMs: load.writeLatency(),
+    },
     ...(result ? { result } : {}),
     ...(load.error ? { error: load.error } : {}),
     circuit: load.circuit(),

@@ -24,6 +24,17 @@ const AccountFields = {
   shardsTotal: Type.Integer(),
 }
 
+const LatencySchema = Type.Object(
+  {
+    count: Type.Integer({ description: 'batches measured' }),
+    p50: Type.Number(),
+    p90: Type.Number(),
+    p99: Type.Number(),
+    max: Type.Number(),
+  },
+  { description: 'batch write latency in milliseconds, over the whole load (HDR histogram)' },
+)
+
 export const LoadStatusSchema = Type.Unsafe<LoadStatus>({
   type: 'string',
   enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'],
@@ -40,6 +51,8 @@ export const LoadViewSchema = Type.Object({
     ...AccountFields,
     pointsPerSecond: Type.Integer({ description: 'current rate over the last few seconds' }),
     etaSeconds: Type.Union([Type.Integer(), Type.Null()]),
+    pointsInFlight: Type.Integer({ description: 'sent, not yet answered' }),
+    writeLatencyMs: LatencySchema,
   }),
   result: Type.Optional(
     Type.Object({
@@ -47,6 +60,7 @@ export const LoadViewSchema = Type.Object({
       status: LoadStatusSchema,
       durationMs: Type.Integer(),
       pointsPerSecond: Type.Integer({ description: 'points written per second over the whole load' }),
+      writeLatencyMs: LatencySchema,
       error: Type.Optional(ErrorInfoSchema),
     }),
   ),
@@ -63,7 +77,7 @@ export const LoadViewSchema = Type.Object({
   createdAt: Type.String(),
   startedAt: Type.Optional(Type.String()),
   finishedAt: Type.Optional(Type.String()),
-  links: Type.Object({ self: Type.String(), cancel: Type.String(), resume: Type.String(), verify: Type.String() }),
+  links: Type.Object({ self: Type.String(), cancel: Type.String(), resume: Type.String(), verify: Type.String(), events: Type.String() }),
 })
 export type LoadView = Static<typeof LoadViewSchema>
 
@@ -72,7 +86,7 @@ export const LoadCreatedSchema = Type.Object({
   status: LoadStatusSchema,
   seed: Type.Union([Type.String(), Type.Integer()]),
   shards: Type.Integer(),
-  links: Type.Object({ self: Type.String(), cancel: Type.String(), resume: Type.String(), verify: Type.String() }),
+  links: Type.Object({ self: Type.String(), cancel: Type.String(), resume: Type.String(), verify: Type.String(), events: Type.String() }),
 })
 
 export const LoadIdParams = Type.Object({ id: Type.String({ maxLength: 64 }) }, { additionalProperties: false })

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { Registry } from 'prom-client'
-import { loadLimits, loadOptions, poolSize, readSettings, serveConfig, sinkConfig, LOG_LEVELS, type LogLevel } from '../config.js'
+import { loadLimits, loadOptions, poolSize, progressMode, readSettings, serveConfig, sinkConfig, LOG_LEVELS, type LogLevel } from '../config.js'
 import { LoadgenError } from '../errors.js'
 import { createLogger } from '../log.js'
 import { ACCOUNT_FORMAT, readAccountFile, writeAccountFile } from '../load/accountFile.js'
@@ -17,6 +17,7 @@ import { candleRange, parseInterval, toCandle, type Candle } from '../candles/ca
 import { CandleReader } from '../candles/query.js'
 import { expectedCandles, verifyLoad } from '../candles/verify.js'
 import { ShardPool } from '../../workers/pool.js'
+import { showProgress } from './progress.js'
 import { helpText, parseCommandLine, usageLine, UsageError } from './args.js'
 
 export const EXIT_OK = 0
@@ -80,9 +81,11 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<n
   const logger = createLogger(level as LogLevel, process.stderr)
   const report = dataOnStdout ? io.stderr : io.stdout
 
+  const mode = progressMode(settings, args.json, io.stderr === process.stderr && process.stderr.isTTY)
   const pool = new ShardPool(size)
   const load = new LoadRun({ id: 'cli', spec, sink, pool, log: logger, options })
   if (saved) load.restore(saved.shards)
+  const hideProgress = showProgress(load, io.stderr, mode)
   // First Ctrl-C stops the load cleanly (writes in flight finish, the account stays exact).
   let interrupted = false
   const onSignal = () => {
@@ -97,6 +100,7 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<n
   try {
     result = await load.run()
   } finally {
+    hideProgress()
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
     await pool.close()
@@ -148,11 +152,12 @@ async function serve(args: ReturnType<typeof parseCommandLine>, io: Io): Promise
   const logger = createLogger(config.logLevel)
   const registry = new Registry()
   const pool = new ShardPool(config.poolSize)
-  // The breaker gauge reads the manager's breaker; the manager reports into the metrics.
-  const circuit = { read: (): BreakerStats | undefined => undefined }
-  const metrics = new Metrics(registry, () => pool.stats(), () => circuit.read())
+  // Gauges read the manager (breaker, points in flight) at scrape time; the manager reports into the metrics.
+  const sources = { circuit: (): BreakerStats | undefined => undefined, inFlight: () => 0 }
+  const metrics = new Metrics(registry, { pool: () => pool.stats(), circuit: () => sources.circuit(), inFlight: () => sources.inFlight() })
   const manager = new LoadManager({ pool, sink: config.sink, log: logger, metrics, options: config.load, limits: config.limits })
-  circuit.read = () => manager.circuit()
+  sources.circuit = () => manager.circuit()
+  sources.inFlight = () => manager.pointsInFlight()
   const app = await buildApp({
     manager,
     registry,

@@ -106,6 +106,13 @@ export class LoadManager {
     return this.breaker.stats()
   }
 
+  /** Points in flight over all running loads (for the gauge). */
+  pointsInFlight(): number {
+    let n = 0
+    for (const load of this.running.keys()) n += load.pointsInFlight()
+    return n
+  }
+
   cancel(id: string): LoadRun {
     const load = this.get(id)
     if (!load.cancel()) throw new LoadFinishedError(id, load.status)

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import { InvalidRequestError, LoadNotResumableError, toErrorInfo, type ErrorInfo } from '../errors.js'
+import { LatencyRecorder, type LatencySummary } from '../metrics/latency.js'
 import type { Metrics } from '../metrics/metrics.js'
 import { planLoad } from '../plan/plan.js'
 import type { LoadSpec } from '../request/schema.js'
@@ -7,7 +8,7 @@ import { CircuitBreaker, DEFAULT_BREAKER, type BreakerSettings, type BreakerStat
 import { prepareSink } from '../sink/prepare.js'
 import { DEFAULT_RETRY, type RetryPolicy } from '../sink/retry.js'
 import type { SinkConfig } from '../sink/target.js'
-import { RUN, STOP_CANCELLED, STOP_FAILED, toShardSpec, type ShardResult } from '../../workers/messages.js'
+import { CONTROL_SLOTS, IN_FLIGHT, RUN, STOP_CANCELLED, STOP_FAILED, toShardSpec, type ProgressDelta, type ShardResult } from '../../workers/messages.js'
 import type { ShardPool } from '../../workers/pool.js'
 import { Tally, type Account } from './account.js'
 import { runBounded } from './bounded.js'
@@ -29,6 +30,8 @@ export interface LoadResult extends Account {
   status: LoadStatus
   durationMs: number
   pointsPerSecond: number
+  /** batch write latency over the whole load, in milliseconds (HDR histogram) */
+  writeLatencyMs: LatencySummary
   error?: ErrorInfo
 }
 
@@ -72,7 +75,8 @@ export class LoadRun {
   private readonly options: LoadOptions
   private readonly tally: Tally
   /** shared with every worker running a shard of this load: [0] = RUN | STOP_CANCELLED | STOP_FAILED */
-  private readonly control = new Int32Array(new SharedArrayBuffer(4))
+  private readonly control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_SLOTS))
+  private readonly latency = new LatencyRecorder()
   private samples: { t: number; written: number }[] = []
   private result: LoadResult | undefined
   private activeMs = 0
@@ -107,6 +111,15 @@ export class LoadRun {
 
   circuit(): BreakerStats {
     return this.breaker.stats()
+  }
+
+  /** Points sent by this load's workers and not yet answered. */
+  pointsInFlight(): number {
+    return Atomics.load(this.control, IN_FLIGHT)
+  }
+
+  writeLatency(): LatencySummary {
+    return this.latency.summary()
   }
 
   /** Per-shard results so far (an account file keeps them). */
@@ -186,6 +199,7 @@ export class LoadRun {
       ...account,
       durationMs,
       pointsPerSecond: durationMs > 0 ? Math.round(account.pointsWritten / (durationMs / 1000)) : 0,
+      writeLatencyMs: this.latency.summary(),
       ...(this.error ? { error: this.error } : {}),
     }
     this.metrics?.loadsRunning.dec()
@@ -227,10 +241,7 @@ export class LoadRun {
             ...(pace ? { pace } : {}),
             ...(before ? { skip: before.acked } : {}),
           },
-          (d) => {
-            this.tally.applyDelta(d)
-            this.metrics?.apply(d)
-          },
+          (d) => this.progress(d),
         )
         .then(
           (r) => this.shardFinished(r, before),
@@ -244,6 +255,20 @@ export class LoadRun {
     } finally {
       await prepared.finish()
     }
+  }
+
+  private progress(d: ProgressDelta): void {
+    this.tally.applyDelta(d)
+    this.metrics?.apply(d)
+    for (const s of d.latencies) this.latency.record(s)
+    // Per-batch lines only at debug: a load writes thousands of batches.
+    if (this.debug && d.batches > 0) {
+      this.log.debug({ shard: d.shard, points: d.written, bytes: d.bytes, retries: d.retries, latencyMs: (d.latencies[0] ?? 0) * 1000 }, 'batch written')
+    }
+  }
+
+  private get debug(): boolean {
+    return this.log.isLevelEnabled('debug')
   }
 
   private shardFinished(r: ShardResult, before: ShardResult | undefined): void {

@@ -7,13 +7,13 @@ import { planLoad } from '../plan/plan.js'
 import { CircuitBreaker } from '../sink/breaker.js'
 import { withRetry, WriteStoppedError, type RetryContext } from '../sink/retry.js'
 import type { Sink } from '../sink/target.js'
-import { STOP_FAILED, type ProgressDelta, type ShardResult, type ShardTask } from '../../workers/messages.js'
+import { IN_FLIGHT, STOP_FAILED, type ProgressDelta, type ShardResult, type ShardTask } from '../../workers/messages.js'
 import { nowMicros, Pacer } from './pace.js'
 import { addRange, covers, rangeTotal, type Range } from './ranges.js'
 import { isStopped, signalStop, sleepUnlessStopped } from './stop.js'
 
 function emptyDelta(shard: number): ProgressDelta {
-  return { shard, written: 0, failed: 0, bytes: 0, batches: 0, retries: 0, splits: 0, errors: [], latencies: [] }
+  return { shard, written: 0, failed: 0, bytes: 0, batches: 0, retries: 0, splits: 0, errors: [], latencies: [], encodeSeconds: [] }
 }
 
 /** Splits a body of `lines` lines at the line boundary nearest its middle. */
@@ -80,10 +80,12 @@ export async function executeShard(
     }
   }
 
-  const send = (body: Body, offset: number, intendedUs: number): Promise<void> => {
+  const send = (body: Body, offset: number, intendedUs: number, encodeSeconds: number): Promise<void> => {
     const lines = body.lines
     const bytes = body.length
     const delta = emptyDelta(shard)
+    delta.encodeSeconds.push(encodeSeconds)
+    Atomics.add(control, IN_FLIGHT, lines)
     const ctx: RetryContext = {
       breaker,
       sleep,
@@ -115,6 +117,7 @@ export async function executeShard(
         },
       )
       .finally(() => {
+        Atomics.sub(control, IN_FLIGHT, lines)
         result.written += delta.written
         result.failed += delta.failed
         result.bytes += delta.bytes
@@ -131,8 +134,11 @@ export async function executeShard(
   }
 
   let cursor = 0
+  /** when the body being filled was started: generation and encoding time per batch */
+  let bodyStarted = performance.now()
   /** Hands a full body to the sink when its turn comes; false when the load has stopped. */
   const dispatch = async (body: Body): Promise<boolean> => {
+    const encodeSeconds = (performance.now() - bodyStarted) / 1000
     const offset = cursor
     cursor += body.lines
     if (covers(skip, offset, offset + body.lines)) {
@@ -148,7 +154,7 @@ export async function executeShard(
       await sleep((intendedUs - nowMicros()) / 1000)
     }
     if (stopped()) return false
-    void send(body, offset, intendedUs)
+    void send(body, offset, intendedUs, encodeSeconds)
     return true
   }
 
@@ -164,6 +170,7 @@ export async function executeShard(
         if (body.lines === spec.batchSize) {
           if (!(await dispatch(body))) break outer
           body = newBody()
+          bodyStarted = performance.now()
         }
       }
     }

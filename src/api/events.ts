@@ -1,0 +1,67 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { LoadManager } from '../load/manager.js'
+import type { LoadRun } from '../load/run.js'
+import { LoadIdParams } from './schemas.js'
+
+/** How often a progress event goes out: a few times a second, cheap to compute (no I/O). */
+export const EVENT_INTERVAL_MS = 250
+
+/** The progress event: what a dashboard or a terminal needs to draw a bar. */
+export function progressEvent(load: LoadRun) {
+  const a = load.account()
+  const { pointsPerSecond, etaSeconds } = load.rate()
+  return {
+    id: load.id,
+    status: load.status,
+    pointsPlanned: a.pointsPlanned,
+    pointsWritten: a.pointsWritten,
+    pointsFailed: a.pointsFailed,
+    pointsInFlight: load.pointsInFlight(),
+    percent: a.pointsPlanned > 0 ? Math.floor((a.pointsWritten / a.pointsPlanned) * 1000) / 10 : 100,
+    pointsPerSecond,
+    etaSeconds,
+    shardsDone: a.shardsDone,
+    shardsTotal: a.shardsTotal,
+    circuit: load.circuit().state,
+  }
+}
+
+/**
+ * GET /loads/:id/events: Server-Sent Events. `progress` every EVENT_INTERVAL_MS while the load
+ * runs, then one `done` event with the final account, and the stream ends. A finished load gets
+ * its `done` event at once. Unknown ids are a plain 404 (checked before the stream starts).
+ */
+export const eventRoutes: FastifyPluginAsyncTypebox<{ manager: LoadManager; intervalMs?: number }> = async (app, opts) => {
+  app.get('/loads/:id/events', { schema: { params: LoadIdParams } }, async (req, reply) => {
+    const load = opts.manager.get(req.params.id)
+    reply.hijack()
+    const res = reply.raw
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      // proxies (nginx) must not buffer the stream
+      'x-accel-buffering': 'no',
+    })
+    let seq = 0
+    const send = (event: string, data: unknown) => res.write(`id: ${++seq}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
+    let timer: NodeJS.Timeout | undefined
+    const stop = () => {
+      clearInterval(timer)
+      res.end()
+    }
+    const tick = () => {
+      const result = load.getResult()
+      if (result) {
+        send('done', { id: load.id, ...result })
+        stop()
+      } else {
+        send('progress', progressEvent(load))
+      }
+    }
+    res.write(`retry: 1000\n\n`)
+    tick()
+    if (!res.writableEnded) timer = setInterval(tick, opts.intervalMs ?? EVENT_INTERVAL_MS)
+    req.raw.on('close', () => clearInterval(timer))
+  })
+}
