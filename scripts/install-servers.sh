@@ -1,13 +1,15 @@
 #!/bin/sh
-# Installs Debian's InfluxDB 1.x (`influxdb`) and, for the v2-API tests, `victoria-metrics`, when
-# their binaries are missing. Needs root or sudo. Usage: install-servers.sh [influxdb] [victoria-metrics]
+# Installs Debian's InfluxDB 1.x (`influxdb`), for the v2-API tests `victoria-metrics`, and for the
+# scrape test `prometheus` (with promtool), when their binaries are missing. Needs root or sudo.
+# Usage: install-servers.sh [influxdb] [victoria-metrics] [prometheus]
 set -eu
-[ $# -gt 0 ] || set -- influxdb victoria-metrics
+[ $# -gt 0 ] || set -- influxdb victoria-metrics prometheus
 need=""
 for pkg in "$@"; do
   case "$pkg" in
     influxdb) bin=influxd ;;
     victoria-metrics) bin=victoria-metrics ;;
+    prometheus) bin=promtool ;;
     *) echo "install-servers: unknown package $pkg" >&2; exit 2 ;;
   esac
   command -v "$bin" >/dev/null 2>&1 || need="$need $pkg"

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
-sh scripts/install-servers.sh influxdb victoria-metrics
+sh scripts/install-servers.sh influxdb victoria-metrics prometheus
 npm run --silent build
 npm run --silent typecheck
 npm run --silent lint
