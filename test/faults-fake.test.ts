@@ -2,7 +2,9 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Registry } from 'prom-client'
 import { LoadRun, type LoadOptions } from '../src/load/run.js'
+import { Metrics } from '../src/metrics/metrics.js'
 import { ShardPool } from '../workers/pool.js'
 import { silent, spec } from './harness/load.js'
 
@@ -97,6 +99,7 @@ describe('a fake database playing faults a real one cannot show', () => {
   it('a 503 storm opens the circuit: writers pause instead of hammering, then finish exactly', async () => {
     const stormEnds = Date.now() + 3000
     reset(() => (Date.now() < stormEnds ? { status: 503 } : { status: 204 }))
+    const registry = new Registry()
     const load = new LoadRun({
       id: 'storm',
       spec: spec({ trades: 200_000, seed: 'storm', batchSize: 5000 }),
@@ -104,6 +107,7 @@ describe('a fake database playing faults a real one cannot show', () => {
       pool,
       log: silent,
       options: OPTIONS,
+      metrics: new Metrics(registry, { pool: () => pool.stats() }),
     })
     const r = await load.run()
     expect(r.status).toBe('succeeded')
@@ -115,6 +119,11 @@ describe('a fake database playing faults a real one cannot show', () => {
     expect(during).toBeLessThanOrEqual(3 + 2 * 4 + Math.ceil(3000 / 500) + 2)
     expect(load.circuit()).toMatchObject({ state: 'closed' })
     expect(load.circuit().opens).toBeGreaterThanOrEqual(1)
+    // every refused request is counted once, by kind and status, and each was retried
+    const text = await registry.metrics()
+    expect(text).toContain(`ohlcv_write_errors_total{kind="retryable",status="503"} ${during}`)
+    expect(text).toContain(`ohlcv_write_retries_total ${r.retries}`)
+    expect(r.retries).toBe(during)
     console.info(`503 storm of 3 s: ${during} requests refused, circuit opened ${load.circuit().opens}x, then ${fake.lines} lines acknowledged`)
   })
 

@@ -21,11 +21,12 @@ export async function startCoordinator(
 ) {
   const registry = new Registry()
   const pool = new ShardPool(poolSize)
-  const circuit = { read: (): BreakerStats | undefined => undefined }
-  const metrics = new Metrics(registry, () => pool.stats(), () => circuit.read())
+  const sources = { circuit: (): BreakerStats | undefined => undefined, inFlight: () => 0 }
+  const metrics = new Metrics(registry, { pool: () => pool.stats(), circuit: () => sources.circuit(), inFlight: () => sources.inFlight() })
   const logger = extra.logger ?? silent
   const manager = new LoadManager({ pool, sink, log: logger, metrics, options, ...(extra.limits ? { limits: extra.limits } : {}) })
-  circuit.read = () => manager.circuit()
+  sources.circuit = () => manager.circuit()
+  sources.inFlight = () => manager.pointsInFlight()
   const app = await buildApp({
     manager,
     registry,

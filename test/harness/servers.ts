@@ -113,3 +113,25 @@ export async function countVictoria(url: string, measurement: string, extra = ''
   for (const line of text.split('\n')) if (line) n += (JSON.parse(line) as { values: unknown[] }).values.length
   return n
 }
+
+/** Starts Debian's Prometheus on a free loopback port, scraping `target` (host:port) every second. */
+export async function startPrometheus(target: string): Promise<RunningServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'ohlcv-prom-'))
+  const port = await freePort()
+  const { openSync, writeFileSync } = await import('node:fs')
+  const config = join(dir, 'prometheus.yml')
+  writeFileSync(
+    config,
+    `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: ohlcv-loadgen\n    static_configs:\n      - targets: ["${target}"]\n`,
+  )
+  const log = join(dir, 'prometheus.log')
+  const fd = openSync(log, 'a')
+  const proc = spawn(
+    'prometheus',
+    ['--config.file', config, '--storage.tsdb.path', join(dir, 'data'), '--web.listen-address', `127.0.0.1:${port}`],
+    { stdio: ['ignore', fd, fd] },
+  )
+  const url = `http://127.0.0.1:${port}`
+  await waitForHttp({ name: 'prometheus', url: `${url}/-/ready`, ok: [200], process: proc, log, timeoutMs: 30_000 })
+  return { url, dir, process: proc, stop: stopper(proc, dir) }
+}
