@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { ConfigError } from './errors.js'
 import { MAX_TRADES } from './request/schema.js'
+import { checkPartition, MAX_PARTITIONS, parsePartition, WHOLE, type Partition } from './partition/partition.js'
 import { DEFAULT_BREAKER } from './sink/breaker.js'
 import { DEFAULT_RETRY } from './sink/retry.js'
 import { DEFAULT_LIMITS, type LoadLimits } from './load/manager.js'
@@ -31,13 +32,17 @@ export const SETTINGS = {
   breakerThreshold: { flag: 'breaker-threshold', env: 'BREAKER_THRESHOLD', help: 'retryable failures in a row that open the circuit', default: String(DEFAULT_BREAKER.threshold) },
   breakerCooldownMs: { flag: 'breaker-cooldown-ms', env: 'BREAKER_COOLDOWN_MS', help: 'open circuit: wait before a probe', default: String(DEFAULT_BREAKER.cooldownMs) },
   poolSize: { flag: 'pool-size', env: 'POOL_SIZE', help: 'worker threads', default: undefined },
-  host: { flag: 'host', env: 'HOST', help: 'serve: listen address', default: '127.0.0.1' },
+  host: { flag: 'host', env: 'HOST', help: 'serve (and run --metrics-port): listen address', default: '127.0.0.1' },
   port: { flag: 'port', env: 'PORT', help: 'serve: listen port', default: '3000' },
   apiToken: { flag: 'api-token', env: 'API_TOKEN', help: 'serve: bearer token every route but /healthz and /metrics needs (prefer the env var)', default: undefined },
   maxConcurrentLoads: { flag: 'max-concurrent-loads', env: 'MAX_CONCURRENT_LOADS', help: 'serve: loads running at once (429 beyond)', default: String(DEFAULT_LIMITS.maxConcurrentLoads) },
   maxTradesPerLoad: { flag: 'max-trades-per-load', env: 'MAX_TRADES_PER_LOAD', help: 'trades allowed in one load', default: String(DEFAULT_LIMITS.maxTradesPerLoad) },
   bodyLimit: { flag: 'body-limit', env: 'BODY_LIMIT', help: 'serve: request body limit in bytes', default: String(1024 * 1024) },
   shutdownGraceMs: { flag: 'shutdown-grace-ms', env: 'SHUTDOWN_GRACE_MS', help: 'serve: on SIGTERM, wait this long for loads before cancelling them', default: '30000' },
+  partition: { flag: 'partition', env: 'PARTITION', help: 'run, verify: I/N, own only the shards with shard % N == I', default: undefined },
+  partitionCount: { flag: 'partition-count', env: 'PARTITION_COUNT', help: 'N, with Kubernetes\' JOB_COMPLETION_INDEX or with PARTITION_DNS', default: undefined },
+  partitionDns: { flag: 'partition-dns', env: 'PARTITION_DNS', help: 'a service name resolving to every replica (docker compose --scale): the index is this replica\'s place among them', default: undefined },
+  metricsPort: { flag: 'metrics-port', env: 'METRICS_PORT', help: 'run: serve /metrics on this port while the load runs', default: undefined },
   progress: { flag: 'progress', env: 'PROGRESS', help: 'run: auto (a bar on a terminal, a line every 5 s otherwise, none with --json) | bar | lines | none', default: 'auto' },
   logLevel: { flag: 'log-level', env: 'LOG_LEVEL', help: 'fatal|error|warn|info|debug|trace|silent', default: 'info' },
 } as const
@@ -143,6 +148,30 @@ export function loadLimits(raw: RawSettings): LoadLimits {
     maxConcurrentLoads: int(raw, 'maxConcurrentLoads', 1, 1000),
     maxTradesPerLoad: int(raw, 'maxTradesPerLoad', 1, MAX_TRADES),
   }
+}
+
+/** Where a run's partition comes from: fixed (flag, PARTITION, Kubernetes), or DNS (compose --scale). */
+export type PartitionSource = { kind: 'fixed'; partition: Partition } | { kind: 'dns'; service: string; count: number }
+
+/**
+ * --partition / PARTITION win; else Kubernetes' JOB_COMPLETION_INDEX (an Indexed Job) with
+ * PARTITION_COUNT; else PARTITION_DNS with PARTITION_COUNT; else the whole load.
+ */
+export function partitionSource(raw: RawSettings, env: NodeJS.ProcessEnv): PartitionSource {
+  const fixed = (partition: Partition): PartitionSource => ({ kind: 'fixed', partition })
+  if (raw.partition !== undefined) return fixed(parsePartition(raw.partition, 'partition'))
+  const jobIndex = env.JOB_COMPLETION_INDEX
+  if (jobIndex !== undefined && jobIndex !== '') {
+    if (raw.partitionCount === undefined) throw new ConfigError('JOB_COMPLETION_INDEX', 'is set (an Indexed Job): set PARTITION_COUNT to the Job\'s completions too')
+    if (!/^\d+$/.test(jobIndex)) throw new ConfigError('JOB_COMPLETION_INDEX', `must be an integer (got ${JSON.stringify(jobIndex)})`)
+    return fixed(checkPartition(Number(jobIndex), int(raw, 'partitionCount', 1, MAX_PARTITIONS), 'partition'))
+  }
+  if (raw.partitionDns !== undefined) {
+    if (raw.partitionCount === undefined) throw new ConfigError(label('partitionCount'), 'is required with PARTITION_DNS')
+    return { kind: 'dns', service: raw.partitionDns, count: int(raw, 'partitionCount', 1, MAX_PARTITIONS) }
+  }
+  if (raw.partitionCount !== undefined) throw new ConfigError(label('partitionCount'), 'needs JOB_COMPLETION_INDEX or PARTITION_DNS to say which partition this is (or use --partition I/N)')
+  return fixed(WHOLE)
 }
 
 export const PROGRESS_MODES = ['auto', 'bar', 'lines', 'none'] as const

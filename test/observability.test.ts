@@ -204,7 +204,7 @@ describe('the Docker stack files', () => {
     Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{\w+:-([^}]*)\}/g, '$1')]))
 
   it('compose: InfluxDB, the coordinator, Prometheus and Grafana, published on loopback only', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['coordinator', 'grafana', 'influxdb', 'prometheus'])
+    expect(Object.keys(compose.services).sort()).toEqual(['coordinator', 'generator', 'grafana', 'influxdb', 'prometheus'])
     for (const [name, s] of Object.entries(compose.services)) for (const p of s.ports ?? []) expect(p, name).toMatch(/^127\.0\.0\.1:/)
     expect(compose.services.influxdb!.image).toMatch(/^influxdb:2\.7/)
     // the coordinator's environment is a valid configuration for `serve` (0.0.0.0 needs API_TOKEN)

@@ -1,5 +1,6 @@
 import { InvalidRequestError } from '../errors.js'
-import { planLoad } from '../plan/plan.js'
+import { ownedShards, owns, WHOLE, type Partition } from '../partition/partition.js'
+import { planLoad, type Plan } from '../plan/plan.js'
 import { tickDecimals } from '../request/normalize.js'
 import type { LoadSpec } from '../request/schema.js'
 import type { SinkConfig } from '../sink/target.js'
@@ -42,16 +43,23 @@ export interface VerifyReport {
  * The candles a load should have produced, regenerated from its seed on the pool (shards in
  * parallel) and merged in shard order. `only` limits it to some symbol indexes.
  */
-export async function expectedCandles(spec: LoadSpec, pool: ShardPool, intervalMs: number, only?: number[]): Promise<Map<number, ExactCandle[]>> {
+export async function expectedCandles(
+  spec: LoadSpec,
+  pool: ShardPool,
+  intervalMs: number,
+  only?: number[],
+  partition: Partition = WHOLE,
+): Promise<Map<number, ExactCandle[]>> {
   const plan = planLoad(spec)
+  const shards = [...ownedShards(partition, plan.shardCount)]
   const buckets = Math.ceil((spec.toMs - spec.fromMs) / intervalMs) + 1
   if ((only?.length ?? spec.symbols.length) * buckets > MAX_VERIFY_CANDLES) {
     throw new InvalidRequestError('interval', `too fine for this load: ${spec.symbols.length} symbols × ${buckets} intervals; use a coarser interval`)
   }
   const shardSpec = toShardSpec(spec)
-  const results: ShardCandles[] = new Array<ShardCandles>(plan.shardCount)
-  await runBounded(plan.shardCount, pool.size * 2, async (shard) => {
-    results[shard] = await pool.candles({ spec: shardSpec, shard, intervalMs, ...(only ? { only } : {}) })
+  const results: ShardCandles[] = new Array<ShardCandles>(shards.length)
+  await runBounded(shards.length, pool.size * 2, async (k) => {
+    results[k] = await pool.candles({ spec: shardSpec, shard: shards[k]!, intervalMs, ...(only ? { only } : {}) })
   })
   const merged = new Map<number, Map<number, ExactCandle>>()
   for (const r of results) {
@@ -73,16 +81,61 @@ export async function expectedCandles(spec: LoadSpec, pool: ShardPool, intervalM
  * field by field (prices exactly, in tick units). The report names every difference (symbol,
  * interval start, field, expected vs found), up to MAX_LISTED_DIFFERENCES of them.
  */
-export async function verifyLoad(spec: LoadSpec, sink: SinkConfig, pool: ShardPool, interval: { text: string; ms: number }): Promise<VerifyReport> {
+export async function verifyLoad(
+  spec: LoadSpec,
+  sink: SinkConfig,
+  pool: ShardPool,
+  interval: { text: string; ms: number },
+  partition: Partition = WHOLE,
+): Promise<VerifyReport> {
   const reader = new CandleReader(sink)
   try {
-    return await compare(spec, reader, pool, interval)
+    return await compare(spec, reader, pool, interval, partition)
   } finally {
     reader.close()
   }
 }
 
-async function compare(spec: LoadSpec, reader: CandleReader, pool: ShardPool, interval: { text: string; ms: number }): Promise<VerifyReport> {
+/**
+ * One partition's share of the database: per owned shard, points per symbol inside the shard's
+ * time range; candles are compared only for intervals that lie wholly inside an owned shard (an
+ * interval across a shard edge also holds another partition's trades).
+ */
+async function partitionCounts(spec: LoadSpec, reader: CandleReader, partition: Partition, note: (d: Difference) => void): Promise<{ expected: number; found: number }> {
+  const plan = planLoad(spec)
+  const shards = [...ownedShards(partition, plan.shardCount)]
+  let expected = 0
+  let found = 0
+  await runBounded(shards.length, 4, async (k) => {
+    const shard = shards[k]!
+    const [a, b] = plan.shardBounds(shard)
+    const counts = await reader.counts(spec.measurement, a, b)
+    const time = new Date(a).toISOString()
+    spec.symbols.forEach((symbol, j) => {
+      const want = plan.seriesCount(j, shard).count
+      const got = counts.get(symbol) ?? 0
+      expected += want
+      found += got
+      if (want !== got) note({ symbol, time, field: 'count', expected: want, found: got })
+    })
+  })
+  return { expected, found }
+}
+
+/** Whether [start, start + ms) lies inside one shard the partition owns. */
+function insideOwnedShard(plan: Plan, partition: Partition, start: number, ms: number): boolean {
+  let lo = 0
+  let hi = plan.shardCount - 1
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1
+    if (plan.shardBounds(mid)[0] <= start) lo = mid
+    else hi = mid - 1
+  }
+  const [a, b] = plan.shardBounds(lo)
+  return owns(partition, lo) && a <= start && start + ms <= b
+}
+
+async function compare(spec: LoadSpec, reader: CandleReader, pool: ShardPool, interval: { text: string; ms: number }, partition: Partition): Promise<VerifyReport> {
   const plan = planLoad(spec)
   const decimals = tickDecimals(spec.market.tickSize)
   const diffs: Difference[] = []
@@ -92,18 +145,25 @@ async function compare(spec: LoadSpec, reader: CandleReader, pool: ShardPool, in
     if (diffs.length < MAX_LISTED_DIFFERENCES) diffs.push(d)
   }
 
-  const counts = await reader.counts(spec.measurement, spec.fromMs, spec.toMs)
+  const whole = partition.count === 1
   let found = 0
-  for (const n of counts.values()) found += n
-  spec.symbols.forEach((symbol, j) => {
-    const expected = plan.symbolTotal(j)
-    const got = counts.get(symbol) ?? 0
-    if (expected !== got) note({ symbol, field: 'count', expected, found: got })
-  })
-  const known = new Set(spec.symbols)
-  for (const [symbol, n] of counts) if (!known.has(symbol)) note({ symbol, field: 'count', expected: 0, found: n })
+  let pointsExpected = spec.trades
+  if (whole) {
+    const counts = await reader.counts(spec.measurement, spec.fromMs, spec.toMs)
+    for (const n of counts.values()) found += n
+    spec.symbols.forEach((symbol, j) => {
+      const expected = plan.symbolTotal(j)
+      const got = counts.get(symbol) ?? 0
+      if (expected !== got) note({ symbol, field: 'count', expected, found: got })
+    })
+    const known = new Set(spec.symbols)
+    for (const [symbol, n] of counts) if (!known.has(symbol)) note({ symbol, field: 'count', expected: 0, found: n })
+  } else {
+    ;({ expected: pointsExpected, found } = await partitionCounts(spec, reader, partition, note))
+  }
+  const inScope = (start: number) => whole || insideOwnedShard(plan, partition, start, interval.ms)
 
-  const expected = await expectedCandles(spec, pool, interval.ms)
+  const expected = await expectedCandles(spec, pool, interval.ms, undefined, partition)
   let compared = 0
   for (let j = 0; j < spec.symbols.length; j++) {
     const symbol = spec.symbols[j]!
@@ -111,7 +171,7 @@ async function compare(spec: LoadSpec, reader: CandleReader, pool: ShardPool, in
     const have = new Map(
       (await reader.candles({ measurement: spec.measurement, symbol, fromMs: spec.fromMs, toMs: spec.toMs, intervalMs: interval.ms }, decimals)).map((c) => [c.startMs, c]),
     )
-    const starts = [...new Set([...want.keys(), ...have.keys()])].sort((a, b) => a - b)
+    const starts = [...new Set([...want.keys(), ...have.keys()])].filter(inScope).sort((a, b) => a - b)
     for (const start of starts) {
       compared++
       const time = new Date(start).toISOString()
@@ -138,7 +198,7 @@ async function compare(spec: LoadSpec, reader: CandleReader, pool: ShardPool, in
     to: spec.to,
     interval: interval.text,
     symbols: spec.symbols.length,
-    pointsExpected: spec.trades,
+    pointsExpected,
     pointsFound: found,
     candlesCompared: compared,
     differencesTotal: total,

@@ -23,6 +23,7 @@ export const REQUEST_FLAGS = {
 
 /** Flags of `run` that are neither request fields nor settings. */
 export const RUN_FLAGS = {
+  request: 'run, verify: a JSON file with the request (the POST /loads body); load options given as flags override its fields',
   'account-file': 'write the final account here (per-shard, for --resume-from); on failure it is written anyway',
   'resume-from': 'an account file: re-run only the shards that did not complete, with the request and seed it holds',
 } as const
@@ -52,7 +53,7 @@ export interface ParsedArgs {
   request: Record<string, unknown>
   settings: RawSettings
   query: { symbol?: string; interval?: string; regenerate?: boolean }
-  run: { accountFile?: string; resumeFrom?: string }
+  run: { accountFile?: string; resumeFrom?: string; requestFile?: string }
   json: boolean
   help: boolean
 }
@@ -130,6 +131,7 @@ export function parseCommandLine(argv: string[]): ParsedArgs {
   const run: ParsedArgs['run'] = {}
   if (typeof values['account-file'] === 'string') run.accountFile = values['account-file']
   if (typeof values['resume-from'] === 'string') run.resumeFrom = values['resume-from']
+  if (typeof values.request === 'string') run.requestFile = values.request
   return { command: positionals[0], request, settings, query, run, json: values.json === true, help: values.help === true }
 }
 

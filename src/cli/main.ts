@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { Registry } from 'prom-client'
-import { loadLimits, loadOptions, poolSize, progressMode, readSettings, serveConfig, sinkConfig, LOG_LEVELS, type LogLevel } from '../config.js'
+import { readFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import { Gauge, Registry } from 'prom-client'
+import { loadLimits, loadOptions, partitionSource, poolSize, progressMode, type RawSettings, readSettings, serveConfig, sinkConfig, LOG_LEVELS, type LogLevel } from '../config.js'
 import { LoadgenError } from '../errors.js'
 import { createLogger } from '../log.js'
 import { ACCOUNT_FORMAT, readAccountFile, writeAccountFile } from '../load/accountFile.js'
@@ -18,6 +20,8 @@ import { CandleReader } from '../candles/query.js'
 import { expectedCandles, verifyLoad } from '../candles/verify.js'
 import { ShardPool } from '../../workers/pool.js'
 import { showProgress } from './progress.js'
+import { partitionFromDns } from '../partition/dns.js'
+import { describePartition, parsePartition, type Partition } from '../partition/partition.js'
 import { helpText, parseCommandLine, usageLine, UsageError } from './args.js'
 
 export const EXIT_OK = 0
@@ -62,11 +66,17 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<n
   const sink = sinkConfig(settings)
   const { resumeFrom } = args.run
   const saved = resumeFrom === undefined ? undefined : await readAccountFile(resumeFrom)
-  if (saved && Object.keys(args.request).length > 0) {
+  if (saved && (Object.keys(args.request).length > 0 || args.run.requestFile !== undefined)) {
     throw new UsageError('--resume-from takes the request and seed from the account file: drop the load options')
   }
-  const spec = normalizeRequest(validateLoadRequest(saved ? saved.request : args.request), normalizeContext)
+  const input = saved ? saved.request : await requestOf(args)
+  const spec = normalizeRequest(validateLoadRequest(input), normalizeContext)
   checkTradesLimit(spec, loadLimits(settings).maxTradesPerLoad)
+  const partition = saved?.partition ?? (await resolvePartition(settings, io.env))
+  if (saved?.partition && settings.partition !== undefined && describePartition(parsePartition(settings.partition, 'partition')) !== describePartition(saved.partition)) {
+    throw new UsageError(`--resume-from: the account is for partition ${describePartition(saved.partition)}, not ${settings.partition}`)
+  }
+  if (partition.count > 1 && !saved) requireFixedLoad(input, 'a partitioned run')
   if (saved) {
     if (sink.kind === 'file') throw new UsageError('--resume-from needs an InfluxDB (or null) sink: a file sink cannot be resumed, run the load again')
     const now = JSON.stringify(describeSink(sink))
@@ -83,7 +93,10 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<n
 
   const mode = progressMode(settings, args.json, io.stderr === process.stderr && process.stderr.isTTY)
   const pool = new ShardPool(size)
-  const load = new LoadRun({ id: 'cli', spec, sink, pool, log: logger, options })
+  const registry = settings.metricsPort !== undefined ? new Registry() : undefined
+  const metrics = registry ? new Metrics(registry, { pool: () => pool.stats() }) : undefined
+  const load = new LoadRun({ id: 'cli', spec, sink, pool, log: logger, options, partition, ...(metrics ? { metrics } : {}) })
+  const metricsServer = registry ? await serveMetrics(registry, settings.host ?? '127.0.0.1', metricsPortOf(settings), load) : undefined
   if (saved) load.restore(saved.shards)
   const hideProgress = showProgress(load, io.stderr, mode)
   // First Ctrl-C stops the load cleanly (writes in flight finish, the account stays exact).
@@ -104,6 +117,7 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<n
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
     await pool.close()
+    await metricsServer?.close()
   }
 
   // The account file: where asked, and always when an InfluxDB load did not finish, so it can be resumed.
@@ -116,6 +130,7 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<n
       request,
       sink: describeSink(sink),
       status: result.status,
+      partition,
       account: load.account(),
       ...(result.error ? { error: { code: result.error.code, message: result.error.message } } : {}),
       shards: load.shardResults(),
@@ -123,14 +138,18 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<n
   }
 
   if (args.json) {
-    report.write(`${JSON.stringify({ ...result, seed: spec.seed, from: spec.from, to: spec.to, poolSize: size, batchSize: spec.batchSize, sink: describeSink(sink), ...(accountPath ? { accountFile: accountPath } : {}) })}\n`)
+    report.write(
+      `${JSON.stringify({ ...result, seed: spec.seed, from: spec.from, to: spec.to, poolSize: size, batchSize: spec.batchSize, sink: describeSink(sink), partition, ...(accountPath ? { accountFile: accountPath } : {}) })}\n`,
+    )
   } else {
     const n = (x: number) => x.toLocaleString('en-US')
     report.write(
       `load ${result.status}: ${n(result.pointsWritten)} points written of ${n(result.pointsPlanned)} planned ` +
         `(${n(result.pointsFailed)} failed, ${n(result.pointsUnsent)} unsent) in ${(result.durationMs / 1000).toFixed(2)} s, ` +
         `${n(result.pointsPerSecond)} points/s\n` +
-        `seed ${JSON.stringify(spec.seed)}, ${spec.from} .. ${spec.to}, ${n(load.shardCount)} shard${load.shardCount === 1 ? '' : 's'}, pool ${size}, ` +
+        `seed ${JSON.stringify(spec.seed)}, ${spec.from} .. ${spec.to}, ${n(load.shardCount)} shard${load.shardCount === 1 ? '' : 's'}` +
+        (partition.count > 1 ? ` (partition ${describePartition(partition)}: ${n(result.shardsTotal)} of them)` : '') +
+        `, pool ${size}, ` +
         `batch ${spec.batchSize}, sink ${Object.values(describeSink(sink)).join(' ')}\n` +
         (result.retries > 0 || result.batchesSplit > 0 ? `${n(result.retries)} retries, ${n(result.batchesSplit)} batches split (413), circuit opened ${n(load.circuit().opens)} time(s)\n` : '') +
         (result.error ? `error: ${result.error.message}\n` : '') +
@@ -139,6 +158,60 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<n
   }
   if (result.status === 'succeeded') return EXIT_OK
   return result.status === 'cancelled' ? EXIT_INTERRUPTED : EXIT_LOAD_FAILED
+}
+
+/** The request: from `--request FILE` (a POST /loads body) with load flags over it, or the flags alone. */
+async function requestOf(args: ReturnType<typeof parseCommandLine>): Promise<Record<string, unknown>> {
+  const path = args.run.requestFile
+  if (path === undefined) return args.request
+  let body: unknown
+  try {
+    body = JSON.parse(await readFile(path, 'utf8'))
+  } catch (e) {
+    throw new UsageError(`invalid --request: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'not valid JSON'}`)
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new UsageError(`invalid --request: ${path} must hold a JSON object (the POST /loads body)`)
+  return { ...(body as Record<string, unknown>), ...args.request }
+}
+
+/**
+ * Partitions (and verify of one) must plan the very same load on every machine: a default seed is
+ * random and a default range ends "now", so both must be given.
+ */
+function requireFixedLoad(input: Record<string, unknown>, what: string): void {
+  if (input.seed === undefined) throw new UsageError(`${what} needs --seed: every partition must plan the same load`)
+  if (input.to === undefined && input.from === undefined) throw new UsageError(`${what} needs --to or --from: a default range ends "now", which differs from machine to machine`)
+}
+
+async function resolvePartition(settings: RawSettings, env: NodeJS.ProcessEnv): Promise<Partition> {
+  const source = partitionSource(settings, env)
+  return source.kind === 'fixed' ? source.partition : partitionFromDns(source.service, source.count)
+}
+
+function metricsPortOf(settings: RawSettings): number {
+  const v = settings.metricsPort ?? ''
+  if (!/^\d+$/.test(v) || Number(v) > 65535) throw new UsageError(`invalid --metrics-port / METRICS_PORT: must be a port number (got ${JSON.stringify(v)})`)
+  return Number(v)
+}
+
+/**
+ * `run --metrics-port`: /metrics for Prometheus while the load runs (a Kubernetes Job's pods are
+ * scraped through annotations). Plain node:http: one route, no framework needed.
+ */
+async function serveMetrics(registry: Registry, host: string, port: number, load: LoadRun): Promise<{ close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    if (req.url?.split('?')[0] !== '/metrics') {
+      res.writeHead(404).end()
+      return
+    }
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      () => res.writeHead(500).end(),
+    )
+  })
+  new Gauge({ name: 'ohlcv_run_points_planned', help: 'Points this run (partition) plans to write.', registers: [registry], collect() { this.set(load.account().pointsPlanned) } })
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve))
+  return { close: () => new Promise<void>((r) => server.close(() => r())) }
 }
 
 /** ohlcv-loadgen-<seed>.account.json in the working directory, the seed made file-name safe. */
@@ -251,16 +324,19 @@ async function candles(args: ReturnType<typeof parseCommandLine>, io: Io): Promi
 }
 
 async function verify(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<number> {
-  const spec = normalizeRequest(validateLoadRequest(args.request), normalizeContext)
-  if (args.request.seed === undefined) throw new UsageError('verify needs the --seed the load was made with')
+  const input = await requestOf(args)
+  const spec = normalizeRequest(validateLoadRequest(input), normalizeContext)
+  if (input.seed === undefined) throw new UsageError('verify needs the --seed the load was made with')
   const text = args.query.interval ?? '1m'
   const interval = { text, ms: parseInterval('interval', text) }
   const settings = readSettings(args.settings, io.env)
   const sink = sinkConfig(settings)
+  const partition = await resolvePartition(settings, io.env)
+  if (partition.count > 1) requireFixedLoad(input, 'verify of a partition')
   const pool = new ShardPool(poolSize(settings))
   let report
   try {
-    report = await verifyLoad(spec, sink, pool, interval)
+    report = await verifyLoad(spec, sink, pool, interval, partition)
   } finally {
     await pool.close()
   }
@@ -270,7 +346,7 @@ async function verify(args: ReturnType<typeof parseCommandLine>, io: Io): Promis
     const n = (x: number) => x.toLocaleString('en-US')
     io.stdout.write(
       report.ok
-        ? `verify ok: ${n(report.pointsFound)} points in ${n(report.symbols)} symbols, ${n(report.candlesCompared)} candles (${text}) identical to the regenerated dataset\n`
+        ? `verify ok${partition.count > 1 ? ` (partition ${describePartition(partition)})` : ''}: ${n(report.pointsFound)} points in ${n(report.symbols)} symbols, ${n(report.candlesCompared)} candles (${text}) identical to the regenerated dataset\n`
         : `verify found ${n(report.differencesTotal)} difference(s): ${n(report.pointsFound)} points found, ${n(report.pointsExpected)} expected\n`,
     )
     for (const d of report.differences) {

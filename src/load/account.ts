@@ -1,3 +1,4 @@
+import { ownedCount, ownedShards, WHOLE, type Partition } from '../partition/partition.js'
 import type { ProgressDelta, ShardResult } from '../../workers/messages.js'
 
 /**
@@ -43,10 +44,16 @@ export class Tally {
   private readonly final = zero()
   private completed = 0
 
+  /** shards this run owns (all of them unless the load is partitioned) */
+  readonly shardsTotal: number
+
   constructor(
     readonly pointsPlanned: number,
-    readonly shardsTotal: number,
-  ) {}
+    private readonly shardCount: number,
+    private readonly partition: Partition = WHOLE,
+  ) {
+    this.shardsTotal = ownedCount(partition, shardCount)
+  }
 
   applyDelta(d: ProgressDelta): void {
     let s = this.live.get(d.shard)
@@ -79,7 +86,7 @@ export class Tally {
   /** Shards not yet complete: never run, stopped part-way or failed. */
   incomplete(): number[] {
     const out: number[] = []
-    for (let i = 0; i < this.shardsTotal; i++) if (this.results.get(i)?.status !== 'completed') out.push(i)
+    for (const i of ownedShards(this.partition, this.shardCount)) if (this.results.get(i)?.status !== 'completed') out.push(i)
     return out
   }
 

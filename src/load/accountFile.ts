@@ -4,6 +4,7 @@ import type { LoadSpec } from '../request/schema.js'
 import type { ShardResult } from '../../workers/messages.js'
 import type { Account } from './account.js'
 import { isRangeList } from './ranges.js'
+import { checkPartition, type Partition } from '../partition/partition.js'
 
 export const ACCOUNT_FORMAT = 'ohlcv-loadgen-account/1'
 
@@ -17,6 +18,8 @@ export interface AccountFile {
   request: Omit<LoadSpec, 'fromMs' | 'toMs'>
   sink: Record<string, string>
   status: string
+  /** the partition this run owned (scale-out); 0/1 for a whole load */
+  partition?: Partition
   account: Account
   error?: { code: string; message: string }
   shards: ShardResult[]
@@ -40,7 +43,9 @@ function bad(problem: string): never {
  * Reads an account file and checks its shape; the request inside is validated by the caller like
  * any other request. Problems are InvalidRequestErrors naming the file's part that is wrong.
  */
-export async function readAccountFile(path: string): Promise<{ request: Record<string, unknown>; sink: Record<string, string>; shards: ShardResult[] }> {
+export async function readAccountFile(
+  path: string,
+): Promise<{ request: Record<string, unknown>; sink: Record<string, string>; shards: ShardResult[]; partition?: Partition }> {
   let parsed: unknown
   try {
     parsed = JSON.parse(await readFile(path, 'utf8'))
@@ -61,5 +66,10 @@ export async function readAccountFile(path: string): Promise<{ request: Record<s
     for (const k of COUNTS) if (!Number.isSafeInteger(s[k]) || s[k] < 0) bad(`${where}.${k} must be a non-negative integer`)
     if (!isRangeList(s.acked)) bad(`${where}.acked must be sorted, disjoint [from, to) pairs`)
   }
-  return { request: f.request, sink: f.sink, shards: f.shards }
+  let partition: Partition | undefined
+  if (f.partition !== undefined) {
+    const p = f.partition as Partial<Partition> | null
+    partition = checkPartition(Number(p?.index), Number(p?.count), 'resume-from')
+  }
+  return { request: f.request, sink: f.sink, shards: f.shards, ...(partition ? { partition } : {}) }
 }

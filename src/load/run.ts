@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import { InvalidRequestError, LoadNotResumableError, toErrorInfo, type ErrorInfo } from '../errors.js'
 import { LatencyRecorder, type LatencySummary } from '../metrics/latency.js'
 import type { Metrics } from '../metrics/metrics.js'
+import { describePartition, owns, partitionTrades, WHOLE, type Partition } from '../partition/partition.js'
 import { planLoad } from '../plan/plan.js'
 import type { LoadSpec } from '../request/schema.js'
 import { CircuitBreaker, DEFAULT_BREAKER, type BreakerSettings, type BreakerStats } from '../sink/breaker.js'
@@ -45,6 +46,8 @@ export interface LoadRunInit {
   options?: LoadOptions
   /** the sink's breaker when several loads share the sink (the coordinator); else one of its own */
   breaker?: CircuitBreaker
+  /** run only this partition's shards (scale-out); default the whole load */
+  partition?: Partition
 }
 
 /** Window over which "current rate" is measured. */
@@ -67,6 +70,7 @@ export class LoadRun {
   readonly id: string
   readonly spec: LoadSpec
   readonly shardCount: number
+  readonly partition: Partition
   readonly breaker: CircuitBreaker
   private readonly sink: SinkConfig
   private readonly pool: ShardPool
@@ -90,8 +94,10 @@ export class LoadRun {
     this.metrics = init.metrics
     this.options = init.options ?? DEFAULT_LOAD_OPTIONS
     this.breaker = init.breaker ?? CircuitBreaker.create(this.options.breaker)
-    this.shardCount = planLoad(this.spec).shardCount
-    this.tally = new Tally(this.spec.trades, this.shardCount)
+    const plan = planLoad(this.spec)
+    this.shardCount = plan.shardCount
+    this.partition = init.partition ?? WHOLE
+    this.tally = new Tally(partitionTrades(plan, this.partition), this.shardCount, this.partition)
   }
 
   /** Asks the load to stop: queued shards are dropped, running ones stop after their writes in flight. */
@@ -132,8 +138,8 @@ export class LoadRun {
     if (this.status !== 'queued') throw new Error('restore() before run()')
     for (const r of results) {
       const last = r.acked[r.acked.length - 1]
-      if (r.shard >= this.shardCount || (last !== undefined && last[1] > r.planned)) {
-        throw new InvalidRequestError('resume-from', `shard ${r.shard} does not belong to this load's plan of ${this.shardCount} shards`)
+      if (r.shard >= this.shardCount || !owns(this.partition, r.shard) || (last !== undefined && last[1] > r.planned)) {
+        throw new InvalidRequestError('resume-from', `shard ${r.shard} does not belong to this load's plan of ${this.shardCount} shards (partition ${describePartition(this.partition)})`)
       }
       this.tally.applyResult(r)
     }
@@ -147,7 +153,7 @@ export class LoadRun {
     const first = this.samples[0]!
     const dt = (nowMs - first.t) / 1000
     const pps = dt > 0 ? (written - first.written) / dt : 0
-    const remaining = this.spec.trades - written
+    const remaining = this.tally.pointsPlanned - written
     return { pointsPerSecond: Math.round(pps), etaSeconds: pps > 0 ? Math.ceil(remaining / pps) : null }
   }
 
@@ -181,7 +187,10 @@ export class LoadRun {
     this.metrics?.loadsStarted.inc()
     this.metrics?.loadsRunning.inc()
     const shards = this.tally.incomplete()
-    this.log.info({ spec: summary(this.spec), shards: this.shardCount, toRun: shards.length }, 'load started')
+    this.log.info(
+      { spec: summary(this.spec), shards: this.shardCount, toRun: shards.length, ...(this.partition.count > 1 ? { partition: describePartition(this.partition) } : {}) },
+      'load started',
+    )
     try {
       await this.execute(shards)
     } catch (e) {
@@ -219,7 +228,7 @@ export class LoadRun {
 
   private async execute(shards: number[]): Promise<void> {
     if (shards.length === 0) return
-    const prepared = await prepareSink(this.sink, this.shardCount)
+    const prepared = await prepareSink(this.sink, this.shardCount, (shard) => owns(this.partition, shard))
     const shardSpec = toShardSpec(this.spec)
     const breaker = { buffer: this.breaker.buffer, settings: this.breaker.settings }
     const pacer = this.spec.ratePerSecond !== undefined ? Pacer.create(this.spec.ratePerSecond) : undefined

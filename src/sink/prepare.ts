@@ -44,7 +44,7 @@ export async function checkSink(cfg: SinkConfig): Promise<void> {
  * clear error instead of once per shard: InfluxDB 1.x gets its database created (idempotent),
  * 2.x must answer its health check, a file sink gets a folder for its part files.
  */
-export async function prepareSink(cfg: SinkConfig, shardCount: number): Promise<PreparedSink> {
+export async function prepareSink(cfg: SinkConfig, shardCount: number, owned: (shard: number) => boolean = () => true): Promise<PreparedSink> {
   switch (cfg.kind) {
     case 'influx-v1': {
       if (cfg.createDb === false) return fixedTarget(cfg)
@@ -64,7 +64,7 @@ export async function prepareSink(cfg: SinkConfig, shardCount: number): Promise<
     case 'null':
       return fixedTarget(cfg)
     case 'file':
-      return FileAssembler.create(cfg.out, shardCount)
+      return FileAssembler.create(cfg.out, shardCount, owned)
   }
 }
 
@@ -86,9 +86,11 @@ class FileAssembler implements PreparedSink {
     private readonly partsDir: string,
     private readonly out: Writable,
     private readonly shardCount: number,
+    /** shards this run writes (a partition's); the others are passed over */
+    private readonly owned: (shard: number) => boolean,
   ) {}
 
-  static async create(out: string, shardCount: number): Promise<FileAssembler> {
+  static async create(out: string, shardCount: number, owned: (shard: number) => boolean): Promise<FileAssembler> {
     const toStdout = out === '-'
     const base = toStdout ? process.cwd() : dirname(resolve(out))
     let partsDir: string
@@ -98,7 +100,7 @@ class FileAssembler implements PreparedSink {
       throw new SinkUnavailableError(`cannot write next to ${out}: ${(e as Error).message}`, { cause: e })
     }
     const stream = toStdout ? process.stdout : createWriteStream(resolve(out))
-    return new FileAssembler(partsDir, stream, shardCount)
+    return new FileAssembler(partsDir, stream, shardCount, owned)
   }
 
   targetFor(shard: number): WorkerSinkTarget {
@@ -116,8 +118,10 @@ class FileAssembler implements PreparedSink {
   }
 
   private advance(): void {
+    while (this.next < this.shardCount && !this.owned(this.next)) this.next++
     while (this.done.has(this.next)) {
       const i = this.next++
+      while (this.next < this.shardCount && !this.owned(this.next)) this.next++
       this.done.delete(i)
       this.chain = this.chain.then(async () => {
         await this.append(this.part(i))
