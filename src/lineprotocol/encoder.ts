@@ -51,22 +51,104 @@ export function writeFixed(buf: Buffer, pos: number, v: number, width: number): 
   return pos + width
 }
 
-const SIDE_FIELD = [Buffer.from(`,side=${escapeStringField('buy')},trade_id=`), Buffer.from(`,side=${escapeStringField('sell')},trade_id=`)]
-const PRICE_FIELD = Buffer.from(' price=')
-const SIZE_FIELD = Buffer.from(',size=')
+/** '00'..'99' as byte pairs: two digits per integer division. */
+const PAIRS = new Uint8Array(200)
+for (let i = 0; i < 100; i++) {
+  PAIRS[2 * i] = 48 + Math.floor(i / 10)
+  PAIRS[2 * i + 1] = 48 + (i % 10)
+}
+
+/** Writes 0 ≤ v < 10^6 as exactly six digits (int32 arithmetic, three pairs). */
+export function writeFixed6(buf: Buffer, pos: number, v: number): number {
+  const a = (v / 10000) | 0
+  const r = v - a * 10000
+  const b = (r / 100) | 0
+  const c = r - b * 100
+  buf[pos] = PAIRS[2 * a]!
+  buf[pos + 1] = PAIRS[2 * a + 1]!
+  buf[pos + 2] = PAIRS[2 * b]!
+  buf[pos + 3] = PAIRS[2 * b + 1]!
+  buf[pos + 4] = PAIRS[2 * c]!
+  buf[pos + 5] = PAIRS[2 * c + 1]!
+  return pos + 6
+}
+
+/** Writes 0 ≤ v < 1000 as exactly three digits. */
+function writeFixed3(buf: Buffer, pos: number, v: number): number {
+  const a = (v / 100) | 0
+  const r = v - a * 100
+  buf[pos] = 48 + a
+  buf[pos + 1] = PAIRS[2 * r]!
+  buf[pos + 2] = PAIRS[2 * r + 1]!
+  return pos + 3
+}
+
+/** Writes 0 ≤ v < 2^31 without padding (sizes, whole prices), two digits per division. */
+function writeSmallUInt(buf: Buffer, pos: number, v: number): number {
+  if (v < 10) {
+    buf[pos] = 48 + v
+    return pos + 1
+  }
+  if (v < 100) {
+    buf[pos] = PAIRS[2 * v]!
+    buf[pos + 1] = PAIRS[2 * v + 1]!
+    return pos + 2
+  }
+  let digits = 3
+  while (digits < 10 && v >= POW10[digits]!) digits++
+  let end = pos + digits
+  while (v >= 100) {
+    const q = (v / 100) | 0
+    const r = v - q * 100
+    buf[--end] = PAIRS[2 * r + 1]!
+    buf[--end] = PAIRS[2 * r]!
+    v = q
+  }
+  if (v >= 10) {
+    buf[--end] = PAIRS[2 * v + 1]!
+    buf[--end] = PAIRS[2 * v]!
+  } else {
+    buf[--end] = 48 + v
+  }
+  return pos + digits
+}
+
+// Fixed fragments, as bytes: `i,side="buy",trade_id=` follows the size digits; `i ` the trade id.
+const SIDE_FIELD = [
+  new Uint8Array(Buffer.from(`i,side=${escapeStringField('buy')},trade_id=`)),
+  new Uint8Array(Buffer.from(`i,side=${escapeStringField('sell')},trade_id=`)),
+]
+const SIZE_FIELD = new Uint8Array(Buffer.from(',size='))
 // timestamp (19 digits) + ms/ns digits + fields: generous upper bound for one line after its prefix
 const MAX_LINE_TAIL = 160
+
+/** Copies a short byte fragment: a plain loop beats Buffer#copy's call overhead below ~64 bytes. */
+function put(buf: Buffer, pos: number, bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; i++) buf[pos + i] = bytes[i]!
+  return pos + bytes.length
+}
+
+/** ASCII digits of a non-negative integer, for parts of numbers that repeat from line to line. */
+function digitsOf(v: number): Uint8Array {
+  return new Uint8Array(Buffer.from(String(v)))
+}
 
 /**
  * Encodes trades as line protocol straight into a Body:
  *   trades,symbol=AAPL,exchange=XNAS price=190.12,size=100i,side="buy",trade_id=42i 1700000000000123456
- * Tag sets are escaped once per (symbol, exchange) and copied as bytes; numbers are written digit by
- * digit (no toFixed/toString, no intermediate strings).
+ * Tag sets (with ` price=`) are escaped once per (symbol, exchange) and copied as bytes; numbers are
+ * written digit by digit (no toFixed/toString, no intermediate strings). The leading digits of
+ * timestamps (epoch ms / 10^6: they change every ~17 minutes) and of trade ids (id / 1000) are kept
+ * as bytes and reused while they do not change.
  */
 export class TradeEncoder {
-  private prefixes: Buffer[] = []
+  private prefixes: Uint8Array[] = []
   private maxPrefix = 0
   private readonly tickPow: number
+  private msHigh = -1
+  private msHighDigits: Uint8Array = new Uint8Array(0)
+  private idHigh = -1
+  private idHighDigits: Uint8Array = new Uint8Array(0)
 
   constructor(
     private readonly measurement: string,
@@ -76,10 +158,10 @@ export class TradeEncoder {
     this.tickPow = 10 ** tickDecimals
   }
 
-  /** Pre-escapes the tag sets of one symbol (one per exchange). */
+  /** Pre-escapes the tag sets of one symbol (one per exchange), each followed by ` price=`. */
   useSymbol(symbol: string): void {
     const head = `${escapeMeasurement(this.measurement)},symbol=${escapeTag(symbol)},exchange=`
-    this.prefixes = this.exchanges.map((ex) => Buffer.from(head + escapeTag(ex)))
+    this.prefixes = this.exchanges.map((ex) => new Uint8Array(Buffer.from(`${head}${escapeTag(ex)} price=`)))
     this.maxPrefix = Math.max(...this.prefixes.map((p) => p.length))
   }
 
@@ -92,30 +174,56 @@ export class TradeEncoder {
     const buf = body.buf
     const pow = this.tickPow
     const decimals = this.tickDecimals
+    const { exchange, priceUnits, size, side, timeNs } = cols
     let pos = body.length
+    let idHigh = Math.floor(firstTradeId / 1000)
+    let idLow = firstTradeId - idHigh * 1000
     for (let k = from; k < to; k++) {
-      const prefix = this.prefixes[cols.exchange[k]!]!
-      pos += prefix.copy(buf, pos)
-      pos += PRICE_FIELD.copy(buf, pos)
-      const ticks = cols.priceUnits[k]!
+      pos = put(buf, pos, this.prefixes[exchange[k]!]!)
+      const ticks = priceUnits[k]!
       const whole = Math.floor(ticks / pow)
-      pos = writeUInt(buf, pos, whole)
+      pos = whole < 2147483648 ? writeSmallUInt(buf, pos, whole) : writeUInt(buf, pos, whole)
       if (decimals > 0) {
         buf[pos++] = 46 // '.'
         pos = writeFixed(buf, pos, ticks - whole * pow, decimals)
       }
-      pos += SIZE_FIELD.copy(buf, pos)
-      pos = writeUInt(buf, pos, cols.size[k]!)
-      buf[pos++] = 105 // 'i'
-      pos += SIDE_FIELD[cols.side[k]!]!.copy(buf, pos)
-      pos = writeUInt(buf, pos, firstTradeId + (k - from))
+      pos = put(buf, pos, SIZE_FIELD)
+      const sz = size[k]!
+      pos = sz < 2147483648 ? writeSmallUInt(buf, pos, sz) : writeUInt(buf, pos, sz)
+      pos = put(buf, pos, SIDE_FIELD[side[k]!]!)
+      // trade id = idHigh · 1000 + idLow
+      if (idHigh > 0) {
+        if (idHigh !== this.idHigh) {
+          this.idHigh = idHigh
+          this.idHighDigits = digitsOf(idHigh)
+        }
+        pos = put(buf, pos, this.idHighDigits)
+        pos = writeFixed3(buf, pos, idLow)
+      } else {
+        pos = writeUInt(buf, pos, idLow)
+      }
+      if (++idLow === 1000) {
+        idLow = 0
+        idHigh++
+      }
       buf[pos++] = 105 // 'i'
       buf[pos++] = 32 // ' '
       // ns epoch = (shardStartMs + whole ms of the offset) then the 6 sub-ms digits: exact, no 2^53 issue
-      const t = cols.timeNs[k]!
+      const t = timeNs[k]!
       const ms = Math.floor(t / 1e6)
-      pos = writeUInt(buf, pos, shardStartMs + ms)
-      pos = writeFixed(buf, pos, t - ms * 1e6, 6)
+      const epochMs = shardStartMs + ms
+      const high = Math.floor(epochMs / 1e6)
+      if (high > 0) {
+        if (high !== this.msHigh) {
+          this.msHigh = high
+          this.msHighDigits = digitsOf(high)
+        }
+        pos = put(buf, pos, this.msHighDigits)
+        pos = writeFixed6(buf, pos, epochMs - high * 1e6)
+      } else {
+        pos = writeUInt(buf, pos, epochMs)
+      }
+      pos = writeFixed6(buf, pos, t - ms * 1e6)
       buf[pos++] = 10 // '\n'
     }
     body.length = pos
