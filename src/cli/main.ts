@@ -138,8 +138,16 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<n
   }
 
   if (args.json) {
+    // What the generator cost: the whole process (every thread), user + system, and its peak RSS.
+    const cpu = process.cpuUsage()
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6
+    const client = {
+      cpuSeconds: Math.round(cpuSeconds * 1000) / 1000,
+      cpuMicrosPerPoint: result.pointsWritten > 0 ? Math.round((cpuSeconds * 1e6 * 1000) / result.pointsWritten) / 1000 : 0,
+      peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    }
     report.write(
-      `${JSON.stringify({ ...result, seed: spec.seed, from: spec.from, to: spec.to, poolSize: size, batchSize: spec.batchSize, sink: describeSink(sink), partition, ...(accountPath ? { accountFile: accountPath } : {}) })}\n`,
+      `${JSON.stringify({ ...result, seed: spec.seed, from: spec.from, to: spec.to, poolSize: size, batchSize: spec.batchSize, sink: describeSink(sink), partition, client, ...(accountPath ? { accountFile: accountPath } : {}) })}\n`,
     )
   } else {
     const n = (x: number) => x.toLocaleString('en-US')
