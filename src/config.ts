@@ -190,6 +190,11 @@ export function isLoopback(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || h === '::ffff:127.0.0.1'
 }
 
+/** `run --metrics-port`: the port to serve /metrics on, if asked. */
+export function metricsPort(raw: RawSettings): number | undefined {
+  return raw.metricsPort === undefined ? undefined : int(raw, 'metricsPort', 0, 65535)
+}
+
 export function poolSize(raw: RawSettings): number {
   return raw.poolSize === undefined ? availableParallelism() : int(raw, 'poolSize', 1, 256)
 }

@@ -111,7 +111,7 @@ describe('a fake database playing faults a real one cannot show', () => {
       pool,
       log: silent,
       options: OPTIONS,
-      metrics: new Metrics(registry, { pool: () => pool.stats() }),
+      metrics: new Metrics(registry, () => pool.stats()),
     })
     const r = await load.run()
     expect(r.status).toBe('succeeded')

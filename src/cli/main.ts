@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import { Gauge, Registry } from 'prom-client'
-import { loadLimits, loadOptions, partitionSource, poolSize, progressMode, type RawSettings, readSettings, serveConfig, sinkConfig, LOG_LEVELS, type LogLevel } from '../config.js'
+import { loadLimits, loadOptions, metricsPort, partitionSource, poolSize, progressMode, type RawSettings, readSettings, serveConfig, sinkConfig, LOG_LEVELS, type LogLevel } from '../config.js'
 import { LoadgenError } from '../errors.js'
 import { createLogger } from '../log.js'
 import { ACCOUNT_FORMAT, readAccountFile, writeAccountFile } from '../load/accountFile.js'
@@ -12,7 +12,6 @@ import { Metrics } from '../metrics/metrics.js'
 import { DEFAULT_MEASUREMENT, MAX_TICK_DECIMALS, normalizeRequest, tickDecimals, type NormalizeContext } from '../request/normalize.js'
 import { SYMBOL_PATTERN } from '../request/schema.js'
 import { validateLoadRequest } from '../request/validate.js'
-import type { BreakerStats } from '../sink/breaker.js'
 import { describeSink } from '../sink/target.js'
 import { buildApp } from '../api/app.js'
 import { candleRange, parseInterval, toCandle, type Candle } from '../candles/candle.js'
@@ -84,6 +83,7 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<n
   }
   const options = loadOptions(settings, 'timeoutMs' in sink ? sink.timeoutMs : undefined)
   const size = poolSize(settings)
+  const port = metricsPort(settings)
   const dataOnStdout = sink.kind === 'file' && sink.out === '-'
   if (dataOnStdout && args.json) throw new UsageError('--json cannot share stdout with --sink file --out -; give --out a path')
   const level = args.settings.logLevel ?? io.env.LOG_LEVEL ?? 'warn'
@@ -93,10 +93,10 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<n
 
   const mode = progressMode(settings, args.json, io.stderr === process.stderr && process.stderr.isTTY)
   const pool = new ShardPool(size)
-  const registry = settings.metricsPort !== undefined ? new Registry() : undefined
-  const metrics = registry ? new Metrics(registry, { pool: () => pool.stats() }) : undefined
+  const registry = port !== undefined ? new Registry() : undefined
+  const metrics = registry ? new Metrics(registry, () => pool.stats()) : undefined
   const load = new LoadRun({ id: 'cli', spec, sink, pool, log: logger, options, partition, ...(metrics ? { metrics } : {}) })
-  const metricsServer = registry ? await serveMetrics(registry, settings.host ?? '127.0.0.1', metricsPortOf(settings), load) : undefined
+  const metricsServer = registry && port !== undefined ? await serveMetrics(registry, settings.host ?? '127.0.0.1', port, load) : undefined
   if (saved) load.restore(saved.shards)
   const hideProgress = showProgress(load, io.stderr, mode)
   // First Ctrl-C stops the load cleanly (writes in flight finish, the account stays exact).
@@ -196,12 +196,6 @@ async function resolvePartition(settings: RawSettings, env: NodeJS.ProcessEnv): 
   return source.kind === 'fixed' ? source.partition : partitionFromDns(source.service, source.count)
 }
 
-function metricsPortOf(settings: RawSettings): number {
-  const v = settings.metricsPort ?? ''
-  if (!/^\d+$/.test(v) || Number(v) > 65535) throw new UsageError(`invalid --metrics-port / METRICS_PORT: must be a port number (got ${JSON.stringify(v)})`)
-  return Number(v)
-}
-
 /**
  * `run --metrics-port`: /metrics for Prometheus while the load runs (a Kubernetes Job's pods are
  * scraped through annotations). Plain node:http: one route, no framework needed.
@@ -233,12 +227,9 @@ async function serve(args: ReturnType<typeof parseCommandLine>, io: Io): Promise
   const logger = createLogger(config.logLevel)
   const registry = new Registry()
   const pool = new ShardPool(config.poolSize)
-  // Gauges read the manager (breaker, points in flight) at scrape time; the manager reports into the metrics.
-  const sources = { circuit: (): BreakerStats | undefined => undefined, inFlight: () => 0 }
-  const metrics = new Metrics(registry, { pool: () => pool.stats(), circuit: () => sources.circuit(), inFlight: () => sources.inFlight() })
+  const metrics = new Metrics(registry, () => pool.stats())
   const manager = new LoadManager({ pool, sink: config.sink, log: logger, metrics, options: config.load, limits: config.limits })
-  sources.circuit = () => manager.circuit()
-  sources.inFlight = () => manager.pointsInFlight()
+  metrics.watch(manager)
   const app = await buildApp({
     manager,
     registry,

@@ -8,10 +8,10 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 /** Generation+encoding per batch: 5,000 lines take about 2 ms on one core. */
 const ENCODE_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25]
 
-export interface MetricSources {
-  pool: () => PoolStats | undefined
-  circuit?: () => BreakerStats | undefined
-  inFlight?: () => number
+/** What the coordinator's loads expose to scrape-time gauges (LoadManager implements it). */
+export interface LoadsView {
+  circuit(): BreakerStats
+  pointsInFlight(): number
 }
 
 /**
@@ -32,14 +32,17 @@ export class Metrics {
   readonly loadsRunning: Gauge
 
   readonly encodeDuration: Histogram
+  /** read at scrape time: the sink's circuit breaker and the points in flight (see watch) */
+  private loads: LoadsView | undefined
 
   /**
-   * `sources` are read at scrape time: the pool's stats, the sink's circuit breaker and the points
-   * in flight (shared-memory counters the workers keep), so nothing is pushed for them.
+   * The pool's stats, and (once `watch` is called) the loads' circuit and points in flight, are
+   * read at scrape time from the pool and from shared-memory counters, so nothing is pushed for them.
    */
-  constructor(registry: Registry, sources: MetricSources) {
-    const { pool, circuit = () => undefined, inFlight = () => 0 } = sources
+  constructor(registry: Registry, pool: () => PoolStats | undefined) {
     const registers = [registry]
+    const circuit = () => this.loads?.circuit()
+    const inFlight = () => this.loads?.pointsInFlight() ?? 0
     this.pointsWritten = new Counter({ name: 'ohlcv_points_written_total', help: 'Points acknowledged by the sink.', registers })
     this.pointsFailed = new Counter({ name: 'ohlcv_points_failed_total', help: 'Points sent and rejected or given up on.', registers })
     this.bytesWritten = new Counter({ name: 'ohlcv_bytes_written_total', help: 'Line protocol bytes acknowledged by the sink.', registers })
@@ -118,6 +121,11 @@ export class Metrics {
     poolGauge('ohlcv_pool_queue_size', 'Shard tasks waiting for a worker thread.', (s) => s.queueSize)
     poolGauge('ohlcv_pool_utilization_ratio', 'Share of time the worker threads spent running shards (0..1).', (s) => s.utilization)
     collectDefaultMetrics({ register: registry })
+  }
+
+  /** Reads the circuit and points-in-flight gauges from these loads from now on. */
+  watch(loads: LoadsView): void {
+    this.loads = loads
   }
 
   /** Applies one worker delta. Called on the main thread only. */

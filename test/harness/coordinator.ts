@@ -3,7 +3,6 @@ import { buildApp } from '../../src/api/app.js'
 import type { LoadView } from '../../src/api/schemas.js'
 import type { Logger } from 'pino'
 import { LoadManager, type LoadLimits } from '../../src/load/manager.js'
-import type { BreakerStats } from '../../src/sink/breaker.js'
 import { DEFAULT_LOAD_OPTIONS, type LoadOptions } from '../../src/load/run.js'
 import { Metrics } from '../../src/metrics/metrics.js'
 import type { SinkConfig } from '../../src/sink/target.js'
@@ -21,12 +20,10 @@ export async function startCoordinator(
 ) {
   const registry = new Registry()
   const pool = new ShardPool(poolSize)
-  const sources = { circuit: (): BreakerStats | undefined => undefined, inFlight: () => 0 }
-  const metrics = new Metrics(registry, { pool: () => pool.stats(), circuit: () => sources.circuit(), inFlight: () => sources.inFlight() })
+  const metrics = new Metrics(registry, () => pool.stats())
   const logger = extra.logger ?? silent
   const manager = new LoadManager({ pool, sink, log: logger, metrics, options, ...(extra.limits ? { limits: extra.limits } : {}) })
-  sources.circuit = () => manager.circuit()
-  sources.inFlight = () => manager.pointsInFlight()
+  metrics.watch(manager)
   const app = await buildApp({
     manager,
     registry,
