@@ -118,7 +118,6 @@ export async function executeShard(
       )
       .finally(() => {
         Atomics.sub(control, IN_FLIGHT, lines)
-        result.written += delta.written
         result.failed += delta.failed
         result.bytes += delta.bytes
         result.batches += delta.batches
@@ -180,7 +179,7 @@ export async function executeShard(
     while (inFlight.size > 0) await Promise.race(inFlight)
   }
 
-  // Skipped lines were acknowledged by an earlier run; the total comes from the ranges.
+  // Written comes from the ranges (skipped lines were acknowledged by an earlier run), not from deltas.
   result.written = rangeTotal(acked) + partiallyKept
   if (firstError) {
     result.status = 'failed'
