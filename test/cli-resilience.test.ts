@@ -4,18 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { InfluxV1Client } from '../src/influx/v1.js'
 import { BIN, runCli } from './harness/cli.js'
-import { startFaultyInfluxd, type FaultyInfluxd } from './harness/servers.js'
-
-async function count(url: string, db: string): Promise<number> {
-  const c = new InfluxV1Client({ kind: 'influx-v1', url, db, timeoutMs: 10_000 })
-  try {
-    return await c.countPoints('trades')
-  } finally {
-    c.close()
-  }
-}
+import { countInflux, startFaultyInfluxd, type FaultyInfluxd } from './harness/servers.js'
 
 describe('run --account-file / --resume-from, against a real influxd that dies mid-load', () => {
   let server: FaultyInfluxd
@@ -31,7 +21,7 @@ describe('run --account-file / --resume-from, against a real influxd that dies m
     const env = { INFLUX_URL: server.url, INFLUX_DB: 'cli_resume', INFLUX_TIMEOUT_MS: '1000', WRITE_RETRY_MAX_MS: '1500', BREAKER_COOLDOWN_MS: '200' }
     const args = ['run', '--trades', '1500000', '--seed', 'cli-resume', '--from', '2024-05-01T00:00:00Z', '--to', '2024-05-02T00:00:00Z', '--pool-size', '2']
     const running = runCli(args, env, 60_000, { cwd })
-    while ((await count(server.url, 'cli_resume').catch(() => 0)) < 200_000) await sleep(20)
+    while ((await countInflux(server.url, 'cli_resume').catch(() => 0)) < 200_000) await sleep(20)
     await server.kill()
     const failed = await running
     expect(failed.code).toBe(1)
@@ -47,7 +37,7 @@ describe('run --account-file / --resume-from, against a real influxd that dies m
     await server.start()
     // Everything acknowledged is there. A batch influxd stored but could not answer before it died
     // is in doubt: sent, never acknowledged, so counted failed; resume rewrites it (same points).
-    const held = await count(server.url, 'cli_resume')
+    const held = await countInflux(server.url, 'cli_resume')
     expect(held).toBeGreaterThanOrEqual(a.pointsWritten)
     expect(held).toBeLessThanOrEqual(a.pointsWritten + a.pointsFailed)
 
@@ -59,7 +49,7 @@ describe('run --account-file / --resume-from, against a real influxd that dies m
     const resumed = await runCli(['run', '--json', '--resume-from', accountFile, '--pool-size', '1'], env, 60_000, { cwd })
     expect(resumed.code, resumed.stderr).toBe(0)
     expect(JSON.parse(resumed.stdout)).toMatchObject({ status: 'succeeded', pointsWritten: 1_500_000, pointsFailed: 0, pointsUnsent: 0, accountFile })
-    expect(await count(server.url, 'cli_resume')).toBe(1_500_000)
+    expect(await countInflux(server.url, 'cli_resume')).toBe(1_500_000)
     expect(JSON.parse(readFileSync(join(cwd, accountFile), 'utf8'))).toMatchObject({ status: 'succeeded', account: { pointsWritten: 1_500_000 } })
   }, 120_000)
 
@@ -169,9 +159,7 @@ describe('serve: shutdown and secrets', () => {
     const finished = lines.find((l) => l.msg === 'load cancelled')?.result
     expect(finished).toBeDefined()
     expect(finished!.pointsWritten + finished!.pointsFailed + finished!.pointsUnsent).toBe(20_000_000)
-    const c = new InfluxV1Client({ kind: 'influx-v1', url: inject('influxUrl'), db: 'shutdown', timeoutMs: 10_000 })
-    expect(await c.countPoints('trades')).toBe(finished!.pointsWritten)
-    c.close()
+    expect(await countInflux(inject('influxUrl'), 'shutdown')).toBe(finished!.pointsWritten)
     // secrets never appear, whatever the level: not the password, the tokens, or a wrong token a client sent
     expect(s.output()).not.toMatch(/DO-NOT-LOG|wrong-token-that-must-not-be-logged/)
     expect(s.output()).not.toContain(Buffer.from(`loader:${secrets.password}`).toString('base64'))

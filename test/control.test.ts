@@ -1,20 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import type { LoadView } from '../src/api/schemas.js'
-import { InfluxV1Client } from '../src/influx/v1.js'
 import { DEFAULT_LOAD_OPTIONS } from '../src/load/run.js'
 import { sample, startCoordinator, type Coordinator } from './harness/coordinator.js'
+import { countInflux } from './harness/servers.js'
 
 const url = inject('influxUrl')
-
-async function count(db: string): Promise<number> {
-  const c = new InfluxV1Client({ kind: 'influx-v1', url, db, timeoutMs: 10_000 })
-  try {
-    return await c.countPoints('trades')
-  } finally {
-    c.close()
-  }
-}
 
 describe('resume over HTTP, against the real influxd', () => {
   let co: Coordinator
@@ -41,7 +32,7 @@ describe('resume over HTTP, against the real influxd', () => {
     const r = cancelled.result
     expect(r.pointsWritten + r.pointsFailed + r.pointsUnsent).toBe(1_200_000)
     expect(r.pointsWritten).toBeLessThan(1_200_000)
-    expect(await count('resume_http')).toBe(r.pointsWritten)
+    expect(await countInflux(url, 'resume_http')).toBe(r.pointsWritten)
 
     const resumed = await co.json<LoadView>('POST', `/loads/${id}/resume`)
     expect(resumed.status).toBe(202)
@@ -49,7 +40,7 @@ describe('resume over HTTP, against the real influxd', () => {
     const done = await co.waitDone(id)
     expect(done.status).toBe('succeeded')
     expect(done.result).toMatchObject({ pointsPlanned: 1_200_000, pointsWritten: 1_200_000, pointsFailed: 0, pointsUnsent: 0, shardsDone: done.shards })
-    expect(await count('resume_http')).toBe(1_200_000)
+    expect(await countInflux(url, 'resume_http')).toBe(1_200_000)
     // /metrics counts what was sent in both runs: exactly the points, none twice
     const metrics = await (await fetch(`${co.url}/metrics`)).text()
     expect(sample(metrics, 'ohlcv_points_written_total')).toBe(1_200_000)

@@ -1,12 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { InfluxV1Client } from '../src/influx/v1.js'
 import { LoadRun, type LoadOptions } from '../src/load/run.js'
 import type { LoadSpec } from '../src/request/schema.js'
 import type { SinkConfig } from '../src/sink/target.js'
 import { ShardPool } from '../workers/pool.js'
 import { silent, spec } from './harness/load.js'
-import { startFaultyInfluxd, startInfluxd, type FaultyInfluxd, type RunningServer } from './harness/servers.js'
+import { countInflux, startFaultyInfluxd, startInfluxd, type FaultyInfluxd, type RunningServer } from './harness/servers.js'
 
 /** Short timeouts and cooldowns so faults show within a test's seconds; the logic is the production one. */
 const OPTIONS: LoadOptions = {
@@ -17,15 +16,6 @@ const OPTIONS: LoadOptions = {
 
 function v1(url: string, db: string, extra: Partial<SinkConfig & { kind: 'influx-v1' }> = {}): SinkConfig {
   return { kind: 'influx-v1', url, db, timeoutMs: 1000, ...extra }
-}
-
-async function count(url: string, db: string): Promise<number> {
-  const c = new InfluxV1Client({ kind: 'influx-v1', url, db, timeoutMs: 10_000 })
-  try {
-    return await c.countPoints('trades')
-  } finally {
-    c.close()
-  }
 }
 
 /** Starts a load in the background and resolves once the database has acknowledged some of it. */
@@ -69,7 +59,7 @@ describe('faults of a real InfluxDB 1.x mid-load', () => {
     expect(r.retries).toBeGreaterThan(0)
     expect(load.circuit().opens).toBeGreaterThanOrEqual(1)
     expect(load.circuit().state).toBe('closed')
-    expect(await count(server.url, 'freeze')).toBe(1_500_000)
+    expect(await countInflux(server.url, 'freeze')).toBe(1_500_000)
     console.info(`SIGSTOP 4 s: ${before} written before, ${r.retries} retries, circuit opened ${load.circuit().opens}x, ${r.pointsWritten} written, database ${1_500_000}`)
   }, 60_000)
 
@@ -84,7 +74,7 @@ describe('faults of a real InfluxDB 1.x mid-load', () => {
     expect(r.status).toBe('succeeded')
     expect(r.pointsWritten).toBe(1_500_000)
     expect(load.circuit().opens).toBeGreaterThanOrEqual(1)
-    expect(await count(server.url, 'restart')).toBe(1_500_000)
+    expect(await countInflux(server.url, 'restart')).toBe(1_500_000)
     console.info(`SIGKILL + restart after 2 s: ${atKill} written at the kill, ${r.retries} retries, ${r.pointsWritten} written, database 1500000`)
   }, 90_000)
 
@@ -104,7 +94,7 @@ describe('faults of a real InfluxDB 1.x mid-load', () => {
     await server.start()
     // Everything acknowledged is in the database; beyond that at most the batches in doubt (sent
     // when it died, never answered: counted failed). Resume rewrites those; same points, same count.
-    const held = await count(server.url, 'down')
+    const held = await countInflux(server.url, 'down')
     expect(held).toBeGreaterThanOrEqual(r.pointsWritten)
     expect(held).toBeLessThanOrEqual(r.pointsWritten + r.pointsFailed)
 
@@ -115,7 +105,7 @@ describe('faults of a real InfluxDB 1.x mid-load', () => {
     expect(resent).toBeLessThanOrEqual(Math.ceil((1_500_000 - r.pointsWritten) / s.batchSize) + load.shardCount)
     expect(resumed).toMatchObject({ pointsPlanned: 1_500_000, pointsWritten: 1_500_000, pointsFailed: 0, pointsUnsent: 0 })
     expect(load.resumes).toBe(1)
-    expect(await count(server.url, 'down')).toBe(1_500_000)
+    expect(await countInflux(server.url, 'down')).toBe(1_500_000)
     console.info(`down past the budget: failed with ${r.pointsWritten} written (database agreed); resumed: 1500000 written, database 1500000`)
   }, 90_000)
 })
@@ -153,7 +143,7 @@ describe('permanent errors from a real influxd, at once', () => {
     expect(r.status, r.error?.message).toBe('succeeded')
     expect(r.pointsWritten).toBe(60_000)
     expect(r.batchesSplit).toBeGreaterThan(0)
-    expect(await count(small.url, 'split')).toBe(60_000)
+    expect(await countInflux(small.url, 'split')).toBe(60_000)
     console.info(`max-body-size 100 kB, batch 5000 (~550 kB): ${r.batchesSplit} splits, ${r.batchesWritten} batches, 60000 counted`)
   })
 })

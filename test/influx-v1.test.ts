@@ -7,19 +7,12 @@ import type { SinkConfig } from '../src/sink/target.js'
 import { runCli } from './harness/cli.js'
 import { sample, startCoordinator, type Coordinator } from './harness/coordinator.js'
 import { spec } from './harness/load.js'
-import { freePort } from './harness/servers.js'
+import { countInflux, freePort } from './harness/servers.js'
 
 const url = inject('influxUrl')
 const dbName = (tag: string) => `t_${tag}_${randomBytes(4).toString('hex')}`
 const v1 = (db: string): SinkConfig & { kind: 'influx-v1' } => ({ kind: 'influx-v1', url, db, timeoutMs: 30_000 })
-const count = async (db: string, measurement = 'trades') => {
-  const c = new InfluxV1Client(v1(db), 1)
-  try {
-    return await c.countPoints(measurement)
-  } finally {
-    c.close()
-  }
-}
+const count = (db: string, measurement = 'trades') => countInflux(url, db, measurement)
 
 describe('CLI run into a real influxd (1.x /write)', () => {
   it('creates the database, loads every point, and the database counts them back exactly', async () => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startLocalInfluxd, waitForHttp } from '../../src/influx/localInfluxd.js'
+import { InfluxV1Client } from '../../src/influx/v1.js'
 
 export interface RunningServer {
   url: string
@@ -80,6 +81,16 @@ export async function startFaultyInfluxd(): Promise<FaultyInfluxd> {
       proc.kill('SIGCONT')
       await stopper(proc, dir)()
     },
+  }
+}
+
+/** Points of a measurement in an influxd database: the count of `trade_id`, which every trade has. */
+export async function countInflux(url: string, db: string, measurement = 'trades'): Promise<number> {
+  const c = new InfluxV1Client({ kind: 'influx-v1', url, db, timeoutMs: 30_000 }, 1)
+  try {
+    return await c.countPoints(measurement)
+  } finally {
+    c.close()
   }
 }
 
