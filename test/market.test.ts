@@ -1,4 +1,6 @@
+import seedrandom from 'seedrandom'
 import { describe, expect, it } from 'vitest'
+import { stream } from '../src/market/rng.js'
 import { SessionCalendar } from '../src/market/session.js'
 import { generate } from './harness/generate.js'
 import { spec } from './harness/load.js'
@@ -179,5 +181,15 @@ describe('sizes and sides', () => {
     expect(sizes.at(-1)! / sizes[sizes.length >> 1]!).toBeGreaterThan(50)
     expect(buys / sizes.length).toBeGreaterThan(0.45)
     expect(buys / sizes.length).toBeLessThan(0.55)
+  })
+})
+
+describe('seeded streams', () => {
+  it('are seedrandom’s Alea, draw for draw', () => {
+    for (const name of ['gold/AAPL/0', 'x', 'bench/BRK.B/12345', '日本/1']) {
+      const ours = stream(...(name.split('/') as [string, ...string[]]))
+      const theirs = seedrandom.alea(name)
+      for (let k = 0; k < 10_000; k++) expect(ours.next()).toBe(theirs())
+    }
   })
 })

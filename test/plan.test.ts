@@ -70,11 +70,11 @@ describe('plan', () => {
   it('every series fits its shard with unique nanosecond timestamps (random plans at the density limit)', () => {
     const u = stream('plan-property')
     for (let t = 0; t < 300; t++) {
-      const fromMs = Math.floor(u() * 1e12)
-      const rangeMs = 1 + Math.floor(u() ** 4 * 30 * 86_400_000)
-      const symbols = Array.from({ length: 1 + Math.floor(u() * 5) }, (_, k) => `S${k}`)
+      const fromMs = Math.floor(u.next() * 1e12)
+      const rangeMs = 1 + Math.floor(u.next() ** 4 * 30 * 86_400_000)
+      const symbols = Array.from({ length: 1 + Math.floor(u.next() * 5) }, (_, k) => `S${k}`)
       // the densest load normalizeRequest accepts: one trade per 4 ns per symbol
-      const trades = Math.max(1, Math.min(1e10, Math.floor((rangeMs * 1e6 * symbols.length) / 4 * u())))
+      const trades = Math.max(1, Math.min(1e10, Math.floor((rangeMs * 1e6 * symbols.length) / 4 * u.next())))
       const plan = planLoad({ fromMs, toMs: fromMs + rangeMs, trades, symbols })
       for (const i of [0, plan.shardCount - 1, Math.floor(plan.shardCount / 2)]) {
         const [a, b] = plan.shardBounds(i)

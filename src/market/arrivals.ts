@@ -1,4 +1,4 @@
-import type { Uniform } from './rng.js'
+import type { Draws } from './rng.js'
 import { normalise, type Profile } from './session.js'
 
 /**
@@ -12,7 +12,7 @@ import { normalise, type Profile } from './session.js'
  * Poisson: a Poisson process conditioned on exactly n arrivals is n sorted uniforms, built from
  * normalised cumulative sums of n + 1 exponential gaps (no sort needed).
  */
-export function fillArrivals(out: Float64Array, n: number, widthNs: number, evenly: boolean, u: Uniform): void {
+export function fillArrivals(out: Float64Array, n: number, widthNs: number, evenly: boolean, u: Draws): void {
   if (n === 0) return
   if (n > widthNs) throw new RangeError(`${n} arrivals cannot be unique in ${widthNs} ns`)
   const room = widthNs - n
@@ -26,20 +26,20 @@ export function fillArrivals(out: Float64Array, n: number, widthNs: number, even
 }
 
 /** Fills out[0..n) with cumulative exponential sums; returns the total including one more gap. */
-function sortedUniforms(out: Float64Array, n: number, u: Uniform): number {
+function sortedUniforms(out: Float64Array, n: number, u: Draws): number {
   let sum = 0
   for (let k = 0; k < n; k++) {
-    sum += -Math.log(1 - u())
+    sum += -Math.log(1 - u.next())
     out[k] = sum
   }
-  return sum - Math.log(1 - u())
+  return sum - Math.log(1 - u.next())
 }
 
 /**
  * Arrivals from a varying rate: random arrivals (as Poisson, conditioned on n) pushed through the
  * inverse of the profile's piecewise-linear CDF, then nudged apart to be unique integers.
  */
-export function fillArrivalsFromProfile(out: Float64Array, n: number, widthNs: number, profile: Profile, u: Uniform): void {
+export function fillArrivalsFromProfile(out: Float64Array, n: number, widthNs: number, profile: Profile, u: Draws): void {
   if (n === 0) return
   if (n > widthNs) throw new RangeError(`${n} arrivals cannot be unique in ${widthNs} ns`)
   const total = sortedUniforms(out, n, u)
@@ -70,7 +70,7 @@ export function fillArrivalsFromProfile(out: Float64Array, n: number, widthNs: n
  * 5 s), bursts 20 times as intense. Per (symbol, shard); the clustering makes per-second counts
  * over-dispersed (variance well above the mean), unlike Poisson.
  */
-export function burstProfile(widthNs: number, u: Uniform): Profile {
+export function burstProfile(widthNs: number, u: Draws): Profile {
   const CALM_NS = 60e9
   const BURST_NS = 5e9
   const BURST_LEVEL = 20
@@ -78,9 +78,9 @@ export function burstProfile(widthNs: number, u: Uniform): Profile {
   const c = [0]
   let at = 0
   let mass = 0
-  let burst = u() < BURST_NS / (BURST_NS + CALM_NS)
+  let burst = u.next() < BURST_NS / (BURST_NS + CALM_NS)
   while (at < widthNs) {
-    const len = Math.min(widthNs - at, -Math.log(1 - u()) * (burst ? BURST_NS : CALM_NS))
+    const len = Math.min(widthNs - at, -Math.log(1 - u.next()) * (burst ? BURST_NS : CALM_NS))
     at += len
     mass += len * (burst ? BURST_LEVEL : 1)
     t.push(at)

@@ -3,7 +3,7 @@ import { tickDecimals } from '../request/normalize.js'
 import type { LoadSpec, SymbolParamsSpec } from '../request/schema.js'
 import { burstProfile, fillArrivals, fillArrivalsFromProfile } from './arrivals.js'
 import { bridgeStep, EdgePath } from './path.js'
-import { Normal, stream } from './rng.js'
+import { stream, type Draws } from './rng.js'
 import { SessionCalendar, type Profile } from './session.js'
 import { EXCHANGE_SHARES, type MarketModel, type TradeColumns } from './trades.js'
 
@@ -16,9 +16,9 @@ export type MarketInput = Pick<LoadSpec, 'seed' | 'symbols' | 'fromMs' | 'toMs' 
 export function symbolParams(spec: Pick<LoadSpec, 'seed' | 'market'>, symbol: string): SymbolParamsSpec {
   const u = stream(spec.seed, symbol, 'profile')
   const drawn = {
-    price: Math.exp(Math.log(20) + u() * Math.log(25)), // 20..500, log-uniform
-    volatility: 0.15 + 0.45 * u(), // 15%..60% a year
-    drift: -0.05 + 0.2 * u(), // -5%..+15% a year
+    price: Math.exp(Math.log(20) + u.next() * Math.log(25)), // 20..500, log-uniform
+    volatility: 0.15 + 0.45 * u.next(), // 15%..60% a year
+    drift: -0.05 + 0.2 * u.next(), // -5%..+15% a year
   }
   return { ...drawn, ...spec.market.symbols[symbol] }
 }
@@ -109,40 +109,118 @@ export class GbmModel implements MarketModel {
     const { price, volatility: sigma, drift: mu } = this.paramsOf(j)
     const path = this.path(j)
     const wEnd = path.at(shard + 1)
-    let w = path.at(shard)
     const t0 = (startMs - this.spec.fromMs) / MS_PER_YEAR
     const tauEnd = widthNs / NS_PER_YEAR
-    const logS0 = Math.log(price)
-    const drift = mu - (sigma * sigma) / 2
-    const z = new Normal(u)
+    this.fillTrades(out, count, u, { w0: path.at(shard), wEnd, t0, tauEnd, logS0: Math.log(price), drift: mu - (sigma * sigma) / 2, sigma })
+  }
+
+  /**
+   * Prices, sizes, sides and exchanges of trades [0, count), arrival times given. Per trade, in
+   * this order of draws: a normal for the bridge step, the size (a uniform for its kind, then a
+   * uniform or a normal), a uniform for the side, one for the exchange.
+   *
+   * The hot loop of generation. Alea is stepped inline with its state in locals (DrawState), the
+   * polar normals too, and side and exchange are picked without branches: the numbers are exactly
+   * those of `u.next()`/`u.normal()` called in that order, in ~70% of the time. `ALEA_STEP` below
+   * is Alea's step, spelled out where a draw is taken. The stream `u` is spent: it is not handed
+   * its state back (each series has its own stream, and code after a hot loop that the loop's
+   * on-stack-replaced compilation never saw run costs a deoptimisation per series).
+   */
+  private fillTrades(out: TradeColumns, count: number, u: Draws, p: PathParams): void {
+    const { timeNs, priceUnits, size, side, exchange } = out
+    const { wEnd, t0, tauEnd, logS0, drift, sigma } = p
     const tick = this.tick
     const tickUnits = this.tickUnits
+    let { s0, s1, s2, c, spare, hasSpare } = u
+    let t: number // ALEA_STEP: t = 2091639 * s0 + c * 2^-32; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
+    let x: number
+    let y: number
+    let q: number
+    let w = p.w0
     let tau = 0
-    let prevUnits = -1
+    let prevUnits = 0
     for (let k = 0; k < count; k++) {
+      // Standard normal for the bridge (polar Box–Muller, spare kept).
+      let z: number
+      if (hasSpare) {
+        hasSpare = false
+        z = spare
+      } else {
+        do {
+          t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
+          x = 2 * s2 - 1
+          t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
+          y = 2 * s2 - 1
+          q = x * x + y * y
+        } while (q >= 1 || q === 0)
+        const f = Math.sqrt((-2 * Math.log(q)) / q)
+        spare = y * f
+        hasSpare = true
+        z = x * f
+      }
       // shard-local time keeps nanosecond steps visible (t0 + tau alone would round them away)
-      const next = out.timeNs[k]! / NS_PER_YEAR
-      w = bridgeStep(tau, w, next, tauEnd, wEnd, z.next())
+      const next = timeNs[k]! / NS_PER_YEAR
+      w = bridgeStep(tau, w, next, tauEnd, wEnd, z)
       tau = next
       const units = Math.max(1, Math.round(Math.exp(logS0 + drift * (t0 + tau) + sigma * w) / tick)) * tickUnits
-      out.priceUnits[k] = units
-      out.size[k] = tradeSize(u, z)
-      const pBuy = prevUnits < 0 || units === prevUnits ? 0.5 : units > prevUnits ? 0.7 : 0.3
-      out.side[k] = u() < pBuy ? 0 : 1
+      priceUnits[k] = units
+
+      // Size: odd lots 12%, round lots 87.5% (100 × log-normal lots), blocks 0.5% (~10,000 shares).
+      t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
+      const kind = s2
+      if (kind < 0.12) {
+        t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
+        size[k] = 1 + Math.floor(s2 * 99)
+      } else {
+        let z2: number
+        if (hasSpare) {
+          hasSpare = false
+          z2 = spare
+        } else {
+          do {
+            t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
+            x = 2 * s2 - 1
+            t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
+            y = 2 * s2 - 1
+            q = x * x + y * y
+          } while (q >= 1 || q === 0)
+          const f = Math.sqrt((-2 * Math.log(q)) / q)
+          spare = y * f
+          hasSpare = true
+          z2 = x * f
+        }
+        size[k] = kind < 0.995 ? 100 * Math.max(1, Math.round(Math.exp(0.4 + 0.8 * z2))) : 100 * Math.max(50, Math.round(Math.exp(LOG_100 + 0.7 * z2)))
+      }
+
+      // Side by the tick rule: a buy with 0.7 after an uptick, 0.3 after a downtick, else 0.5.
+      const move = k === 0 ? 0 : Math.sign(units - prevUnits)
       prevUnits = units
-      const r = u()
-      let e = 0
-      let acc = EXCHANGE_SHARES[0]
-      while (r >= acc && e < EXCHANGE_SHARES.length - 1) acc += EXCHANGE_SHARES[++e]!
-      out.exchange[k] = e
+      t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
+      side[k] = +(s2 >= P_BUY[1 + move]!)
+
+      // Exchange: the first whose cumulative share exceeds the draw.
+      t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
+      exchange[k] = +(s2 >= EXCHANGE_CUTS[0]!) + +(s2 >= EXCHANGE_CUTS[1]!) + +(s2 >= EXCHANGE_CUTS[2]!) + +(s2 >= EXCHANGE_CUTS[3]!)
     }
   }
 }
 
-/** Odd lots 12%, round lots 87.5% (100 × log-normal lots), blocks 0.5% (~10,000 shares). */
-function tradeSize(u: () => number, z: Normal): number {
-  const r = u()
-  if (r < 0.12) return 1 + Math.floor(u() * 99)
-  if (r < 0.995) return 100 * Math.max(1, Math.round(Math.exp(0.4 + 0.8 * z.next())))
-  return 100 * Math.max(50, Math.round(Math.exp(Math.log(100) + 0.7 * z.next())))
+interface PathParams {
+  /** W at the shard's start and end edges */
+  w0: number
+  wEnd: number
+  /** shard start in years since the load's start; shard width in years */
+  t0: number
+  tauEnd: number
+  logS0: number
+  /** μ − σ²/2 */
+  drift: number
+  sigma: number
 }
+
+const LOG_100 = Math.log(100)
+/** P(buy) after a downtick, no move, an uptick */
+const P_BUY = new Float64Array([0.3, 0.5, 0.7])
+/** Cumulative exchange shares, summed in order as a linear scan would: the same cut points. */
+const EXCHANGE_CUTS = new Float64Array(EXCHANGE_SHARES.length - 1)
+for (let e = 0, acc = 0; e < EXCHANGE_CUTS.length; e++) EXCHANGE_CUTS[e] = acc += EXCHANGE_SHARES[e]!
