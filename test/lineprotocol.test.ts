@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { Body, TradeEncoder, writeFixed, writeUInt } from '../src/lineprotocol/encoder.js'
+import fc from 'fast-check'
+import { Body, Fragment, TradeEncoder, writeFixed, writeUInt } from '../src/lineprotocol/encoder.js'
 import { escapeMeasurement, escapeStringField, escapeTag } from '../src/lineprotocol/escape.js'
 import { allocColumns } from '../src/market/trades.js'
 
@@ -36,16 +37,22 @@ describe('escaping refuses what line protocol cannot carry', () => {
 
 describe('number writers', () => {
   it('writes integers exactly up to 2^53', () => {
-    const buf = Buffer.alloc(32)
-    for (const v of [0, 7, 10, 99, 100, 123456789, 1700000000000, Number.MAX_SAFE_INTEGER]) {
-      const end = writeUInt(buf, 3, v)
+    const buf = Buffer.alloc(40)
+    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+    const values = [0, 7, 10, 99, 100, 9999, 10_000, 99_999_999, 100_000_000, 123456789, 1700000000000, 2 ** 53 - 2, Number.MAX_SAFE_INTEGER]
+    for (let p = 1; p < 1e15; p *= 10) values.push(p - 1, p, p + 1)
+    for (const v of values) {
+      const end = writeUInt(dv, 3, v)
       expect(buf.toString('latin1', 3, end)).toBe(String(v))
     }
   })
   it('zero-pads fixed widths', () => {
-    const buf = Buffer.alloc(8)
-    expect(buf.toString('latin1', 0, writeFixed(buf, 0, 42, 6))).toBe('000042')
-    expect(buf.toString('latin1', 0, writeFixed(buf, 0, 999999, 6))).toBe('999999')
+    const buf = Buffer.alloc(16)
+    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+    expect(buf.toString('latin1', 0, writeFixed(dv, 0, 42, 6))).toBe('000042')
+    expect(buf.toString('latin1', 0, writeFixed(dv, 0, 999999, 6))).toBe('999999')
+    expect(buf.toString('latin1', 0, writeFixed(dv, 0, 7, 1))).toBe('7')
+    expect(buf.toString('latin1', 0, writeFixed(dv, 0, 1, 8))).toBe('00000001')
   })
 })
 
@@ -95,5 +102,66 @@ describe('trade encoder', () => {
     const lines = body.view().toString().trim().split('\n')
     expect(lines.map((l) => /symbol=(\w)/.exec(l)?.[1])).toEqual(['A', 'A', 'B', 'B', 'B'])
     expect(lines.map((l) => /trade_id=(\d+)i/.exec(l)?.[1])).toEqual(['1', '2', '3', '4', '5'])
+  })
+})
+
+describe('trade encoder against a plain string encoder', () => {
+  /** The obvious encoder: template strings and BigInt timestamps. What the fast one must equal. */
+  function reference(measurement: string, symbol: string, exchanges: string[], decimals: number, cols: ReturnType<typeof allocColumns>, n: number, startMs: number, firstId: number): string {
+    let out = ''
+    for (let k = 0; k < n; k++) {
+      const ticks = cols.priceUnits[k]!
+      const whole = Math.floor(ticks / 10 ** decimals)
+      const frac = ticks - whole * 10 ** decimals
+      const price = decimals > 0 ? `${whole}.${String(frac).padStart(decimals, '0')}` : String(whole)
+      const ts = BigInt(startMs) * 1_000_000n + BigInt(cols.timeNs[k]!)
+      out += `${escapeMeasurement(measurement)},symbol=${escapeTag(symbol)},exchange=${escapeTag(exchanges[cols.exchange[k]!]!)} price=${price},size=${cols.size[k]}i,side=${escapeStringField(cols.side[k] ? 'sell' : 'buy')},trade_id=${firstId + k}i ${ts}\n`
+    }
+    return out
+  }
+
+  it('is byte-identical for any decimals, magnitudes, ids and epochs (word stores, cached digits)', () => {
+    const line = fc.record({
+      timeNs: fc.oneof(fc.integer({ min: 0, max: 2_000_000 }), fc.integer({ min: 0, max: 86_400_000_000_000 })),
+      ticks: fc.oneof(fc.integer({ min: 1, max: 10_000 }), fc.integer({ min: 1, max: 2 ** 40 })),
+      size: fc.oneof(fc.integer({ min: 1, max: 10_000 }), fc.integer({ min: 1, max: 2 ** 31 })),
+      side: fc.integer({ min: 0, max: 1 }),
+      exchange: fc.integer({ min: 0, max: 1 }),
+    })
+    const params = fc.record({
+      decimals: fc.integer({ min: 0, max: 8 }),
+      // epochs from the first seconds of 1970 (leading digits 0) to 2262
+      startMs: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 2_000_000 }), fc.integer({ min: 0, max: 9_000_000_000_000 })),
+      firstId: fc.oneof(fc.integer({ min: 1, max: 20_000 }), fc.integer({ min: 1, max: 1e12 })),
+      symbol: fc.constantFrom('AAPL', 'BRK.B', 'A B', '日本', 'x'.repeat(40)),
+      lines: fc.array(line, { minLength: 1, maxLength: 40 }),
+    })
+    fc.assert(
+      fc.property(params, ({ decimals, startMs, firstId, symbol, lines }) => {
+        const sorted = [...lines].sort((a, b) => a.timeNs - b.timeNs)
+        const cols = allocColumns(sorted.length)
+        sorted.forEach((l, k) => {
+          cols.timeNs[k] = l.timeNs
+          cols.priceUnits[k] = l.ticks
+          cols.size[k] = l.size
+          cols.side[k] = l.side
+          cols.exchange[k] = l.exchange
+        })
+        const exchanges = ['XNAS', 'X,Y=Z']
+        const enc = new TradeEncoder('m trades', exchanges, decimals)
+        enc.useSymbol(symbol)
+        const body = new Body(3)
+        // two calls into one body: the second starts mid-buffer, after a growth
+        const half = Math.floor(sorted.length / 2)
+        enc.encode(cols, 0, half, startMs, firstId, body)
+        enc.encode(cols, half, sorted.length, startMs, firstId + half, body)
+        expect(body.view().toString()).toBe(reference('m trades', symbol, exchanges, decimals, cols, sorted.length, startMs, firstId))
+      }),
+      { numRuns: 1000 },
+    )
+  })
+
+  it('refuses a fragment that is not UTF-8 text rather than write altered bytes', () => {
+    expect(() => new Fragment(new Uint8Array([0, 0, 0, 0, 0, 0, 0xf8, 0x7f]))).toThrow(/not UTF-8/)
   })
 })

@@ -1,13 +1,22 @@
 import type { TradeColumns } from '../market/trades.js'
 import { escapeMeasurement, escapeTag, escapeStringField } from './escape.js'
 
+/**
+ * Bytes past `length` the encoder may scribble on: numbers and fragments are written a 4- or
+ * 8-byte word at a time, and the next write overwrites the tail of the last word.
+ */
+const SLACK = 8
+
 /** A growable byte buffer holding one write body. Reused across batches: never shrink, never copy out. */
 export class Body {
   buf: Buffer
+  /** little-endian word access to `buf` (TurboFan inlines DataView's unaligned stores) */
+  dv: DataView
   length = 0
   lines = 0
   constructor(capacity: number) {
-    this.buf = Buffer.allocUnsafe(capacity)
+    this.buf = Buffer.allocUnsafe(capacity + SLACK)
+    this.dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength)
   }
   reset(): void {
     this.length = 0
@@ -15,153 +24,146 @@ export class Body {
   }
   /** Makes room for `extra` more bytes, keeping what is written. */
   reserve(extra: number): void {
-    if (this.length + extra <= this.buf.length) return
-    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + extra))
+    if (this.length + extra + SLACK <= this.buf.length) return
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + extra + SLACK))
     this.buf.copy(bigger, 0, 0, this.length)
     this.buf = bigger
+    this.dv = new DataView(bigger.buffer, bigger.byteOffset, bigger.byteLength)
   }
   view(): Buffer {
     return this.buf.subarray(0, this.length)
   }
 }
 
-const POW10 = Array.from({ length: 17 }, (_, i) => 10 ** i)
-
-/** Writes a non-negative integer below 2^53 as ASCII digits; returns the new position. */
-export function writeUInt(buf: Buffer, pos: number, v: number): number {
-  let digits = 1
-  while (digits < 16 && v >= POW10[digits]!) digits++
-  let end = pos + digits
-  const stop = end
-  while (end > pos) {
-    const q = Math.floor(v / 10)
-    buf[--end] = 48 + (v - q * 10)
-    v = q
-  }
-  return stop
+/** ASCII bytes of `s` as a little-endian uint32: byte i of the string is byte i of the word. */
+function packAscii4(s: string): number {
+  let v = 0
+  for (let i = s.length - 1; i >= 0; i--) v = v * 256 + s.charCodeAt(i)
+  return v
 }
 
-/** Writes `v` (0 ≤ v < 10^width) as exactly `width` digits, zero-padded. */
-export function writeFixed(buf: Buffer, pos: number, v: number, width: number): number {
-  for (let i = pos + width - 1; i >= pos; i--) {
-    const q = Math.floor(v / 10)
-    buf[i] = 48 + (v - q * 10)
-    v = q
+/** DIG4[v]: v (0 ≤ v < 10^4) as exactly four digits, zero-padded, one word. */
+const DIG4 = new Uint32Array(10_000)
+/** LEFT4[v]: v (0 ≤ v < 10^4) as its digits, unpadded, from the word's first byte; LEN4[v] of them. */
+const LEFT4 = new Uint32Array(10_000)
+const LEN4 = new Uint8Array(10_000)
+for (let v = 0; v < 10_000; v++) {
+  DIG4[v] = packAscii4(String(v).padStart(4, '0'))
+  LEFT4[v] = packAscii4(String(v))
+  LEN4[v] = String(v).length
+}
+
+/**
+ * Writes a non-negative integer below 2^53 as ASCII digits; returns the new position. Up to 7
+ * bytes past it may be scribbled on (see SLACK).
+ */
+export function writeUInt(dv: DataView, pos: number, v: number): number {
+  if (v < 10_000) {
+    dv.setUint32(pos, LEFT4[v]!, true)
+    return pos + LEN4[v]!
   }
+  if (v < 100_000_000) {
+    const hi = (v / 10_000) | 0
+    dv.setUint32(pos, LEFT4[hi]!, true)
+    pos += LEN4[hi]!
+    dv.setUint32(pos, DIG4[v - hi * 10_000]!, true)
+    return pos + 4
+  }
+  let hi = Math.floor(v / 100_000_000)
+  let lo = v - hi * 100_000_000
+  if (lo < 0) {
+    // v / 10^8 rounded up to the next integer (only possible near 2^53)
+    hi--
+    lo += 100_000_000
+  }
+  pos = writeUInt(dv, pos, hi)
+  const mid = (lo / 10_000) | 0
+  dv.setUint32(pos, DIG4[mid]!, true)
+  dv.setUint32(pos + 4, DIG4[lo - mid * 10_000]!, true)
+  return pos + 8
+}
+
+/** Writes `v` (0 ≤ v < 10^width, width ≤ 8) as exactly `width` digits, zero-padded. */
+export function writeFixed(dv: DataView, pos: number, v: number, width: number): number {
+  const v8 = v * 10 ** (8 - width) // exact: an integer below 10^8
+  const hi = (v8 / 10_000) | 0
+  dv.setUint32(pos, DIG4[hi]!, true)
+  if (width > 4) dv.setUint32(pos + 4, DIG4[v8 - hi * 10_000]!, true)
   return pos + width
 }
 
-/** '00'..'99' as byte pairs: two digits per integer division. */
-const PAIRS = new Uint8Array(200)
-for (let i = 0; i < 100; i++) {
-  PAIRS[2 * i] = 48 + Math.floor(i / 10)
-  PAIRS[2 * i + 1] = 48 + (i % 10)
+/**
+ * A constant byte string as little-endian 8-byte words, written a word at a time. Words are
+ * float64s (the widest store TurboFan inlines without BigInt); a store moves their bits untouched
+ * unless they are a NaN, which UTF-8 text cannot form (it would need byte 7 = 0x7F or 0xFF after
+ * a byte ≥ 0xF0). The constructor checks it all the same.
+ */
+export class Fragment {
+  readonly words: Float64Array
+  readonly length: number
+  constructor(bytes: Uint8Array) {
+    this.length = bytes.length
+    const padded = new Uint8Array(Math.ceil(bytes.length / 8) * 8)
+    padded.set(bytes)
+    const dv = new DataView(padded.buffer)
+    this.words = new Float64Array(padded.length / 8)
+    for (let i = 0; i < this.words.length; i++) {
+      const w = dv.getFloat64(8 * i, true)
+      if (Number.isNaN(w)) throw new RangeError(`line protocol fragment is not UTF-8 text: ${Buffer.from(bytes).toString('hex')}`)
+      this.words[i] = w
+    }
+  }
+  static of(text: string): Fragment {
+    return new Fragment(new Uint8Array(Buffer.from(text)))
+  }
 }
 
-/** Writes 0 ≤ v < 10^6 as exactly six digits (int32 arithmetic, three pairs). */
-export function writeFixed6(buf: Buffer, pos: number, v: number): number {
-  const a = (v / 10000) | 0
-  const r = v - a * 10000
-  const b = (r / 100) | 0
-  const c = r - b * 100
-  buf[pos] = PAIRS[2 * a]!
-  buf[pos + 1] = PAIRS[2 * a + 1]!
-  buf[pos + 2] = PAIRS[2 * b]!
-  buf[pos + 3] = PAIRS[2 * b + 1]!
-  buf[pos + 4] = PAIRS[2 * c]!
-  buf[pos + 5] = PAIRS[2 * c + 1]!
-  return pos + 6
+/** Writes a fragment at `pos`; returns the position after it. Up to 7 bytes past it are scribbled on. */
+function put(dv: DataView, pos: number, f: Fragment): number {
+  const words = f.words
+  for (let i = 0; i < words.length; i++) dv.setFloat64(pos + 8 * i, words[i]!, true)
+  return pos + f.length
 }
 
-/** Writes 0 ≤ v < 1000 as exactly three digits. */
-function writeFixed3(buf: Buffer, pos: number, v: number): number {
-  const a = (v / 100) | 0
-  const r = v - a * 100
-  buf[pos] = 48 + a
-  buf[pos + 1] = PAIRS[2 * r]!
-  buf[pos + 2] = PAIRS[2 * r + 1]!
-  return pos + 3
-}
-
-/** Writes 0 ≤ v < 2^31 without padding (sizes, whole prices), two digits per division. */
-function writeSmallUInt(buf: Buffer, pos: number, v: number): number {
-  if (v < 10) {
-    buf[pos] = 48 + v
-    return pos + 1
-  }
-  if (v < 100) {
-    buf[pos] = PAIRS[2 * v]!
-    buf[pos + 1] = PAIRS[2 * v + 1]!
-    return pos + 2
-  }
-  let digits = 3
-  while (digits < 10 && v >= POW10[digits]!) digits++
-  let end = pos + digits
-  while (v >= 100) {
-    const q = (v / 100) | 0
-    const r = v - q * 100
-    buf[--end] = PAIRS[2 * r + 1]!
-    buf[--end] = PAIRS[2 * r]!
-    v = q
-  }
-  if (v >= 10) {
-    buf[--end] = PAIRS[2 * v + 1]!
-    buf[--end] = PAIRS[2 * v]!
-  } else {
-    buf[--end] = 48 + v
-  }
-  return pos + digits
-}
-
-// Fixed fragments, as bytes: `i,side="buy",trade_id=` follows the size digits; `i ` the trade id.
-const SIDE_FIELD = [
-  new Uint8Array(Buffer.from(`i,side=${escapeStringField('buy')},trade_id=`)),
-  new Uint8Array(Buffer.from(`i,side=${escapeStringField('sell')},trade_id=`)),
-]
-const SIZE_FIELD = new Uint8Array(Buffer.from(',size='))
-// timestamp (19 digits) + ms/ns digits + fields: generous upper bound for one line after its prefix
+// Fixed fragments: `i,side="buy",trade_id=` follows the size digits; `,size=` the price.
+const SIDE_FIELD = [Fragment.of(`i,side=${escapeStringField('buy')},trade_id=`), Fragment.of(`i,side=${escapeStringField('sell')},trade_id=`)]
+const SIZE_FIELD = Fragment.of(',size=')
+const ID_END = Fragment.of('i ')
+// timestamp (19 digits) + fields + word slack: generous upper bound for one line after its prefix
 const MAX_LINE_TAIL = 160
-
-/** Copies a short byte fragment: a plain loop beats Buffer#copy's call overhead below ~64 bytes. */
-function put(buf: Buffer, pos: number, bytes: Uint8Array): number {
-  for (let i = 0; i < bytes.length; i++) buf[pos + i] = bytes[i]!
-  return pos + bytes.length
-}
-
-/** ASCII digits of a non-negative integer, for parts of numbers that repeat from line to line. */
-function digitsOf(v: number): Uint8Array {
-  return new Uint8Array(Buffer.from(String(v)))
-}
 
 /**
  * Encodes trades as line protocol straight into a Body:
  *   trades,symbol=AAPL,exchange=XNAS price=190.12,size=100i,side="buy",trade_id=42i 1700000000000123456
- * Tag sets (with ` price=`) are escaped once per (symbol, exchange) and copied as bytes; numbers are
- * written digit by digit (no toFixed/toString, no intermediate strings). The leading digits of
- * timestamps (epoch ms / 10^6: they change every ~17 minutes) and of trade ids (id / 1000) are kept
- * as bytes and reused while they do not change.
+ * Tag sets (with ` price=`) are escaped once per (symbol, exchange) and kept as Fragments; numbers
+ * are written four digits per store from tables (no toFixed/toString, no intermediate strings). The
+ * leading digits of timestamps (epoch ms / 10^6: they change every ~17 minutes) and of trade ids
+ * (id / 10^4) are kept as Fragments while they do not change. About 22 stores per ~105-byte line.
  */
 export class TradeEncoder {
-  private prefixes: Uint8Array[] = []
+  private prefixes: Fragment[] = []
   private maxPrefix = 0
   private readonly tickPow: number
+  private readonly fracScale: number
   private msHigh = -1
-  private msHighDigits: Uint8Array = new Uint8Array(0)
+  private msHighField: Fragment = ID_END
   private idHigh = -1
-  private idHighDigits: Uint8Array = new Uint8Array(0)
+  private idHighDigits: Fragment = ID_END
 
   constructor(
     private readonly measurement: string,
     private readonly exchanges: readonly string[],
     private readonly tickDecimals: number,
   ) {
+    if (tickDecimals > 8) throw new RangeError(`at most 8 price decimals, not ${tickDecimals}`)
     this.tickPow = 10 ** tickDecimals
+    this.fracScale = 10 ** (8 - tickDecimals)
   }
 
   /** Pre-escapes the tag sets of one symbol (one per exchange), each followed by ` price=`. */
   useSymbol(symbol: string): void {
     const head = `${escapeMeasurement(this.measurement)},symbol=${escapeTag(symbol)},exchange=`
-    this.prefixes = this.exchanges.map((ex) => new Uint8Array(Buffer.from(`${head}${escapeTag(ex)} price=`)))
+    this.prefixes = this.exchanges.map((ex) => Fragment.of(`${head}${escapeTag(ex)} price=`))
     this.maxPrefix = Math.max(...this.prefixes.map((p) => p.length))
   }
 
@@ -171,60 +173,82 @@ export class TradeEncoder {
    */
   encode(cols: TradeColumns, from: number, to: number, shardStartMs: number, firstTradeId: number, body: Body): void {
     body.reserve((to - from) * (this.maxPrefix + MAX_LINE_TAIL))
-    const buf = body.buf
+    const dv = body.dv
     const pow = this.tickPow
     const decimals = this.tickDecimals
+    const fracScale = this.fracScale
+    const prefixes = this.prefixes
     const { exchange, priceUnits, size, side, timeNs } = cols
     let pos = body.length
-    let idHigh = Math.floor(firstTradeId / 1000)
-    let idLow = firstTradeId - idHigh * 1000
+    let idHigh = Math.floor(firstTradeId / 10_000)
+    let idLow = firstTradeId - idHigh * 10_000
     for (let k = from; k < to; k++) {
-      pos = put(buf, pos, this.prefixes[exchange[k]!]!)
+      pos = put(dv, pos, prefixes[exchange[k]!]!)
       const ticks = priceUnits[k]!
       const whole = Math.floor(ticks / pow)
-      pos = whole < 2147483648 ? writeSmallUInt(buf, pos, whole) : writeUInt(buf, pos, whole)
+      pos = writeUInt(dv, pos, whole)
       if (decimals > 0) {
-        buf[pos++] = 46 // '.'
-        pos = writeFixed(buf, pos, ticks - whole * pow, decimals)
+        dv.setUint8(pos, 46) // '.'
+        // the decimals, scaled to eight digits: the first `decimals` of them are written
+        const frac8 = (ticks - whole * pow) * fracScale
+        const hi = (frac8 / 10_000) | 0
+        dv.setUint32(pos + 1, DIG4[hi]!, true)
+        if (decimals > 4) dv.setUint32(pos + 5, DIG4[frac8 - hi * 10_000]!, true)
+        pos += 1 + decimals
       }
-      pos = put(buf, pos, SIZE_FIELD)
-      const sz = size[k]!
-      pos = sz < 2147483648 ? writeSmallUInt(buf, pos, sz) : writeUInt(buf, pos, sz)
-      pos = put(buf, pos, SIDE_FIELD[side[k]!]!)
-      // trade id = idHigh · 1000 + idLow
+      pos = put(dv, pos, SIZE_FIELD)
+      pos = writeUInt(dv, pos, size[k]!)
+      pos = put(dv, pos, SIDE_FIELD[side[k]!]!)
+      // trade id = idHigh · 10^4 + idLow; the high digits change every 10^4 trades
       if (idHigh > 0) {
         if (idHigh !== this.idHigh) {
           this.idHigh = idHigh
-          this.idHighDigits = digitsOf(idHigh)
+          this.idHighDigits = Fragment.of(String(idHigh))
         }
-        pos = put(buf, pos, this.idHighDigits)
-        pos = writeFixed3(buf, pos, idLow)
+        pos = put(dv, pos, this.idHighDigits)
+        dv.setUint32(pos, DIG4[idLow]!, true)
+        pos += 4
       } else {
-        pos = writeUInt(buf, pos, idLow)
+        dv.setUint32(pos, LEFT4[idLow]!, true)
+        pos += LEN4[idLow]!
       }
-      if (++idLow === 1000) {
+      if (++idLow === 10_000) {
         idLow = 0
         idHigh++
       }
-      buf[pos++] = 105 // 'i'
-      buf[pos++] = 32 // ' '
       // ns epoch = (shardStartMs + whole ms of the offset) then the 6 sub-ms digits: exact, no 2^53 issue
       const t = timeNs[k]!
       const ms = Math.floor(t / 1e6)
+      const sub = t - ms * 1e6
+      const subHi = (sub / 10_000) | 0
       const epochMs = shardStartMs + ms
       const high = Math.floor(epochMs / 1e6)
       if (high > 0) {
+        // `i ` and the leading digits of epoch ms / 10^6 (they change every ~17 minutes), then
+        // 12 digits in three words: 6 of epoch ms, 6 of the sub-millisecond nanoseconds
         if (high !== this.msHigh) {
           this.msHigh = high
-          this.msHighDigits = digitsOf(high)
+          this.msHighField = Fragment.of(`i ${high}`)
         }
-        pos = put(buf, pos, this.msHighDigits)
-        pos = writeFixed6(buf, pos, epochMs - high * 1e6)
+        pos = put(dv, pos, this.msHighField)
+        const low = epochMs - high * 1e6
+        const a = (low / 100) | 0
+        dv.setUint32(pos, DIG4[a]!, true)
+        dv.setUint32(pos + 4, DIG4[(low - a * 100) * 100 + subHi]!, true)
+        dv.setUint32(pos + 8, DIG4[sub - subHi * 10_000]!, true)
+        pos += 12
+      } else if (epochMs > 0) {
+        pos = put(dv, pos, ID_END)
+        pos = writeUInt(dv, pos, epochMs)
+        dv.setUint32(pos, DIG4[subHi * 100]!, true) // two digits (and two zeros the next word covers)
+        dv.setUint32(pos + 2, DIG4[sub - subHi * 10_000]!, true)
+        pos += 6
       } else {
-        pos = writeUInt(buf, pos, epochMs)
+        // the first millisecond of 1970: no leading zeros
+        pos = put(dv, pos, ID_END)
+        pos = writeUInt(dv, pos, sub)
       }
-      pos = writeFixed6(buf, pos, t - ms * 1e6)
-      buf[pos++] = 10 // '\n'
+      dv.setUint8(pos++, 10) // '\n'
     }
     body.length = pos
     body.lines += to - from
