@@ -1,4 +1,4 @@
-import type { Draws } from './rng.js'
+import { CARRY, S0, S1, S2, type Draws } from './rng.js'
 import { normalise, type Profile } from './session.js'
 
 /**
@@ -25,13 +25,27 @@ export function fillArrivals(out: Float64Array, n: number, widthNs: number, even
   for (let k = 0; k < n; k++) out[k] = Math.floor(out[k]! * scale) + k
 }
 
-/** Fills out[0..n) with cumulative exponential sums; returns the total including one more gap. */
+/**
+ * Fills out[0..n) with cumulative exponential sums; returns the total including one more gap.
+ * Alea is stepped inline here as in the trade loop (see Draws): same draws as `u.next()`.
+ */
 function sortedUniforms(out: Float64Array, n: number, u: Draws): number {
+  const st = u.state
+  let s0 = st[S0]!
+  let s1 = st[S1]!
+  let s2 = st[S2]!
+  let c = st[CARRY]!
+  let t = 0
   let sum = 0
   for (let k = 0; k < n; k++) {
-    sum += -Math.log(1 - u.next())
+    t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
+    sum += -Math.log(1 - s2)
     out[k] = sum
   }
+  st[S0] = s0
+  st[S1] = s1
+  st[S2] = s2
+  st[CARRY] = c
   return sum - Math.log(1 - u.next())
 }
 

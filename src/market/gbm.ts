@@ -2,8 +2,8 @@ import type { Plan } from '../plan/plan.js'
 import { tickDecimals } from '../request/normalize.js'
 import type { LoadSpec, SymbolParamsSpec } from '../request/schema.js'
 import { burstProfile, fillArrivals, fillArrivalsFromProfile } from './arrivals.js'
-import { bridgeStep, EdgePath } from './path.js'
-import { stream, type Draws } from './rng.js'
+import { EdgePath } from './path.js'
+import { CARRY, HAS_SPARE, S0, S1, S2, SPARE, stream } from './rng.js'
 import { SessionCalendar, type Profile } from './session.js'
 import { EXCHANGE_SHARES, type MarketModel, type TradeColumns } from './trades.js'
 
@@ -111,40 +111,95 @@ export class GbmModel implements MarketModel {
     const wEnd = path.at(shard + 1)
     const t0 = (startMs - this.spec.fromMs) / MS_PER_YEAR
     const tauEnd = widthNs / NS_PER_YEAR
-    this.fillTrades(out, count, u, { w0: path.at(shard), wEnd, t0, tauEnd, logS0: Math.log(price), drift: mu - (sigma * sigma) / 2, sigma })
+    const params: TradeParams = { wEnd, t0, tauEnd, logS0: Math.log(price), drift: mu - (sigma * sigma) / 2, sigma, tick: this.tick, tickUnits: this.tickUnits }
+    const walk = new Float64Array([path.at(shard), 0, 0])
+    for (let from = 0; from < count; from += CHUNK) fillTrades(out, from, Math.min(count, from + CHUNK), u.state, walk, params)
   }
+}
 
-  /**
-   * Prices, sizes, sides and exchanges of trades [0, count), arrival times given. Per trade, in
-   * this order of draws: a normal for the bridge step, the size (a uniform for its kind, then a
-   * uniform or a normal), a uniform for the side, one for the exchange.
-   *
-   * The hot loop of generation. Alea is stepped inline with its state in locals (DrawState), the
-   * polar normals too, and side and exchange are picked without branches: the numbers are exactly
-   * those of `u.next()`/`u.normal()` called in that order, in ~70% of the time. `ALEA_STEP` below
-   * is Alea's step, spelled out where a draw is taken. The stream `u` is spent: it is not handed
-   * its state back (each series has its own stream, and code after a hot loop that the loop's
-   * on-stack-replaced compilation never saw run costs a deoptimisation per series).
-   */
-  private fillTrades(out: TradeColumns, count: number, u: Draws, p: PathParams): void {
-    const { timeNs, priceUnits, size, side, exchange } = out
-    const { wEnd, t0, tauEnd, logS0, drift, sigma } = p
-    const tick = this.tick
-    const tickUnits = this.tickUnits
-    let { s0, s1, s2, c, spare, hasSpare } = u
-    let t: number // ALEA_STEP: t = 2091639 * s0 + c * 2^-32; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
-    let x: number
-    let y: number
-    let q: number
-    let w = p.w0
-    let tau = 0
-    let prevUnits = 0
-    for (let k = 0; k < count; k++) {
-      // Standard normal for the bridge (polar Box–Muller, spare kept).
-      let z: number
+/**
+ * Trades a call of fillTrades fills: a short loop, so that V8 optimises the function as a whole
+ * after a few calls. One long loop per series runs in on-stack-replaced code instead, which keeps
+ * its doubles boxed: ~140 bytes of garbage per trade and a slower loop.
+ */
+const CHUNK = 1024
+
+/**
+ * Prices, sizes, sides and exchanges of trades [from, to), arrival times given. Per trade, in this
+ * order of draws: a normal for the bridge step, the size (a uniform for its kind, then a uniform
+ * or a normal), a uniform for the side, one for the exchange.
+ *
+ * The hot loop of generation. Alea is stepped inline with its state in locals (loaded from and
+ * stored back to the stream's state, see Draws), the polar normals too, and side and exchange are
+ * picked without branches: the numbers are exactly those of `u.next()`/`u.normal()` called in that
+ * order, in about 60% of the time. `ALEA_STEP` below is Alea's step, spelled out where a draw is
+ * taken. `walk` carries W, τ and the last price across calls.
+ */
+function fillTrades(out: TradeColumns, from: number, to: number, st: Float64Array, walk: Float64Array, p: TradeParams): void {
+  const { timeNs, priceUnits, size, side, exchange } = out
+  const { wEnd, t0, tauEnd, logS0, drift, sigma, tick, tickUnits } = p
+  let s0 = st[S0]!
+  let s1 = st[S1]!
+  let s2 = st[S2]!
+  let c = st[CARRY]!
+  let spare = st[SPARE]!
+  let hasSpare = st[HAS_SPARE] === 1
+  let t = 0 // ALEA_STEP: t = 2091639 * s0 + c * 2^-32; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
+  let x = 0
+  let y = 0
+  let q = 0
+  let w = walk[0]!
+  let tau = walk[1]!
+  let prevUnits = walk[2]!
+  // in locals: V8 cannot keep typed-array loads out of a loop that stores to other typed arrays
+  const cut1 = EXCHANGE_CUTS[0]!
+  const cut2 = EXCHANGE_CUTS[1]!
+  const cut3 = EXCHANGE_CUTS[2]!
+  const cut4 = EXCHANGE_CUTS[3]!
+  for (let k = from; k < to; k++) {
+    // Standard normal for the bridge (polar Box–Muller, spare kept).
+    let z: number
+    if (hasSpare) {
+      hasSpare = false
+      z = spare
+    } else {
+      do {
+        t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
+        x = 2 * s2 - 1
+        t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
+        y = 2 * s2 - 1
+        q = x * x + y * y
+      } while (q >= 1 || q === 0)
+      const f = Math.sqrt((-2 * Math.log(q)) / q)
+      spare = y * f
+      hasSpare = true
+      z = x * f
+    }
+    // shard-local time keeps nanosecond steps visible (t0 + tau alone would round them away)
+    const next = timeNs[k]! / NS_PER_YEAR
+    // Brownian-bridge step towards (tauEnd, wEnd) (path.ts: bridgeStep, written out: a call that
+    // is not inlined passes its doubles boxed)
+    const span = tauEnd - tau
+    if (span <= 0) w = wEnd
+    else {
+      const dt = next - tau
+      w = w + (dt / span) * (wEnd - w) + Math.sqrt(Math.max(0, (dt * (tauEnd - next)) / span)) * z
+    }
+    tau = next
+    const units = Math.max(1, Math.round(Math.exp(logS0 + drift * (t0 + tau) + sigma * w) / tick)) * tickUnits
+    priceUnits[k] = units
+
+    // Size: odd lots 12%, round lots 87.5% (100 × log-normal lots), blocks 0.5% (~10,000 shares).
+    t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
+    const kind = s2
+    if (kind < 0.12) {
+      t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
+      size[k] = 1 + Math.floor(s2 * 99)
+    } else {
+      let z2: number
       if (hasSpare) {
         hasSpare = false
-        z = spare
+        z2 = spare
       } else {
         do {
           t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
@@ -156,58 +211,35 @@ export class GbmModel implements MarketModel {
         const f = Math.sqrt((-2 * Math.log(q)) / q)
         spare = y * f
         hasSpare = true
-        z = x * f
+        z2 = x * f
       }
-      // shard-local time keeps nanosecond steps visible (t0 + tau alone would round them away)
-      const next = timeNs[k]! / NS_PER_YEAR
-      w = bridgeStep(tau, w, next, tauEnd, wEnd, z)
-      tau = next
-      const units = Math.max(1, Math.round(Math.exp(logS0 + drift * (t0 + tau) + sigma * w) / tick)) * tickUnits
-      priceUnits[k] = units
-
-      // Size: odd lots 12%, round lots 87.5% (100 × log-normal lots), blocks 0.5% (~10,000 shares).
-      t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
-      const kind = s2
-      if (kind < 0.12) {
-        t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
-        size[k] = 1 + Math.floor(s2 * 99)
-      } else {
-        let z2: number
-        if (hasSpare) {
-          hasSpare = false
-          z2 = spare
-        } else {
-          do {
-            t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
-            x = 2 * s2 - 1
-            t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
-            y = 2 * s2 - 1
-            q = x * x + y * y
-          } while (q >= 1 || q === 0)
-          const f = Math.sqrt((-2 * Math.log(q)) / q)
-          spare = y * f
-          hasSpare = true
-          z2 = x * f
-        }
-        size[k] = kind < 0.995 ? 100 * Math.max(1, Math.round(Math.exp(0.4 + 0.8 * z2))) : 100 * Math.max(50, Math.round(Math.exp(LOG_100 + 0.7 * z2)))
-      }
-
-      // Side by the tick rule: a buy with 0.7 after an uptick, 0.3 after a downtick, else 0.5.
-      const move = k === 0 ? 0 : Math.sign(units - prevUnits)
-      prevUnits = units
-      t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
-      side[k] = +(s2 >= P_BUY[1 + move]!)
-
-      // Exchange: the first whose cumulative share exceeds the draw.
-      t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
-      exchange[k] = +(s2 >= EXCHANGE_CUTS[0]!) + +(s2 >= EXCHANGE_CUTS[1]!) + +(s2 >= EXCHANGE_CUTS[2]!) + +(s2 >= EXCHANGE_CUTS[3]!)
+      size[k] = kind < 0.995 ? 100 * Math.max(1, Math.round(Math.exp(0.4 + 0.8 * z2))) : 100 * Math.max(50, Math.round(Math.exp(LOG_100 + 0.7 * z2)))
     }
+
+    // Side by the tick rule: a buy with 0.7 after an uptick, 0.3 after a downtick, else 0.5.
+    if (k === 0) prevUnits = units // the first trade has no tick to follow
+    const move = +(units > prevUnits) - +(units < prevUnits)
+    prevUnits = units
+    t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
+    side[k] = +(s2 >= P_BUY[1 + move]!)
+
+    // Exchange: the first whose cumulative share exceeds the draw.
+    t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
+    exchange[k] = +(s2 >= cut1) + +(s2 >= cut2) + +(s2 >= cut3) + +(s2 >= cut4)
   }
+  st[S0] = s0
+  st[S1] = s1
+  st[S2] = s2
+  st[CARRY] = c
+  st[SPARE] = spare
+  st[HAS_SPARE] = hasSpare ? 1 : 0
+  walk[0] = w
+  walk[1] = tau
+  walk[2] = prevUnits
 }
 
-interface PathParams {
-  /** W at the shard's start and end edges */
-  w0: number
+interface TradeParams {
+  /** W at the shard's end edge */
   wEnd: number
   /** shard start in years since the load's start; shard width in years */
   t0: number
@@ -216,6 +248,9 @@ interface PathParams {
   /** μ − σ²/2 */
   drift: number
   sigma: number
+  tick: number
+  /** tick in units of 10^-tickDecimals */
+  tickUnits: number
 }
 
 const LOG_100 = Math.log(100)

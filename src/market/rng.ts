@@ -1,5 +1,13 @@
 import seedrandom from 'seedrandom'
 
+/** Indexes into Draws#state: Alea's three seeds and carry, the spare normal and whether it is set. */
+export const S0 = 0
+export const S1 = 1
+export const S2 = 2
+export const CARRY = 3
+export const SPARE = 4
+export const HAS_SPARE = 5
+
 /**
  * A seeded stream of uniform draws on [0, 1) and standard normal draws.
  *
@@ -7,55 +15,40 @@ import seedrandom from 'seedrandom'
  * by name, not drawn from a parent stream, so any shard can be regenerated alone and the order in
  * which workers run shards cannot change a single number.
  *
- * The numbers are seedrandom's Alea (seeded by seedrandom, which hands its state over), stepped
- * here as a class: the hot loops call `next()` millions of times per shard and V8 inlines a
- * monomorphic method into them, where seedrandom's closure over a state object costs a call and
- * a heap-number write per draw. The unit tests hold both to the same sequence.
+ * The numbers are seedrandom's Alea: seedrandom seeds it and hands its state over, and the state
+ * is stepped here, in a Float64Array. Why not seedrandom's own closure: it keeps the state in
+ * object fields, and every draw then allocates heap numbers (one young-generation GC per ~60,000
+ * draws), and the trade loop (`GbmModel.fillTrades`) copies the state into locals to step Alea
+ * inline. The unit tests hold this to seedrandom's sequence, draw for draw.
  */
-/**
- * The whole state of a Draws: Alea's three seeds and carry, and the spare normal. The trade loop
- * (`GbmModel.fillTrades`) copies it into locals and steps Alea inline: state in registers instead
- * of object fields makes that loop about 1.4x faster.
- */
-export interface DrawState {
-  s0: number
-  s1: number
-  s2: number
-  c: number
-  spare: number
-  hasSpare: boolean
-}
-
-export class Draws implements DrawState {
-  s0: number
-  s1: number
-  s2: number
-  c: number
-  spare = 0
-  hasSpare = false
+export class Draws {
+  readonly state = new Float64Array(6)
 
   constructor(name: string) {
     const st = seedrandom.alea(name, { state: true }).state()
-    this.s0 = st.s0
-    this.s1 = st.s1
-    this.s2 = st.s2
-    this.c = st.c
+    this.state[S0] = st.s0
+    this.state[S1] = st.s1
+    this.state[S2] = st.s2
+    this.state[CARRY] = st.c
   }
 
   /** Uniform on [0, 1): Alea's step, exactly as seedrandom takes it. */
   next(): number {
-    const t = 2091639 * this.s0 + this.c * 2.3283064365386963e-10 // 2^-32
-    this.s0 = this.s1
-    this.s1 = this.s2
-    this.c = t | 0
-    return (this.s2 = t - this.c)
+    const st = this.state
+    const t = 2091639 * st[S0]! + st[CARRY]! * 2.3283064365386963e-10 // 2^-32
+    st[S0] = st[S1]!
+    st[S1] = st[S2]!
+    const c = t | 0
+    st[CARRY] = c
+    return (st[S2] = t - c)
   }
 
   /** Standard normal by the polar Box–Muller method; the spare value serves the next call. */
   normal(): number {
-    if (this.hasSpare) {
-      this.hasSpare = false
-      return this.spare
+    const st = this.state
+    if (st[HAS_SPARE] === 1) {
+      st[HAS_SPARE] = 0
+      return st[SPARE]!
     }
     let x: number
     let y: number
@@ -66,8 +59,8 @@ export class Draws implements DrawState {
       s = x * x + y * y
     } while (s >= 1 || s === 0)
     const f = Math.sqrt((-2 * Math.log(s)) / s)
-    this.spare = y * f
-    this.hasSpare = true
+    st[SPARE] = y * f
+    st[HAS_SPARE] = 1
     return x * f
   }
 }
