@@ -25,6 +25,9 @@ function workerFile(): string {
 /** Old-generation cap per worker thread (MB): far above what a shard needs, well below V8's default. */
 export const WORKER_OLD_SPACE_MB = 64
 
+/** Shards a worker runs at once (see the constructor); the coordinator keeps this many per worker queued. */
+export const TASKS_PER_WORKER = 2
+
 export interface PoolStats {
   threads: number
   queueSize: number
@@ -43,6 +46,10 @@ export class ShardPool {
       filename: workerFile(),
       minThreads: size,
       maxThreads: size,
+      // Two shards per worker: the next one generates while the last batches of the one before
+      // are in flight, so the database is not left with fewer writes at every shard boundary.
+      // Both share the worker's write slots (load/slots.ts): the in-flight limit is unchanged.
+      concurrentTasksPerWorker: TASKS_PER_WORKER,
       // Tasks can wait in the queue: the coordinator bounds how many it submits (see load/run.ts).
       maxQueue: 'auto',
       idleTimeout: 60_000,

@@ -4,6 +4,7 @@
  */
 import { shardCandles, type ShardCandles } from '../src/candles/expected.js'
 import { executeShard } from '../src/load/shard.js'
+import { WriteSlots } from '../src/load/slots.js'
 import { openSink } from '../src/sink/open.js'
 import type { Sink } from '../src/sink/target.js'
 import { END_OF_PROGRESS, type CandlesTask, type ShardResult, type ShardTask } from './messages.js'
@@ -13,27 +14,32 @@ import { END_OF_PROGRESS, type CandlesTask, type ShardResult, type ShardTask } f
  * follow each other reuse the same keep-alive connections instead of opening new ones. Entries are
  * per thread (each worker has its own module instance) and few (one per distinct target).
  */
-const influxSinks = new Map<string, Promise<Sink>>()
+const influxSinks = new Map<string, { sink: Promise<Sink>; slots: WriteSlots }>()
 
-async function sinkFor(task: ShardTask): Promise<{ sink: Sink; owned: boolean }> {
+/**
+ * The sink a shard writes to, and the write slots it shares with the other shard the worker may
+ * be running (the pool runs two per worker: see workers/pool.ts). The slots go with the sink: one
+ * target, one `maxInFlight` budget per worker.
+ */
+async function sinkFor(task: ShardTask): Promise<{ sink: Sink; slots: WriteSlots; owned: boolean }> {
   const target = task.sink
   if (target.kind !== 'influx-v1' && target.kind !== 'influx-v2') {
-    return { sink: await openSink(target, task.maxInFlight), owned: true }
+    return { sink: await openSink(target, task.maxInFlight), slots: new WriteSlots(task.maxInFlight), owned: true }
   }
   const key = `${JSON.stringify(target)}#${task.maxInFlight}`
-  let sink = influxSinks.get(key)
-  if (!sink) {
-    sink = openSink(target, task.maxInFlight)
-    influxSinks.set(key, sink)
+  let entry = influxSinks.get(key)
+  if (!entry) {
+    entry = { sink: openSink(target, task.maxInFlight), slots: new WriteSlots(task.maxInFlight) }
+    influxSinks.set(key, entry)
   }
-  return { sink: await sink, owned: false }
+  return { sink: await entry.sink, slots: entry.slots, owned: false }
 }
 
 export default async function runShard(task: ShardTask): Promise<ShardResult> {
   const { port, ...rest } = task
-  const { sink, owned } = await sinkFor(task)
+  const { sink, slots, owned } = await sinkFor(task)
   try {
-    return await executeShard(rest, sink, (delta) => port?.postMessage(delta))
+    return await executeShard(rest, sink, (delta) => port?.postMessage(delta), slots)
   } finally {
     if (owned) await sink.close()
     port?.postMessage(END_OF_PROGRESS)

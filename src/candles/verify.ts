@@ -5,7 +5,7 @@ import { tickDecimals } from '../request/normalize.js'
 import type { LoadSpec } from '../request/schema.js'
 import type { SinkConfig } from '../sink/target.js'
 import { toShardSpec } from '../../workers/messages.js'
-import type { ShardPool } from '../../workers/pool.js'
+import { TASKS_PER_WORKER, type ShardPool } from '../../workers/pool.js'
 import { runBounded } from '../load/bounded.js'
 import { mergeCandle, type ExactCandle } from './candle.js'
 import type { ShardCandles } from './expected.js'
@@ -58,7 +58,7 @@ export async function expectedCandles(
   }
   const shardSpec = toShardSpec(spec)
   const results: ShardCandles[] = new Array<ShardCandles>(shards.length)
-  await runBounded(shards.length, pool.size * 2, async (k) => {
+  await runBounded(shards.length, pool.size * TASKS_PER_WORKER, async (k) => {
     results[k] = await pool.candles({ spec: shardSpec, shard: shards[k]!, intervalMs, ...(only ? { only } : {}) })
   })
   const merged = new Map<number, Map<number, ExactCandle>>()

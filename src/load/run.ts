@@ -10,7 +10,7 @@ import { prepareSink } from '../sink/prepare.js'
 import { DEFAULT_RETRY, type RetryPolicy } from '../sink/retry.js'
 import type { SinkConfig } from '../sink/target.js'
 import { CONTROL_SLOTS, IN_FLIGHT, RUN, STOP_CANCELLED, STOP_FAILED, toShardSpec, type ProgressDelta, type ShardResult } from '../../workers/messages.js'
-import type { ShardPool } from '../../workers/pool.js'
+import { TASKS_PER_WORKER, type ShardPool } from '../../workers/pool.js'
 import { Tally, type Account } from './account.js'
 import { runBounded } from './bounded.js'
 import { Pacer } from './pace.js'
@@ -260,7 +260,7 @@ export class LoadRun {
         .catch((e: unknown) => this.fail(toErrorInfo(e)))
     }
     try {
-      await runBounded(shards.length, this.pool.size * 2, task, () => Atomics.load(this.control, 0) !== RUN)
+      await runBounded(shards.length, this.pool.size * TASKS_PER_WORKER, task, () => Atomics.load(this.control, 0) !== RUN)
     } finally {
       await prepared.finish()
     }

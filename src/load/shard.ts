@@ -10,6 +10,7 @@ import type { Sink } from '../sink/target.js'
 import { IN_FLIGHT, STOP_FAILED, type ProgressDelta, type ShardResult, type ShardTask } from '../../workers/messages.js'
 import { nowMicros, Pacer } from './pace.js'
 import { addRange, covers, rangeTotal, type Range } from './ranges.js'
+import { WriteSlots } from './slots.js'
 import { isStopped, signalStop, sleepUnlessStopped } from './stop.js'
 
 function emptyDelta(shard: number): ProgressDelta {
@@ -29,13 +30,16 @@ export function splitBody(body: Buffer, lines: number): [Buffer, number, Buffer,
  * threads: the sink and the progress callback are handed in, so tests can run it directly.
  *
  * Concurrency: generation is synchronous; a finished body is handed to the sink and generation
- * goes on into another body while up to `maxInFlight` writes are outstanding. Bodies are recycled
- * only after their write settles, so a body is never overwritten while the socket still reads it.
+ * goes on into another body while writes are outstanding, up to one per write slot. `slots` are
+ * shared by every shard the worker runs at once (see WriteSlots); by default the shard has
+ * `maxInFlight` of its own. Bodies are recycled only after their write settles, so a body is never
+ * overwritten while the socket still reads it.
  */
 export async function executeShard(
   task: Omit<ShardTask, 'port'>,
   sink: Sink,
   report: (delta: ProgressDelta) => void,
+  slots: WriteSlots = new WriteSlots(task.maxInFlight),
 ): Promise<ShardResult> {
   const { spec, shard, control } = task
   const plan = planLoad(spec)
@@ -117,6 +121,7 @@ export async function executeShard(
         },
       )
       .finally(() => {
+        slots.release()
         Atomics.sub(control, IN_FLIGHT, lines)
         result.failed += delta.failed
         result.bytes += delta.bytes
@@ -146,14 +151,17 @@ export async function executeShard(
       free.push(body)
       return true
     }
-    while (inFlight.size >= task.maxInFlight) await Promise.race(inFlight)
+    await slots.acquire()
     let intendedUs = nowMicros()
     if (pacer) {
       intendedUs = pacer.claim(body.lines)
       await sleep((intendedUs - nowMicros()) / 1000)
     }
-    if (stopped()) return false
-    void send(body, offset, intendedUs, encodeSeconds)
+    if (stopped()) {
+      slots.release()
+      return false
+    }
+    void send(body, offset, intendedUs, encodeSeconds) // releases the slot when the write settles
     return true
   }
 

@@ -1,0 +1,105 @@
+import { randomBytes } from 'node:crypto'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { DEFAULT_LOAD_OPTIONS } from '../src/load/run.js'
+import { WriteSlots } from '../src/load/slots.js'
+import { planLoad } from '../src/plan/plan.js'
+import { runLoad, spec } from './harness/load.js'
+import { countInflux } from './harness/servers.js'
+
+const influxUrl = inject('influxUrl')
+
+/**
+ * A pass-through proxy in front of the real influxd that only watches: how many writes are open
+ * at once, and which shard each write belongs to (from its first line's timestamp). Not a fake:
+ * every request and answer is influxd's own.
+ */
+function watchingProxy(shardOf: (tsNs: bigint) => number) {
+  let open = 0
+  const seen = { maxOpen: 0, shards: new Map<number, { firstStart: number; lastEnd: number }>() }
+  const target = new URL(influxUrl)
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const body = Buffer.concat(chunks)
+      const isWrite = req.url?.startsWith('/write') === true
+      let shard = -1
+      if (isWrite) {
+        open++
+        seen.maxOpen = Math.max(seen.maxOpen, open)
+        const first = body.subarray(0, body.indexOf(10)).toString()
+        shard = shardOf(BigInt(first.slice(first.lastIndexOf(' ') + 1)))
+        const s = seen.shards.get(shard) ?? { firstStart: performance.now(), lastEnd: 0 }
+        seen.shards.set(shard, s)
+      }
+      const up = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers)
+        r.pipe(res)
+        r.on('end', () => {
+          if (!isWrite) return
+          open--
+          seen.shards.get(shard)!.lastEnd = performance.now()
+        })
+      })
+      up.end(body)
+    })
+  })
+  return { server, seen }
+}
+
+describe('a worker overlaps shards without raising its in-flight limit', () => {
+  const request = { symbols: ['AAPL', 'MSFT'], from: '2024-02-05T00:00:00Z', to: '2024-02-06T00:00:00Z', trades: 600_000, seed: 'pipeline', batchSize: 5000 }
+  const s = spec(request)
+  const plan = planLoad(s)
+  const fromNs = BigInt(Date.parse(request.from)) * 1_000_000n
+  const shardNs = (BigInt(Date.parse(request.to)) * 1_000_000n - fromNs) / BigInt(plan.shardCount)
+  const proxy = watchingProxy((ts) => Math.min(plan.shardCount - 1, Number((ts - fromNs) / shardNs)))
+  let url = ''
+  beforeAll(async () => {
+    await new Promise<void>((r) => proxy.server.listen(0, '127.0.0.1', r))
+    url = `http://127.0.0.1:${(proxy.server.address() as AddressInfo).port}`
+  })
+  afterAll(() => new Promise<void>((r) => proxy.server.close(() => r())))
+
+  it('one worker, max 2 in flight: never a third write open, the next shard starts before the last one ends, every point lands', async () => {
+    expect(plan.shardCount).toBeGreaterThan(3)
+    const db = `t_pipe_${randomBytes(4).toString('hex')}`
+    const result = await runLoad(s, { kind: 'influx-v1', url, db, timeoutMs: 30_000 }, 1, { ...DEFAULT_LOAD_OPTIONS, maxInFlight: 2 })
+    expect(result).toMatchObject({ status: 'succeeded', pointsPlanned: 600_000, pointsWritten: 600_000, pointsFailed: 0 })
+    expect(await countInflux(influxUrl, db)).toBe(600_000)
+
+    expect(proxy.seen.maxOpen).toBe(2)
+    const shards = [...proxy.seen.shards.entries()].sort((a, b) => a[0] - b[0])
+    expect(shards.map(([i]) => i)).toEqual(Array.from({ length: plan.shardCount }, (_, i) => i))
+    // The database is not left waiting at shard boundaries: some shard's first write goes out
+    // while the shard before it still has writes open.
+    const overlaps = shards.slice(1).filter(([i, cur]) => cur.firstStart < proxy.seen.shards.get(i - 1)!.lastEnd)
+    expect(overlaps.length).toBeGreaterThan(0)
+  })
+})
+
+describe('write slots', () => {
+  it('hand out at most `size` at once, first come first served', async () => {
+    const slots = new WriteSlots(2)
+    const order: number[] = []
+    await slots.acquire()
+    await slots.acquire()
+    expect(slots.held).toBe(2)
+    const waiting = [1, 2, 3].map((n) => slots.acquire().then(() => order.push(n)))
+    await Promise.resolve()
+    expect(order).toEqual([])
+    slots.release()
+    await waiting[0]
+    expect(order).toEqual([1])
+    slots.release()
+    slots.release()
+    await Promise.all(waiting)
+    expect(order).toEqual([1, 2, 3])
+    expect(slots.held).toBe(2)
+    slots.release()
+    slots.release()
+    expect(slots.held).toBe(0)
+  })
+})
