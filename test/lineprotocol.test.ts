@@ -136,6 +136,8 @@ describe('trade encoder against a plain string encoder', () => {
       symbol: fc.constantFrom('AAPL', 'BRK.B', 'A B', '日本', 'x'.repeat(40)),
       lines: fc.array(line, { minLength: 1, maxLength: 40 }),
     })
+    const exchanges = ['XNAS', 'X,Y=Z']
+    const encoders = new Map<number, TradeEncoder>()
     fc.assert(
       fc.property(params, ({ decimals, startMs, firstId, symbol, lines }) => {
         const sorted = [...lines].sort((a, b) => a.timeNs - b.timeNs)
@@ -147,8 +149,9 @@ describe('trade encoder against a plain string encoder', () => {
           cols.side[k] = l.side
           cols.exchange[k] = l.exchange
         })
-        const exchanges = ['XNAS', 'X,Y=Z']
-        const enc = new TradeEncoder('m trades', exchanges, decimals)
+        // one encoder per decimals for the whole run: its cached digits must follow any id or epoch
+        const enc = encoders.get(decimals) ?? new TradeEncoder('m trades', exchanges, decimals)
+        encoders.set(decimals, enc)
         enc.useSymbol(symbol)
         const body = new Body(3)
         // two calls into one body: the second starts mid-buffer, after a growth

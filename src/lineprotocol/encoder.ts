@@ -101,7 +101,11 @@ export function writeFixed(dv: DataView, pos: number, v: number, width: number):
 export class Fragment {
   readonly words: Float64Array
   readonly length: number
-  constructor(bytes: Uint8Array) {
+  constructor(
+    bytes: Uint8Array,
+    /** the text, where it was made from one */
+    readonly text = '',
+  ) {
     this.length = bytes.length
     const padded = new Uint8Array(Math.ceil(bytes.length / 8) * 8)
     padded.set(bytes)
@@ -114,7 +118,7 @@ export class Fragment {
     }
   }
   static of(text: string): Fragment {
-    return new Fragment(new Uint8Array(Buffer.from(text)))
+    return new Fragment(new Uint8Array(Buffer.from(text)), text)
   }
 }
 
@@ -145,10 +149,12 @@ export class TradeEncoder {
   private maxPrefix = 0
   private readonly tickPow: number
   private readonly fracScale: number
-  private msHigh = -1
-  private msHighField: Fragment = ID_END
-  private idHigh = -1
-  private idHighDigits: Fragment = ID_END
+  /** epoch ms where the cached leading timestamp digits start (their range is 10^6 ms), and them with `i ` */
+  private msFrom = -Infinity
+  private msField: Fragment = ID_END
+  /** trade id / 10^4 of the cached side fragments, and them: `i,side="buy",trade_id=<id / 10^4>` */
+  private sideIdHigh = -1
+  private sideId: readonly Fragment[] = SIDE_FIELD
 
   constructor(
     private readonly measurement: string,
@@ -182,6 +188,8 @@ export class TradeEncoder {
     let pos = body.length
     let idHigh = Math.floor(firstTradeId / 10_000)
     let idLow = firstTradeId - idHigh * 10_000
+    // cached fragments, in locals for the loop (kept on the encoder for the next call)
+    let { sideIdHigh, sideId, msFrom, msField } = this
     for (let k = from; k < to; k++) {
       pos = put(dv, pos, prefixes[exchange[k]!]!)
       const ticks = priceUnits[k]!
@@ -198,14 +206,14 @@ export class TradeEncoder {
       }
       pos = put(dv, pos, SIZE_FIELD)
       pos = writeUInt(dv, pos, size[k]!)
-      pos = put(dv, pos, SIDE_FIELD[side[k]!]!)
-      // trade id = idHigh · 10^4 + idLow; the high digits change every 10^4 trades
+      // trade id = idHigh · 10^4 + idLow; the high digits change every 10^4 trades and are kept
+      // with the side field before them, as one fragment per side
+      if (idHigh !== sideIdHigh) {
+        sideIdHigh = idHigh
+        sideId = idHigh > 0 ? SIDE_FIELD.map((f) => Fragment.of(`${f.text}${idHigh}`)) : SIDE_FIELD
+      }
+      pos = put(dv, pos, sideId[side[k]!]!)
       if (idHigh > 0) {
-        if (idHigh !== this.idHigh) {
-          this.idHigh = idHigh
-          this.idHighDigits = Fragment.of(String(idHigh))
-        }
-        pos = put(dv, pos, this.idHighDigits)
         dv.setUint32(pos, DIG4[idLow]!, true)
         pos += 4
       } else {
@@ -222,16 +230,16 @@ export class TradeEncoder {
       const sub = t - ms * 1e6
       const subHi = (sub / 10_000) | 0
       const epochMs = shardStartMs + ms
-      const high = Math.floor(epochMs / 1e6)
-      if (high > 0) {
+      if (epochMs >= 1e6) {
         // `i ` and the leading digits of epoch ms / 10^6 (they change every ~17 minutes), then
         // 12 digits in three words: 6 of epoch ms, 6 of the sub-millisecond nanoseconds
-        if (high !== this.msHigh) {
-          this.msHigh = high
-          this.msHighField = Fragment.of(`i ${high}`)
+        if (epochMs < msFrom || epochMs >= msFrom + 1e6) {
+          const high = Math.floor(epochMs / 1e6)
+          msFrom = high * 1e6
+          msField = Fragment.of(`i ${high}`)
         }
-        pos = put(dv, pos, this.msHighField)
-        const low = epochMs - high * 1e6
+        pos = put(dv, pos, msField)
+        const low = epochMs - msFrom
         const a = (low / 100) | 0
         dv.setUint32(pos, DIG4[a]!, true)
         dv.setUint32(pos + 4, DIG4[(low - a * 100) * 100 + subHi]!, true)
@@ -250,6 +258,10 @@ export class TradeEncoder {
       }
       dv.setUint8(pos++, 10) // '\n'
     }
+    this.sideIdHigh = sideIdHigh
+    this.sideId = sideId
+    this.msFrom = msFrom
+    this.msField = msField
     body.length = pos
     body.lines += to - from
   }
