@@ -1,5 +1,6 @@
 import seedrandom from 'seedrandom'
 import { describe, expect, it } from 'vitest'
+import { exp } from '../src/market/exp.js'
 import { stream } from '../src/market/rng.js'
 import { SessionCalendar } from '../src/market/session.js'
 import { generate } from './harness/generate.js'
@@ -190,6 +191,22 @@ describe('seeded streams', () => {
       const ours = stream(...(name.split('/') as [string, ...string[]]))
       const theirs = seedrandom.alea(name)
       for (let k = 0; k < 10_000; k++) expect(ours.next()).toBe(theirs())
+    }
+  })
+})
+
+describe('exp', () => {
+  it('is Math.exp bit for bit, on its main path and off it', () => {
+    const u = stream('exp-check')
+    const ranges: [number, number][] = [[-1, 1], [-8, 8], [-0.7, 0.7], [0.3, 1.1], [-1.1, -0.3], [2, 7], [-720, 720], [-1e-7, 1e-7]]
+    for (const [a, b] of ranges) {
+      for (let k = 0; k < 200_000; k++) {
+        const x = a + (b - a) * u.next()
+        if (!Object.is(exp(x), Math.exp(x))) expect.fail(`exp(${x}) = ${exp(x)}, Math.exp: ${Math.exp(x)}`)
+      }
+    }
+    for (const x of [0, -0, 1, -1, 2, Math.LN2 / 2, Math.LN2 * 1.5, 709.78, 709.79, -745.2, -745.1, 1e-300, Infinity, -Infinity, NaN, Number.MIN_VALUE]) {
+      expect(Object.is(exp(x), Math.exp(x))).toBe(true)
     }
   })
 })

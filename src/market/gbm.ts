@@ -2,6 +2,7 @@ import type { Plan } from '../plan/plan.js'
 import { tickDecimals } from '../request/normalize.js'
 import type { LoadSpec, SymbolParamsSpec } from '../request/schema.js'
 import { burstProfile, fillArrivals, fillArrivalsFromProfile } from './arrivals.js'
+import { exp } from './exp.js'
 import { EdgePath } from './path.js'
 import { CARRY, HAS_SPARE, S0, S1, S2, SPARE, stream } from './rng.js'
 import { SessionCalendar, type Profile } from './session.js'
@@ -186,7 +187,7 @@ function fillTrades(out: TradeColumns, from: number, to: number, st: Float64Arra
       w = w + (dt / span) * (wEnd - w) + Math.sqrt(Math.max(0, (dt * (tauEnd - next)) / span)) * z
     }
     tau = next
-    const units = Math.max(1, Math.round(Math.exp(logS0 + drift * (t0 + tau) + sigma * w) / tick)) * tickUnits
+    const units = Math.max(1, Math.round(exp(logS0 + drift * (t0 + tau) + sigma * w) / tick)) * tickUnits
     priceUnits[k] = units
 
     // Size: odd lots 12%, round lots 87.5% (100 × log-normal lots), blocks 0.5% (~10,000 shares).
@@ -213,7 +214,7 @@ function fillTrades(out: TradeColumns, from: number, to: number, st: Float64Arra
         hasSpare = true
         z2 = x * f
       }
-      size[k] = kind < 0.995 ? 100 * Math.max(1, Math.round(Math.exp(0.4 + 0.8 * z2))) : 100 * Math.max(50, Math.round(Math.exp(LOG_100 + 0.7 * z2)))
+      size[k] = kind < 0.995 ? 100 * Math.max(1, Math.round(exp(0.4 + 0.8 * z2))) : 100 * Math.max(50, Math.round(exp(LOG_100 + 0.7 * z2)))
     }
 
     // Side by the tick rule: a buy with 0.7 after an uptick, 0.3 after a downtick, else 0.5.
