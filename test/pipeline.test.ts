@@ -3,6 +3,11 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { DEFAULT_LOAD_OPTIONS } from '../src/load/run.js'
+import { executeShard, workerShared } from '../src/load/shard.js'
+import { CircuitBreaker, DEFAULT_BREAKER } from '../src/sink/breaker.js'
+import { openSink } from '../src/sink/open.js'
+import { DEFAULT_RETRY } from '../src/sink/retry.js'
+import { CONTROL_SLOTS, toShardSpec } from '../workers/messages.js'
 import { WriteSlots } from '../src/load/slots.js'
 import { planLoad } from '../src/plan/plan.js'
 import { runLoad, spec } from './harness/load.js'
@@ -101,5 +106,35 @@ describe('write slots', () => {
     slots.release()
     slots.release()
     expect(slots.held).toBe(0)
+  })
+})
+
+describe('a worker reuses its buffers from shard to shard', () => {
+  it('bodies and columns come back to the worker after every shard', async () => {
+    const s = spec({ symbols: ['AAPL', 'MSFT'], from: '2024-02-05T00:00:00Z', to: '2024-02-06T00:00:00Z', trades: 500_000, seed: 'reuse', batchSize: 5000 })
+    const plan = planLoad(s)
+    const shared = workerShared(2)
+    const breaker = CircuitBreaker.create(DEFAULT_BREAKER)
+    const sink = await openSink({ kind: 'null' }, 2)
+    const bodies = new Set<unknown>()
+    for (let shard = 0; shard < plan.shardCount; shard++) {
+      const control = new Int32Array(new SharedArrayBuffer(CONTROL_SLOTS * 4))
+      const result = await executeShard(
+        { shard, shardCount: plan.shardCount, spec: toShardSpec(s), sink: { kind: 'null' }, maxInFlight: 2, retry: DEFAULT_RETRY, control, breaker: { buffer: breaker.buffer, settings: DEFAULT_BREAKER } },
+        sink,
+        () => {},
+        shared,
+      )
+      expect(result.status).toBe('completed')
+      for (const b of shared.bodies) bodies.add(b)
+      // Everything is back: one body per write slot and the one being filled (the shards here end
+      // on a full batch, so that one is empty and was never sent), and the columns.
+      expect(shared.bodies).toHaveLength(3)
+      expect(shared.slots.held).toBe(0)
+      expect(shared.columns).toHaveLength(1)
+    }
+    // and they are the same three from the first shard to the last
+    expect(plan.shardCount).toBeGreaterThan(3)
+    expect(bodies.size).toBe(3)
   })
 })

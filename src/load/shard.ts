@@ -1,8 +1,8 @@
 import { toErrorInfo, WriteError, type ErrorInfo } from '../errors.js'
 import { TradeEncoder, Body } from '../lineprotocol/encoder.js'
 import { GbmModel } from '../market/gbm.js'
-import { shardSeries } from '../market/series.js'
-import { EXCHANGES, type MarketModel } from '../market/trades.js'
+import { shardSeries, type Scratch } from '../market/series.js'
+import { allocColumns, EXCHANGES, type MarketModel } from '../market/trades.js'
 import { planLoad } from '../plan/plan.js'
 import { CircuitBreaker } from '../sink/breaker.js'
 import { withRetry, WriteStoppedError, type RetryContext } from '../sink/retry.js'
@@ -12,6 +12,17 @@ import { nowMicros, Pacer } from './pace.js'
 import { addRange, covers, rangeTotal, type Range } from './ranges.js'
 import { WriteSlots } from './slots.js'
 import { isStopped, signalStop, sleepUnlessStopped } from './stop.js'
+
+/** What the shards a worker runs share: write slots, spare bodies and columns (see executeShard). */
+export interface WorkerShared {
+  slots: WriteSlots
+  bodies: Body[]
+  columns: Scratch[]
+}
+
+export function workerShared(maxInFlight: number): WorkerShared {
+  return { slots: new WriteSlots(maxInFlight), bodies: [], columns: [] }
+}
 
 function emptyDelta(shard: number): ProgressDelta {
   return { shard, written: 0, failed: 0, bytes: 0, batches: 0, retries: 0, splits: 0, errors: [], latencies: [], encodeSeconds: [] }
@@ -30,17 +41,20 @@ export function splitBody(body: Buffer, lines: number): [Buffer, number, Buffer,
  * threads: the sink and the progress callback are handed in, so tests can run it directly.
  *
  * Concurrency: generation is synchronous; a finished body is handed to the sink and generation
- * goes on into another body while writes are outstanding, up to one per write slot. `slots` are
- * shared by every shard the worker runs at once (see WriteSlots); by default the shard has
- * `maxInFlight` of its own. Bodies are recycled only after their write settles, so a body is never
- * overwritten while the socket still reads it.
+ * goes on into another body while writes are outstanding, up to one per write slot. What is in
+ * `shared` belongs to the worker, not the shard: the write slots of every shard it runs at once
+ * (see WriteSlots), and spare bodies and columns, recycled from shard to shard instead of allocated
+ * per shard (megabytes each, outside V8's heap: they made RSS grow with the load). By default a
+ * shard has its own. Bodies are recycled only after their write settles, so a body is never overwritten
+ * while the socket still reads it.
  */
 export async function executeShard(
   task: Omit<ShardTask, 'port'>,
   sink: Sink,
   report: (delta: ProgressDelta) => void,
-  slots: WriteSlots = new WriteSlots(task.maxInFlight),
+  shared: WorkerShared = workerShared(task.maxInFlight),
 ): Promise<ShardResult> {
+  const { slots, bodies: free } = shared
   const { spec, shard, control } = task
   const plan = planLoad(spec)
   const model: MarketModel = new GbmModel(spec, plan)
@@ -62,7 +76,6 @@ export async function executeShard(
   const stopped = () => isStopped(control)
   const sleep = (ms: number) => sleepUnlessStopped(control, ms)
 
-  const free: Body[] = []
   const inFlight = new Set<Promise<void>>()
   const newBody = () => free.pop() ?? new Body(Math.min(spec.batchSize, planned || 1) * 120)
 
@@ -166,8 +179,11 @@ export async function executeShard(
   }
 
   let body = newBody()
+  /** `body` is the generator's, not handed to the sink */
+  let held = true
+  const scratch = shared.columns.pop() ?? { cols: allocColumns(0) }
   try {
-    outer: for (const { j, count, offset, cols } of shardSeries(plan, model, shard)) {
+    outer: for (const { j, count, offset, cols } of shardSeries(plan, model, shard, undefined, scratch)) {
       encoder.useSymbol(spec.symbols[j]!)
       for (let k = 0; k < count; ) {
         if (stopped()) break outer
@@ -181,8 +197,14 @@ export async function executeShard(
         }
       }
     }
-    if (body.lines > 0 && !stopped()) await dispatch(body)
+    if (body.lines > 0 && !stopped()) held = !(await dispatch(body))
   } finally {
+    shared.columns.push(scratch)
+    if (held) {
+      // not handed to the sink (empty, or the load stopped): back to the worker's spares
+      body.reset()
+      free.push(body)
+    }
     // Whatever happened, every write already sent is accounted before the shard reports.
     while (inFlight.size > 0) await Promise.race(inFlight)
   }
