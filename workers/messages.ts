@@ -51,6 +51,11 @@ export interface ShardTask {
   port?: MessagePort
 }
 
+/** Generate and encode a small load and throw it away: compiles the hot code before the first shard. */
+export interface WarmTask {
+  spec: ShardSpec
+}
+
 /** Regenerate one shard into candles of `intervalMs` (optionally only some symbol indexes). */
 export interface CandlesTask {
   spec: ShardSpec

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url'
 import { MessageChannel } from 'node:worker_threads'
 import { Piscina } from 'piscina'
 import type { ShardCandles } from '../src/candles/expected.js'
-import { END_OF_PROGRESS, type CandlesTask, type PortMessage, type ProgressDelta, type ShardResult, type ShardTask } from './messages.js'
+import { normalizeRequest } from '../src/request/normalize.js'
+import { END_OF_PROGRESS, toShardSpec, type CandlesTask, type PortMessage, type ProgressDelta, type ShardResult, type ShardTask, type WarmTask } from './messages.js'
 
 /**
  * The worker runs compiled JavaScript. From dist/workers/pool.js the entry sits next door; when
@@ -25,6 +26,16 @@ function workerFile(): string {
 /** Old-generation cap per worker thread (MB): far above what a shard needs, well below V8's default. */
 export const WORKER_OLD_SPACE_MB = 64
 
+/** 200,000 trades of two symbols: ~60 ms per worker, enough for V8 to optimise the hot loops. */
+const WARM_TASK: WarmTask = {
+  spec: toShardSpec(
+    normalizeRequest(
+      { trades: 200_000, symbols: ['WARM', 'UP'], from: '2024-01-02T00:00:00Z', to: '2024-01-02T04:00:00Z', seed: 'warm', batchSize: 5000 },
+      { now: () => 0, newSeed: () => 'warm' },
+    ),
+  ),
+}
+
 /** Shards a worker runs at once (see the constructor); the coordinator keeps this many per worker queued. */
 export const TASKS_PER_WORKER = 2
 
@@ -38,6 +49,7 @@ export interface PoolStats {
 
 export class ShardPool {
   private readonly piscina: Piscina
+  private warmed: Promise<void> | undefined
   readonly size: number
 
   constructor(size: number) {
@@ -81,6 +93,15 @@ export class ShardPool {
       port1.removeAllListeners('message')
       port1.close()
     }
+  }
+
+  /**
+   * Warms every worker up (see `warm` in workers/shard.ts): a load's first shards then run
+   * compiled code. Once per pool; what a load does before its clock starts.
+   */
+  async warm(): Promise<void> {
+    this.warmed ??= Promise.all(Array.from({ length: this.size }, () => this.piscina.run(WARM_TASK, { name: 'warm' }))).then(() => undefined)
+    await this.warmed
   }
 
   /** Regenerates one shard into candles on a worker thread. */
