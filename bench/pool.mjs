@@ -2,7 +2,7 @@
 // bench:pool: the same load (fixed seed) at every pool size and batch size, against the null sink
 // (generation + encoding only) and against a real InfluxDB (one it starts itself unless INFLUX_URL
 // is set). Each setting runs RUNS times through the real CLI. Per row: points/s (median, min..max),
-// client CPU µs per point (whole process, every thread: user + sys / points), batch write latency
+// client CPU µs per point (every thread: user + sys / points, while loading and for the whole process), batch write latency
 // p50/p99, peak RSS. Names the knee (smallest pool, then batch, within 5% of the best) and shows the
 // generator's rate per worker beside the database's, so it is plain which one is the limit.
 // Writes bench/results/pool.json and bench/results/pool.svg.
@@ -49,6 +49,7 @@ try {
           min: Math.min(...rates),
           max: Math.max(...rates),
           cpuMicrosPerPoint: median(got.map((a) => a.client.cpuMicrosPerPoint)),
+          loadCpuMicrosPerPoint: median(got.map((a) => a.client.loadCpuMicrosPerPoint)),
           latencyP50Ms: median(got.map((a) => a.writeLatencyMs.p50)),
           latencyP99Ms: median(got.map((a) => a.writeLatencyMs.p99)),
           peakRssMb: Math.max(...got.map((a) => a.client.peakRssMb)),
@@ -56,7 +57,7 @@ try {
         rows.push(row)
         console.log(
           `${sink.padEnd(6)} pool ${String(pool).padStart(2)}  batch ${String(batch).padStart(6)}  ${n(row.pointsPerSecond).padStart(11)} points/s (${n(row.min)}..${n(row.max)})` +
-            `  ${row.cpuMicrosPerPoint.toFixed(3)} µs/pt CPU  p50 ${row.latencyP50Ms} ms  p99 ${row.latencyP99Ms} ms  RSS ${row.peakRssMb} MB`,
+            `  CPU ${row.loadCpuMicrosPerPoint.toFixed(3)} µs/pt loading, ${row.cpuMicrosPerPoint.toFixed(3)} whole  p50 ${row.latencyP50Ms} ms  p99 ${row.latencyP99Ms} ms  RSS ${row.peakRssMb} MB`,
         )
       }
     }

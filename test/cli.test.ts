@@ -33,7 +33,15 @@ describe('CLI input errors: exit 2, one readable line, nothing started', () => {
   it('reads settings from the environment, flags winning', async () => {
     const res = await runCli(['run', '--trades', '1000', '--json', '--sink', 'null'], { SINK: 'file', POOL_SIZE: '1' })
     expect(res.code).toBe(0)
-    expect(JSON.parse(res.stdout)).toMatchObject({ status: 'succeeded', pointsWritten: 1000, poolSize: 1, sink: { kind: 'null' } })
+    const account = JSON.parse(res.stdout) as { client: Record<string, number> }
+    expect(account).toMatchObject({ status: 'succeeded', pointsWritten: 1000, poolSize: 1, sink: { kind: 'null' } })
+    // what the tool cost: the load's share of the CPU is part of the whole process's
+    const { cpuSeconds, cpuMicrosPerPoint, loadCpuSeconds, loadCpuMicrosPerPoint, peakRssMb } = account.client
+    expect(loadCpuSeconds).toBeGreaterThan(0)
+    expect(loadCpuSeconds).toBeLessThan(cpuSeconds!)
+    expect(loadCpuMicrosPerPoint).toBeCloseTo((loadCpuSeconds! * 1e6) / 1000, 0)
+    expect(cpuMicrosPerPoint).toBeGreaterThan(loadCpuMicrosPerPoint!)
+    expect(peakRssMb).toBeGreaterThan(30)
     const bad = await runCli(['run', '--sink', 'null'], { POOL_SIZE: 'two' })
     expect(bad.code).toBe(2)
     expect(bad.stderr).toMatch(/POOL_SIZE: must be an integer/)

@@ -110,10 +110,14 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<n
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   let result: LoadResult
+  /** CPU of the whole process (every thread) while the load ran: what it cost the machine per point */
+  let loadCpu: NodeJS.CpuUsage | undefined
   try {
     // compiled generator before the clock starts: the load's first shards run at full speed
     await pool.warm()
+    loadCpu = process.cpuUsage()
     result = await load.run()
+    loadCpu = process.cpuUsage(loadCpu)
   } finally {
     hideProgress()
     process.off('SIGINT', onSignal)
@@ -140,12 +144,16 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<n
   }
 
   if (args.json) {
-    // What the generator cost: the whole process (every thread), user + system, and its peak RSS.
+    // What the generator cost: the whole process (every thread), user + system, from start-up to
+    // exit and while the load ran (start-up and warm-up left out), and its peak RSS.
     const cpu = process.cpuUsage()
-    const cpuSeconds = (cpu.user + cpu.system) / 1e6
+    const seconds = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1e6
+    const perPoint = (s: number) => (result.pointsWritten > 0 ? Math.round((s * 1e6 * 1000) / result.pointsWritten) / 1000 : 0)
     const client = {
-      cpuSeconds: Math.round(cpuSeconds * 1000) / 1000,
-      cpuMicrosPerPoint: result.pointsWritten > 0 ? Math.round((cpuSeconds * 1e6 * 1000) / result.pointsWritten) / 1000 : 0,
+      cpuSeconds: Math.round(seconds(cpu) * 1000) / 1000,
+      cpuMicrosPerPoint: perPoint(seconds(cpu)),
+      loadCpuSeconds: loadCpu ? Math.round(seconds(loadCpu) * 1000) / 1000 : 0,
+      loadCpuMicrosPerPoint: loadCpu ? perPoint(seconds(loadCpu)) : 0,
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     }
     report.write(
