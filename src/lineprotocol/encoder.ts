@@ -194,7 +194,11 @@ export class TradeEncoder {
       pos = put(dv, pos, prefixes[exchange[k]!]!)
       const ticks = priceUnits[k]!
       const whole = Math.floor(ticks / pow)
-      pos = writeUInt(dv, pos, whole)
+      // four digits or fewer, written here: writeUInt is not always inlined, and the call costs
+      if (whole < 10_000) {
+        dv.setUint32(pos, LEFT4[whole]!, true)
+        pos += LEN4[whole]!
+      } else pos = writeUInt(dv, pos, whole)
       if (decimals > 0) {
         dv.setUint8(pos, 46) // '.'
         // the decimals, scaled to eight digits: the first `decimals` of them are written
@@ -205,12 +209,18 @@ export class TradeEncoder {
         pos += 1 + decimals
       }
       pos = put(dv, pos, SIZE_FIELD)
-      pos = writeUInt(dv, pos, size[k]!)
+      const sz = size[k]!
+      if (sz < 10_000) {
+        dv.setUint32(pos, LEFT4[sz]!, true)
+        pos += LEN4[sz]!
+      } else pos = writeUInt(dv, pos, sz)
       // trade id = idHigh · 10^4 + idLow; the high digits change every 10^4 trades and are kept
       // with the side field before them, as one fragment per side
       if (idHigh !== sideIdHigh) {
         sideIdHigh = idHigh
-        sideId = idHigh > 0 ? SIDE_FIELD.map((f) => Fragment.of(`${f.text}${idHigh}`)) : SIDE_FIELD
+        // an array literal, as SIDE_FIELD is: `map` would make a holey array, and the two shapes
+        // would make this loop polymorphic (measured: 66 instead of 56 ns per line)
+        sideId = idHigh > 0 ? [Fragment.of(`${SIDE_FIELD[0]!.text}${idHigh}`), Fragment.of(`${SIDE_FIELD[1]!.text}${idHigh}`)] : SIDE_FIELD
       }
       pos = put(dv, pos, sideId[side[k]!]!)
       if (idHigh > 0) {
