@@ -85,8 +85,12 @@ try {
 const replayRate = median(replays.map((x) => x.pointsPerSecond))
 const runRate = median(runs.map((x) => x.pointsPerSecond))
 const ratio = runRate / replayRate
+// each round pairs a replay with the run right after it: the median of those ratios is less
+// sensitive to the server's drift (a slow round slows both) than the ratio of the medians
+const pairedRatio = median(runs.map((r, i) => r.pointsPerSecond / replays[i].pointsPerSecond))
 console.log(`\nrun ÷ replay = ${ratio.toFixed(3)}  (run ${n(runRate)} points/s, replay ${n(replayRate)} points/s; median of ${rounds} interleaved rounds)`)
+console.log(`median of the rounds' own ratios: ${pairedRatio.toFixed(3)}`)
 console.log(`client CPU: run ${median(runs.map((x) => x.loadCpuMicrosPerPoint)).toFixed(3)} µs/point while loading, ${median(runs.map((x) => x.cpuMicrosPerPoint)).toFixed(3)} for the whole process (start-up included); replay ${median(replays.map((x) => x.cpuMicrosPerPoint)).toFixed(3)} µs/point (posting only)`)
 const m = machine()
-writeResult('ceiling.json', { date: new Date().toISOString(), machine: m, trades, pool, batch, inFlight, rounds, ratio, runPointsPerSecond: runRate, replayPointsPerSecond: replayRate, replays, runs })
+writeResult('ceiling.json', { date: new Date().toISOString(), machine: m, trades, pool, batch, inFlight, rounds, ratio, pairedRatio, runPointsPerSecond: runRate, replayPointsPerSecond: replayRate, replays, runs })
 console.log(`pool ${pool}, batch ${batch}, ${inFlight} replay requests in flight; ${m.cpus} cores, ${m.model}, node ${m.node}; bench/results/ceiling.json`)
