@@ -158,23 +158,36 @@ function fillTrades(out: TradeColumns, from: number, to: number, st: Float64Arra
   const cut3 = EXCHANGE_CUTS[2]!
   const cut4 = EXCHANGE_CUTS[3]!
   for (let k = from; k < to; k++) {
-    // Standard normal for the bridge (polar Box–Muller, spare kept).
-    let z: number
-    if (hasSpare) {
-      hasSpare = false
-      z = spare
-    } else {
-      do {
+    // Draws, in this order: a standard normal for the bridge; the size's kind; for a round lot or
+    // a block, a second normal (polar Box–Muller, spare kept; one code path for both normals).
+    let z = 0
+    let z2 = 0
+    let kind = 0
+    for (let n = 0; n < 2; n++) {
+      if (n === 1) {
         t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
-        x = 2 * s2 - 1
-        t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
-        y = 2 * s2 - 1
-        q = x * x + y * y
-      } while (q >= 1 || q === 0)
-      const f = Math.sqrt((-2 * Math.log(q)) / q)
-      spare = y * f
-      hasSpare = true
-      z = x * f
+        kind = s2
+        if (kind < 0.12) break
+      }
+      let g: number
+      if (hasSpare) {
+        hasSpare = false
+        g = spare
+      } else {
+        do {
+          t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
+          x = 2 * s2 - 1
+          t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
+          y = 2 * s2 - 1
+          q = x * x + y * y
+        } while (q >= 1 || q === 0)
+        const f = Math.sqrt((-2 * Math.log(q)) / q)
+        spare = y * f
+        hasSpare = true
+        g = x * f
+      }
+      if (n === 0) z = g
+      else z2 = g
     }
     // shard-local time keeps nanosecond steps visible (t0 + tau alone would round them away)
     const next = timeNs[k]! / NS_PER_YEAR
@@ -190,30 +203,12 @@ function fillTrades(out: TradeColumns, from: number, to: number, st: Float64Arra
     const units = Math.max(1, Math.round(exp(logS0 + drift * (t0 + tau) + sigma * w) / tick)) * tickUnits
     priceUnits[k] = units
 
-    // Size: odd lots 12%, round lots 87.5% (100 × log-normal lots), blocks 0.5% (~10,000 shares).
-    t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
-    const kind = s2
+    // Size: odd lots 12% (a uniform), round lots 87.5% (100 × log-normal lots), blocks 0.5%
+    // (~10,000 shares).
     if (kind < 0.12) {
       t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
       size[k] = 1 + Math.floor(s2 * 99)
     } else {
-      let z2: number
-      if (hasSpare) {
-        hasSpare = false
-        z2 = spare
-      } else {
-        do {
-          t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
-          x = 2 * s2 - 1
-          t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
-          y = 2 * s2 - 1
-          q = x * x + y * y
-        } while (q >= 1 || q === 0)
-        const f = Math.sqrt((-2 * Math.log(q)) / q)
-        spare = y * f
-        hasSpare = true
-        z2 = x * f
-      }
       size[k] = kind < 0.995 ? 100 * Math.max(1, Math.round(exp(0.4 + 0.8 * z2))) : 100 * Math.max(50, Math.round(exp(LOG_100 + 0.7 * z2)))
     }
 
