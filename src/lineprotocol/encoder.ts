@@ -137,6 +137,18 @@ const ID_END = Fragment.of('i ')
 const MAX_LINE_TAIL = 160
 
 /**
+ * `i ` and a timestamp in the first 10^6 ms (17 minutes) of 1970, where the epoch milliseconds have
+ * fewer than 7 digits: out of the encoder's loop, which it would only make bigger.
+ */
+function writeEarlyTimestamp(dv: DataView, pos: number, epochMs: number, sub: number): number {
+  pos = put(dv, pos, ID_END)
+  // the first millisecond of 1970: no leading zeros
+  if (epochMs === 0) return writeUInt(dv, pos, sub)
+  pos = writeUInt(dv, pos, epochMs)
+  return writeFixed(dv, pos, sub, 6)
+}
+
+/**
  * Encodes trades as line protocol straight into a Body:
  *   trades,symbol=AAPL,exchange=XNAS price=190.12,size=100i,side="buy",trade_id=42i 1700000000000123456
  * Tag sets (with ` price=`) are escaped once per (symbol, exchange) and kept as Fragments; numbers
@@ -255,17 +267,7 @@ export class TradeEncoder {
         dv.setUint32(pos + 4, DIG4[(low - a * 100) * 100 + subHi]!, true)
         dv.setUint32(pos + 8, DIG4[sub - subHi * 10_000]!, true)
         pos += 12
-      } else if (epochMs > 0) {
-        pos = put(dv, pos, ID_END)
-        pos = writeUInt(dv, pos, epochMs)
-        dv.setUint32(pos, DIG4[subHi * 100]!, true) // two digits (and two zeros the next word covers)
-        dv.setUint32(pos + 2, DIG4[sub - subHi * 10_000]!, true)
-        pos += 6
-      } else {
-        // the first millisecond of 1970: no leading zeros
-        pos = put(dv, pos, ID_END)
-        pos = writeUInt(dv, pos, sub)
-      }
+      } else pos = writeEarlyTimestamp(dv, pos, epochMs, sub)
       dv.setUint8(pos++, 10) // '\n'
     }
     this.sideIdHigh = sideIdHigh
