@@ -1,27 +1,25 @@
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
-import { Gauge, Registry } from 'prom-client'
+import type { Registry } from 'prom-client'
 import { loadLimits, loadOptions, metricsPort, partitionSource, poolSize, progressMode, type RawSettings, readSettings, serveConfig, sinkConfig, LOG_LEVELS, type LogLevel } from '../config.js'
 import { LoadgenError } from '../errors.js'
 import { createLogger } from '../log.js'
 import { ACCOUNT_FORMAT, readAccountFile, writeAccountFile } from '../load/accountFile.js'
 import { checkTradesLimit, LoadManager } from '../load/manager.js'
 import { LoadRun, type LoadResult } from '../load/run.js'
-import { Metrics } from '../metrics/metrics.js'
 import { DEFAULT_MEASUREMENT, MAX_TICK_DECIMALS, normalizeRequest, tickDecimals, type NormalizeContext } from '../request/normalize.js'
 import { SYMBOL_PATTERN } from '../request/schema.js'
 import { validateLoadRequest } from '../request/validate.js'
 import { describeSink } from '../sink/target.js'
-import { buildApp } from '../api/app.js'
-import { candleRange, parseInterval, toCandle, type Candle } from '../candles/candle.js'
-import { CandleReader } from '../candles/query.js'
-import { expectedCandles, verifyLoad } from '../candles/verify.js'
+import type { Candle } from '../candles/candle.js'
 import { ShardPool } from '../../workers/pool.js'
 import { showProgress } from './progress.js'
-import { partitionFromDns } from '../partition/dns.js'
 import { describePartition, parsePartition, type Partition } from '../partition/partition.js'
 import { helpText, parseCommandLine, usageLine, UsageError } from './args.js'
+
+// What only some commands need (the HTTP app, prom-client, the candle code, DNS discovery) is
+// imported where it is used: every command starts ~0.1 s of CPU sooner.
 
 export const EXIT_OK = 0
 export const EXIT_LOAD_FAILED = 1
@@ -93,8 +91,8 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<n
 
   const mode = progressMode(settings, args.json, io.stderr === process.stderr && process.stderr.isTTY)
   const pool = new ShardPool(size)
-  const registry = port !== undefined ? new Registry() : undefined
-  const metrics = registry ? new Metrics(registry, () => pool.stats()) : undefined
+  const registry = port !== undefined ? new (await import('prom-client')).Registry() : undefined
+  const metrics = registry ? new (await import('../metrics/metrics.js')).Metrics(registry, () => pool.stats()) : undefined
   const load = new LoadRun({ id: 'cli', spec, sink, pool, log: logger, options, partition, ...(metrics ? { metrics } : {}) })
   const metricsServer = registry && port !== undefined ? await serveMetrics(registry, settings.host ?? '127.0.0.1', port, load) : undefined
   if (saved) load.restore(saved.shards)
@@ -203,7 +201,9 @@ function requireFixedLoad(input: Record<string, unknown>, what: string): void {
 
 async function resolvePartition(settings: RawSettings, env: NodeJS.ProcessEnv): Promise<Partition> {
   const source = partitionSource(settings, env)
-  return source.kind === 'fixed' ? source.partition : partitionFromDns(source.service, source.count)
+  if (source.kind === 'fixed') return source.partition
+  const { partitionFromDns } = await import('../partition/dns.js')
+  return partitionFromDns(source.service, source.count)
 }
 
 /**
@@ -221,6 +221,7 @@ async function serveMetrics(registry: Registry, host: string, port: number, load
       () => res.writeHead(500).end(),
     )
   })
+  const { Gauge } = await import('prom-client')
   new Gauge({ name: 'ohlcv_run_points_planned', help: 'Points this run (partition) plans to write.', registers: [registry], collect() { this.set(load.account().pointsPlanned) } })
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve))
   return { close: () => new Promise<void>((r) => server.close(() => r())) }
@@ -235,6 +236,7 @@ async function serve(args: ReturnType<typeof parseCommandLine>, io: Io): Promise
   if (Object.keys(args.request).length > 0) throw new UsageError('load options belong to `run`; serve takes loads over HTTP (POST /loads)')
   const config = serveConfig(readSettings(args.settings, io.env))
   const logger = createLogger(config.logLevel)
+  const [{ Registry }, { Metrics }, { buildApp }] = await Promise.all([import('prom-client'), import('../metrics/metrics.js'), import('../api/app.js')])
   const registry = new Registry()
   const pool = new ShardPool(config.poolSize)
   const metrics = new Metrics(registry, () => pool.stats())
@@ -295,6 +297,7 @@ async function candles(args: ReturnType<typeof parseCommandLine>, io: Io): Promi
   const to = args.request.to
   if (typeof from !== 'string' || typeof to !== 'string') throw new UsageError('candles needs --from and --to')
   const measurement = typeof args.request.measurement === 'string' ? args.request.measurement : DEFAULT_MEASUREMENT
+  const { candleRange, toCandle } = await import('../candles/candle.js')
   const range = candleRange({ from, to, ...(interval ? { interval } : {}) })
   const settings = readSettings(args.settings, io.env)
   let rows: Candle[]
@@ -305,10 +308,12 @@ async function candles(args: ReturnType<typeof parseCommandLine>, io: Io): Promi
     const j = spec.symbols.indexOf(symbol)
     if (j < 0) throw new UsageError(`invalid --symbol: ${symbol} is not one of the load's --symbols`)
     const pool = new ShardPool(poolSize(settings))
+    const { expectedCandles } = await import('../candles/verify.js')
     const regenerated = await expectedCandles(spec, pool, range.intervalMs, [j]).finally(() => pool.close())
     const decimals = tickDecimals(spec.market.tickSize)
     rows = (regenerated.get(j) ?? []).map((c) => toCandle(c, decimals))
   } else {
+    const { CandleReader } = await import('../candles/query.js')
     const reader = new CandleReader(sinkConfig(settings))
     const exact = await reader.candles({ measurement, symbol, ...range }, MAX_TICK_DECIMALS).finally(() => reader.close())
     rows = exact.map((c) => toCandle(c, MAX_TICK_DECIMALS))
@@ -339,6 +344,7 @@ async function verify(args: ReturnType<typeof parseCommandLine>, io: Io): Promis
   const spec = normalizeRequest(validateLoadRequest(input), normalizeContext)
   if (input.seed === undefined) throw new UsageError('verify needs the --seed the load was made with')
   const text = args.query.interval ?? '1m'
+  const [{ parseInterval }, { verifyLoad }] = await Promise.all([import('../candles/candle.js'), import('../candles/verify.js')])
   const interval = { text, ms: parseInterval('interval', text) }
   const settings = readSettings(args.settings, io.env)
   const sink = sinkConfig(settings)
