@@ -132,9 +132,9 @@ const CHUNK = 1024
  *
  * The hot loop of generation. Alea is stepped inline with its state in locals (loaded from and
  * stored back to the stream's state, see Draws), the polar normals too, and side and exchange are
- * picked without branches: the numbers are exactly those of `u.next()`/`u.normal()` called in that
- * order, in about 60% of the time. `ALEA_STEP` below is Alea's step, spelled out where a draw is
- * taken. `walk` carries W, τ and the last price across calls.
+ * picked without branches: the numbers are exactly those of `u.next()` and polar Box–Muller
+ * normals taken in that order, in about 60% of the time. `ALEA_STEP` below is Alea's step,
+ * spelled out where a draw is taken. `walk` carries W, τ and the last price across calls.
  */
 function fillTrades(out: TradeColumns, from: number, to: number, st: Float64Array, walk: Float64Array, p: TradeParams): void {
   const { timeNs, priceUnits, size, side, exchange } = out
@@ -191,8 +191,8 @@ function fillTrades(out: TradeColumns, from: number, to: number, st: Float64Arra
     }
     // shard-local time keeps nanosecond steps visible (t0 + tau alone would round them away)
     const next = timeNs[k]! / NS_PER_YEAR
-    // Brownian-bridge step towards (tauEnd, wEnd) (path.ts: bridgeStep, written out: a call that
-    // is not inlined passes its doubles boxed)
+    // Brownian-bridge step pinned at (tauEnd, wEnd): the law of W(next) given W(tau) and W(tauEnd).
+    // Written out here: a call that is not inlined passes its doubles boxed.
     const span = tauEnd - tau
     if (span <= 0) w = wEnd
     else {

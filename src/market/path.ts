@@ -5,8 +5,8 @@ import { hashString, normalAt } from './hash.js'
  * last edge gets its value from the root, and every other edge is the midpoint of an interval
  * whose ends are known: a Brownian bridge draw. The draw for a tree node is a pure function of
  * (seed, symbol, node), so any worker gets any edge value in O(log shards), with no state built up
- * front and no dependency on which shards ran before. Together with the in-shard bridge (see
- * `bridgeStep`) the whole range is one continuous path, whatever the shard count.
+ * front and no dependency on which shards ran before. Together with the in-shard Brownian bridge
+ * (`fillTrades` in gbm.ts) the whole range is one continuous path, whatever the shard count.
  *
  * Edge times are in years since the start of the load; `edgeTime(i)` gives them.
  */
@@ -59,15 +59,4 @@ export class EdgePath {
       }
     }
   }
-}
-
-/**
- * One step of a Brownian bridge pinned at (tEnd, wEnd): from (t, w) to time tNext, given a
- * standard normal z. The conditional law of W(tNext) given W(t) and W(tEnd).
- */
-export function bridgeStep(t: number, w: number, tNext: number, tEnd: number, wEnd: number, z: number): number {
-  const span = tEnd - t
-  if (span <= 0) return wEnd
-  const dt = tNext - t
-  return w + (dt / span) * (wEnd - w) + Math.sqrt(Math.max(0, (dt * (tEnd - tNext)) / span)) * z
 }

@@ -1,6 +1,9 @@
 import seedrandom from 'seedrandom'
 
-/** Indexes into Draws#state: Alea's three seeds and carry, the spare normal and whether it is set. */
+/**
+ * Indexes into Draws#state: Alea's three seeds and carry; then the trade loop's spare polar normal
+ * and whether it is set, carried from one call of `fillTrades` to the next.
+ */
 export const S0 = 0
 export const S1 = 1
 export const S2 = 2
@@ -9,7 +12,7 @@ export const SPARE = 4
 export const HAS_SPARE = 5
 
 /**
- * A seeded stream of uniform draws on [0, 1) and standard normal draws.
+ * A seeded stream of uniform draws on [0, 1).
  *
  * One stream per name, e.g. `stream(seed, 'AAPL', 17)` → `${seed}/AAPL/17`. Streams are derived
  * by name, not drawn from a parent stream, so any shard can be regenerated alone and the order in
@@ -41,27 +44,6 @@ export class Draws {
     const c = t | 0
     st[CARRY] = c
     return (st[S2] = t - c)
-  }
-
-  /** Standard normal by the polar Box–Muller method; the spare value serves the next call. */
-  normal(): number {
-    const st = this.state
-    if (st[HAS_SPARE] === 1) {
-      st[HAS_SPARE] = 0
-      return st[SPARE]!
-    }
-    let x: number
-    let y: number
-    let s: number
-    do {
-      x = 2 * this.next() - 1
-      y = 2 * this.next() - 1
-      s = x * x + y * y
-    } while (s >= 1 || s === 0)
-    const f = Math.sqrt((-2 * Math.log(s)) / s)
-    st[SPARE] = y * f
-    st[HAS_SPARE] = 1
-    return x * f
   }
 }
 
