@@ -18,36 +18,37 @@ import { END_OF_PROGRESS, type CandlesTask, type ShardResult, type ShardTask, ty
  * follow each other reuse the same keep-alive connections instead of opening new ones. Entries are
  * per thread (each worker has its own module instance) and few (one per distinct target).
  */
-const influxSinks = new Map<string, { sink: Promise<Sink>; shared: WorkerShared }>()
+const influxSinks = new Map<string, Promise<Sink>>()
 
 /**
- * The sink a shard writes to, and what it shares with the other shard the worker may be running
- * (the pool runs two per worker: see workers/pool.ts): write slots and spare bodies. They go with
- * the sink: one target, one `maxInFlight` budget per worker.
+ * What a shard shares with the other shard the worker may be running (the pool runs two per
+ * worker: see workers/pool.ts): write slots and spare buffers. One per InfluxDB target and
+ * `maxInFlight` (one in-flight budget per worker and sink); file and null sinks, opened per shard,
+ * share one per `maxInFlight`.
  */
+const sharedState = new Map<string, WorkerShared>()
+
+function sharedFor(key: string, maxInFlight: number): WorkerShared {
+  let shared = sharedState.get(key)
+  if (!shared) {
+    shared = workerShared(maxInFlight)
+    sharedState.set(key, shared)
+  }
+  return shared
+}
+
 async function sinkFor(task: ShardTask): Promise<{ sink: Sink; shared: WorkerShared; owned: boolean }> {
   const target = task.sink
   if (target.kind !== 'influx-v1' && target.kind !== 'influx-v2') {
-    return { sink: await openSink(target, task.maxInFlight), shared: sparesFor(task.maxInFlight), owned: true }
+    return { sink: await openSink(target, task.maxInFlight), shared: sharedFor(`local#${task.maxInFlight}`, task.maxInFlight), owned: true }
   }
   const key = `${JSON.stringify(target)}#${task.maxInFlight}`
-  let entry = influxSinks.get(key)
-  if (!entry) {
-    entry = { sink: openSink(target, task.maxInFlight), shared: workerShared(task.maxInFlight) }
-    influxSinks.set(key, entry)
+  let sink = influxSinks.get(key)
+  if (!sink) {
+    sink = openSink(target, task.maxInFlight)
+    influxSinks.set(key, sink)
   }
-  return { sink: await entry.sink, shared: entry.shared, owned: false }
-}
-
-/** File and null sinks are per shard; their shards still share the worker's slots and bodies. */
-const localShared = new Map<number, WorkerShared>()
-function sparesFor(maxInFlight: number): WorkerShared {
-  let shared = localShared.get(maxInFlight)
-  if (!shared) {
-    shared = workerShared(maxInFlight)
-    localShared.set(maxInFlight, shared)
-  }
-  return shared
+  return { sink: await sink, shared: sharedFor(key, task.maxInFlight), owned: false }
 }
 
 export default async function runShard(task: ShardTask): Promise<ShardResult> {
