@@ -3,12 +3,10 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Body, TradeEncoder } from '../src/lineprotocol/encoder.js'
-import { GbmModel } from '../src/market/gbm.js'
-import { shardSeries } from '../src/market/series.js'
-import { EXCHANGES } from '../src/market/trades.js'
+import { encodeLoad } from '../src/load/encodeLoad.js'
 import { planLoad } from '../src/plan/plan.js'
 import type { LoadSpec } from '../src/request/schema.js'
+import { toShardSpec } from '../workers/messages.js'
 import { runCli } from './harness/cli.js'
 import { runLoad, spec } from './harness/load.js'
 
@@ -120,23 +118,8 @@ describe('same request + seed = byte-identical line protocol', () => {
 describe('the same seed gives the same dataset from one version to the next', () => {
   /** Every line of a load, shard by shard, as the file sink writes it (pool size does not matter: see above). */
   function digest(s: LoadSpec): string {
-    const plan = planLoad(s)
-    const model = new GbmModel(s, plan)
-    const encoder = new TradeEncoder(s.measurement, EXCHANGES, model.tickDecimals)
     const hash = createHash('sha256')
-    const body = new Body(1 << 16)
-    for (let shard = 0; shard < plan.shardCount; shard++) {
-      const [startMs] = plan.shardBounds(shard)
-      for (const { j, count, offset, cols } of shardSeries(plan, model, shard)) {
-        encoder.useSymbol(s.symbols[j]!)
-        for (let k = 0; k < count; k += 10_000) {
-          const to = Math.min(count, k + 10_000)
-          encoder.encode(cols, k, to, startMs, offset + 1 + k, body)
-          hash.update(body.view())
-          body.reset()
-        }
-      }
-    }
+    encodeLoad(toShardSpec(s), (body) => hash.update(body.view()))
     return hash.digest('hex').slice(0, 16)
   }
 

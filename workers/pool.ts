@@ -27,13 +27,9 @@ function workerFile(): string {
 export const WORKER_OLD_SPACE_MB = 64
 
 /** 200,000 trades of two symbols: ~60 ms per worker, enough for V8 to optimise the hot loops. */
-const WARM_TASK: WarmTask = {
-  spec: toShardSpec(
-    normalizeRequest(
-      { trades: 200_000, symbols: ['WARM', 'UP'], from: '2024-01-02T00:00:00Z', to: '2024-01-02T04:00:00Z', seed: 'warm', batchSize: 5000 },
-      { now: () => 0, newSeed: () => 'warm' },
-    ),
-  ),
+function warmTask(): WarmTask {
+  const request = { trades: 200_000, symbols: ['WARM', 'UP'], from: '2024-01-02T00:00:00Z', to: '2024-01-02T04:00:00Z', seed: 'warm', batchSize: 5000 }
+  return { spec: toShardSpec(normalizeRequest(request, { now: () => 0, newSeed: () => 'warm' })) }
 }
 
 /** Shards a worker runs at once (see the constructor); the coordinator keeps this many per worker queued. */
@@ -100,7 +96,10 @@ export class ShardPool {
    * compiled code. Once per pool; what a load does before its clock starts.
    */
   async warm(): Promise<void> {
-    this.warmed ??= Promise.all(Array.from({ length: this.size }, () => this.piscina.run(WARM_TASK, { name: 'warm' }))).then(() => undefined)
+    if (!this.warmed) {
+      const task = warmTask()
+      this.warmed = Promise.all(Array.from({ length: this.size }, () => this.piscina.run(task, { name: 'warm' }))).then(() => undefined)
+    }
     await this.warmed
   }
 

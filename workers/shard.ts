@@ -6,11 +6,7 @@ import { shardCandles, type ShardCandles } from '../src/candles/expected.js'
 import { executeShard, workerShared, type WorkerShared } from '../src/load/shard.js'
 import { openSink } from '../src/sink/open.js'
 import type { Sink } from '../src/sink/target.js'
-import { Body, TradeEncoder } from '../src/lineprotocol/encoder.js'
-import { GbmModel } from '../src/market/gbm.js'
-import { shardSeries } from '../src/market/series.js'
-import { EXCHANGES } from '../src/market/trades.js'
-import { planLoad } from '../src/plan/plan.js'
+import { encodeLoad } from '../src/load/encodeLoad.js'
 import { END_OF_PROGRESS, type CandlesTask, type ShardResult, type ShardTask, type WarmTask } from './messages.js'
 
 /**
@@ -64,30 +60,13 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
 }
 
 /**
- * Named task `warm`: generates and encodes a small load into a scratch body, every shard of it, so
- * that V8 has compiled the generator and encoder before the first real shard (cold, they run ~10x
+ * Named task `warm`: generates and encodes a small load and throws the bytes away, so that V8 has
+ * compiled the generator and encoder before the first real shard (cold, they run ~10x
  * slower: the first shards of a load would pay for it, at the database's expense). Returns the
  * trades made.
  */
 export function warm(task: WarmTask): number {
-  const plan = planLoad(task.spec)
-  const model = new GbmModel(task.spec, plan)
-  const encoder = new TradeEncoder(task.spec.measurement, EXCHANGES, model.tickDecimals)
-  const body = new Body(task.spec.batchSize * 120)
-  let made = 0
-  for (let shard = 0; shard < plan.shardCount; shard++) {
-    const [startMs] = plan.shardBounds(shard)
-    for (const { j, count, offset, cols } of shardSeries(plan, model, shard)) {
-      encoder.useSymbol(task.spec.symbols[j]!)
-      for (let k = 0; k < count; k += task.spec.batchSize) {
-        const to = Math.min(count, k + task.spec.batchSize)
-        encoder.encode(cols, k, to, startMs, offset + 1 + k, body)
-        body.reset()
-      }
-      made += count
-    }
-  }
-  return made
+  return encodeLoad(task.spec, () => {})
 }
 
 /** Named task `candles`: regenerate one shard and fold it into candles (verification, expected candles). */
