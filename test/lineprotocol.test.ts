@@ -122,8 +122,8 @@ describe('trade encoder against a plain string encoder', () => {
 
   it('is byte-identical for any decimals, magnitudes, ids and epochs (word stores, cached digits)', () => {
     const line = fc.record({
-      timeNs: fc.oneof(fc.integer({ min: 0, max: 2_000_000 }), fc.integer({ min: 0, max: 86_400_000_000_000 })),
-      ticks: fc.oneof(fc.integer({ min: 1, max: 10_000 }), fc.integer({ min: 1, max: 2 ** 40 })),
+      timeNs: fc.oneof(fc.integer({ min: 0, max: 2_000_000 }), fc.integer({ min: 0, max: 604_800_000_000_000 })),
+      ticks: fc.oneof(fc.integer({ min: 1, max: 10_000 }), fc.integer({ min: 1, max: 2 ** 40 }), fc.integer({ min: 2 ** 49, max: 2 ** 53 - 1 })),
       size: fc.oneof(fc.integer({ min: 1, max: 10_000 }), fc.integer({ min: 1, max: 2 ** 31 })),
       side: fc.integer({ min: 0, max: 1 }),
       exchange: fc.integer({ min: 0, max: 1 }),

@@ -149,6 +149,15 @@ function writeEarlyTimestamp(dv: DataView, pos: number, epochMs: number, sub: nu
 }
 
 /**
+ * Integer quotients n / d (d a power of ten) are taken as floor((n + 0.5) · (1/d)): a multiply
+ * instead of a division, ~6 ns a line (bench:encode). (n + 0.5)/d lies at least 0.5/d from an
+ * integer and the rounding errors add at most (n/d)·2^-52, so the floor is exact for n < 2^51.
+ * Below EXACT_BELOW: every timestamp offset in a shard (≤ 6.05e14 ns) and any sane price in ticks;
+ * larger prices take the division.
+ */
+const EXACT_BELOW = 2 ** 50
+
+/**
  * Encodes trades as line protocol straight into a Body:
  *   trades,symbol=AAPL,exchange=XNAS price=190.12,size=100i,side="buy",trade_id=42i 1700000000000123456
  * Tag sets (with ` price=`) are escaped once per (symbol, exchange) and kept as Fragments; numbers
@@ -193,6 +202,7 @@ export class TradeEncoder {
     body.reserve((to - from) * (this.maxPrefix + MAX_LINE_TAIL))
     const dv = body.dv
     const pow = this.tickPow
+    const perPow = 1 / pow
     const decimals = this.tickDecimals
     const fracScale = this.fracScale
     const prefixes = this.prefixes
@@ -205,7 +215,7 @@ export class TradeEncoder {
     for (let k = from; k < to; k++) {
       pos = put(dv, pos, prefixes[exchange[k]!]!)
       const ticks = priceUnits[k]!
-      const whole = Math.floor(ticks / pow)
+      const whole = ticks < EXACT_BELOW ? Math.floor((ticks + 0.5) * perPow) : Math.floor(ticks / pow)
       // four digits or fewer, written here: writeUInt is not always inlined, and the call costs
       if (whole < 10_000) {
         dv.setUint32(pos, LEFT4[whole]!, true)
@@ -215,7 +225,7 @@ export class TradeEncoder {
         dv.setUint8(pos, 46) // '.'
         // the decimals, scaled to eight digits: the first `decimals` of them are written
         const frac8 = (ticks - whole * pow) * fracScale
-        const hi = (frac8 / 10_000) | 0
+        const hi = ((frac8 + 0.5) * 1e-4) | 0
         dv.setUint32(pos + 1, DIG4[hi]!, true)
         if (decimals > 4) dv.setUint32(pos + 5, DIG4[frac8 - hi * 10_000]!, true)
         pos += 1 + decimals
@@ -248,9 +258,9 @@ export class TradeEncoder {
       }
       // ns epoch = (shardStartMs + whole ms of the offset) then the 6 sub-ms digits: exact, no 2^53 issue
       const t = timeNs[k]!
-      const ms = Math.floor(t / 1e6)
+      const ms = Math.floor((t + 0.5) * 1e-6)
       const sub = t - ms * 1e6
-      const subHi = (sub / 10_000) | 0
+      const subHi = ((sub + 0.5) * 1e-4) | 0
       const epochMs = shardStartMs + ms
       if (epochMs >= 1e6) {
         // `i ` and the leading digits of epoch ms / 10^6 (they change every ~17 minutes), then
@@ -262,7 +272,7 @@ export class TradeEncoder {
         }
         pos = put(dv, pos, msField)
         const low = epochMs - msFrom
-        const a = (low / 100) | 0
+        const a = ((low + 0.5) * 0.01) | 0
         dv.setUint32(pos, DIG4[a]!, true)
         dv.setUint32(pos + 4, DIG4[(low - a * 100) * 100 + subHi]!, true)
         dv.setUint32(pos + 8, DIG4[sub - subHi * 10_000]!, true)
