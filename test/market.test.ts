@@ -1,7 +1,9 @@
 import seedrandom from 'seedrandom'
 import { describe, expect, it } from 'vitest'
 import { exp } from '../src/market/exp.js'
+import { CUT, roundLots } from '../src/market/lots.js'
 import { stream } from '../src/market/rng.js'
+import { exponential, normal } from '../src/market/ziggurat.js'
 import { SessionCalendar } from '../src/market/session.js'
 import { generate } from './harness/generate.js'
 import { spec } from './harness/load.js'
@@ -186,27 +188,123 @@ describe('sizes and sides', () => {
 })
 
 describe('seeded streams', () => {
-  it('are seedrandom’s Alea, draw for draw', () => {
+  it('are seedrandom’s tychei, draw for draw', () => {
     for (const name of ['gold/AAPL/0', 'x', 'bench/BRK.B/12345', '日本/1']) {
       const ours = stream(...(name.split('/') as [string, ...string[]]))
-      const theirs = seedrandom.alea(name)
+      const theirs = seedrandom.tychei(name)
       for (let k = 0; k < 10_000; k++) expect(ours.next()).toBe(theirs())
+      const words = seedrandom.tychei(name)
+      const again = stream(...(name.split('/') as [string, ...string[]]))
+      for (let k = 0; k < 10_000; k++) expect(again.int32()).toBe(words.int32())
     }
   })
 })
 
+/** Φ, the standard normal CDF (Abramowitz & Stegun 7.1.26: error below 1.5e-7, far under the KS bound). */
+function phi(x: number): number {
+  const z = Math.abs(x) / Math.SQRT2
+  const t = 1 / (1 + 0.3275911 * z)
+  const erf = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-z * z)
+  return x >= 0 ? (1 + erf) / 2 : (1 - erf) / 2
+}
+
+/** Kolmogorov–Smirnov distance of a sample from a CDF. */
+function ksDistance(xs: number[], cdf: (x: number) => number): number {
+  const sorted = [...xs].sort((a, b) => a - b)
+  let d = 0
+  sorted.forEach((x, k) => {
+    const f = cdf(x)
+    d = Math.max(d, Math.abs(f - k / sorted.length), Math.abs(f - (k + 1) / sorted.length))
+  })
+  return d
+}
+
+describe('ziggurat samplers', () => {
+  const N = 400_000
+  it('normal: passes Kolmogorov–Smirnov at 1%, moments of N(0, 1), tails at their rate, both signs', () => {
+    const u = stream('zig-normal')
+    const xs = Array.from({ length: N }, () => normal(u))
+    expect(ksDistance(xs, phi)).toBeLessThan(1.63 / Math.sqrt(N))
+    const mean = xs.reduce((a, b) => a + b, 0) / N
+    const m2 = xs.reduce((a, x) => a + (x - mean) ** 2, 0) / N
+    const m4 = xs.reduce((a, x) => a + (x - mean) ** 4, 0) / N
+    expect(Math.abs(mean)).toBeLessThan(4 / Math.sqrt(N))
+    expect(m2).toBeCloseTo(1, 2)
+    expect(m4 / (m2 * m2)).toBeCloseTo(3, 1) // kurtosis
+    // beyond the base layer's edge (3.654): the tail sampler; expected 2·(1 − Φ(3.654))·N ≈ 103
+    const tail = xs.filter((x) => Math.abs(x) > 3.6541528853610088)
+    expect(tail.length).toBeGreaterThan(60)
+    expect(tail.length).toBeLessThan(150)
+    expect(tail.some((x) => x > 0) && tail.some((x) => x < 0)).toBe(true)
+    // the upper half of one layer [x_{i-1}, x_i] goes through the wedge test: 1.0 ≤ |x| ≤ 1.2 at its rate
+    const band = xs.filter((x) => Math.abs(x) >= 1 && Math.abs(x) <= 1.2).length / N
+    const p = 2 * (phi(1.2) - phi(1))
+    expect(Math.abs(band - p)).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / N))
+  })
+
+  it('exponential: passes Kolmogorov–Smirnov at 1%, mean 1, tail at its rate', () => {
+    const u = stream('zig-exp')
+    const xs = Array.from({ length: N }, () => exponential(u))
+    expect(ksDistance(xs, (x) => 1 - Math.exp(-x))).toBeLessThan(1.63 / Math.sqrt(N))
+    expect(xs.reduce((a, b) => a + b, 0) / N).toBeCloseTo(1, 2)
+    expect(xs.every((x) => x >= 0)).toBe(true)
+    // beyond 7.697 (the tail sampler): expected e^-7.697·N ≈ 181
+    const tail = xs.filter((x) => x > 7.697117470131487).length
+    expect(tail).toBeGreaterThan(130)
+    expect(tail).toBeLessThan(240)
+  })
+})
+
+describe('round lots', () => {
+  it('follow max(1, round(e^(0.4 + 0.8·Z))) lot by lot, and the guide finds what a plain search finds', () => {
+    const u = stream('lots')
+    const N = 1_000_000
+    const counts = new Map<number, number>()
+    for (let k = 0; k < N; k++) {
+      const v = u.int32() >>> 0
+      const m = roundLots(v)
+      if (k < 20_000) {
+        let plain = 1
+        while (v >= CUT[plain]!) plain++
+        expect(m).toBe(plain)
+      }
+      counts.set(m, (counts.get(m) ?? 0) + 1)
+    }
+    // P(m ≤ M) = Φ((ln(M + ½) − 0.4) / 0.8), with Φ from the test's own approximation
+    const cdf = (M: number): number => (M < 1 ? 0 : phi((Math.log(M + 0.5) - 0.4) / 0.8))
+    for (const m of [1, 2, 3, 5, 8, 13, 21]) {
+      const p = cdf(m) - cdf(m - 1)
+      expect(Math.abs((counts.get(m) ?? 0) / N - p)).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / N) + 2e-7)
+    }
+    const heavy = [...counts].filter(([m]) => m > 30).reduce((a, [, c]) => a + c, 0) / N
+    expect(Math.abs(heavy - (1 - cdf(30)))).toBeLessThan(4 * Math.sqrt(((1 - cdf(30)) * cdf(30)) / N))
+    // the last lot count takes the top of the range; nothing is ever out of it
+    expect(roundLots(0)).toBe(1)
+    expect(roundLots(2 ** 32 - 1)).toBe(CUT.length - 1)
+    expect(CUT.length - 1).toBeGreaterThan(200)
+  })
+})
+
 describe('exp', () => {
-  it('is Math.exp bit for bit, on its main path and off it', () => {
+  it('is within 2 ulp of Math.exp over prices’ and sizes’ range, and Math.exp beyond it', () => {
+    const f = new Float64Array(2)
+    const bits = new BigInt64Array(f.buffer)
+    const ulps = (a: number, b: number): number => {
+      f[0] = a
+      f[1] = b
+      return Math.abs(Number(bits[0]! - bits[1]!))
+    }
     const u = stream('exp-check')
-    const ranges: [number, number][] = [[-1, 1], [-8, 8], [-0.7, 0.7], [0.3, 1.1], [-1.1, -0.3], [2, 7], [-720, 720], [-1e-7, 1e-7]]
+    const ranges: [number, number][] = [[-1, 1], [-8, 8], [-1e-7, 1e-7], [2, 25], [-700, 700]]
+    let worst = 0
     for (const [a, b] of ranges) {
-      for (let k = 0; k < 200_000; k++) {
+      for (let k = 0; k < 300_000; k++) {
         const x = a + (b - a) * u.next()
-        if (!Object.is(exp(x), Math.exp(x))) expect.fail(`exp(${x}) = ${exp(x)}, Math.exp: ${Math.exp(x)}`)
+        worst = Math.max(worst, ulps(exp(x), Math.exp(x)))
       }
     }
-    for (const x of [0, -0, 1, -1, 2, Math.LN2 / 2, Math.LN2 * 1.5, 709.78, 709.79, -745.2, -745.1, 1e-300, Infinity, -Infinity, NaN, Number.MIN_VALUE]) {
-      expect(Object.is(exp(x), Math.exp(x))).toBe(true)
-    }
+    expect(worst).toBeLessThanOrEqual(2)
+    for (const x of [0, -0, 1, -1, 699.9, -699.9]) expect(ulps(exp(x), Math.exp(x))).toBeLessThanOrEqual(2)
+    for (const x of [700, -700, 709.79, -745.2, Infinity, -Infinity, NaN]) expect(Object.is(exp(x), Math.exp(x))).toBe(true)
   })
 })

@@ -6,6 +6,7 @@ import { loadLimits, loadOptions, metricsPort, partitionSource, poolSize, progre
 import { LoadgenError } from '../errors.js'
 import { createLogger } from '../log.js'
 import { ACCOUNT_FORMAT, readAccountFile, writeAccountFile } from '../load/accountFile.js'
+import { DATASET_FORMAT } from '../market/dataset.js'
 import { checkTradesLimit, LoadManager } from '../load/manager.js'
 import { LoadRun, type LoadResult } from '../load/run.js'
 import { DEFAULT_MEASUREMENT, MAX_TICK_DECIMALS, normalizeRequest, tickDecimals, type NormalizeContext } from '../request/normalize.js'
@@ -131,6 +132,7 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<n
     const { fromMs: _f, toMs: _t, ...request } = spec
     await writeAccountFile(accountPath, {
       format: ACCOUNT_FORMAT,
+      dataset: DATASET_FORMAT,
       request,
       sink: describeSink(sink),
       status: result.status,
@@ -155,7 +157,7 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<n
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     }
     report.write(
-      `${JSON.stringify({ ...result, seed: spec.seed, from: spec.from, to: spec.to, poolSize: size, batchSize: spec.batchSize, sink: describeSink(sink), partition, client, ...(accountPath ? { accountFile: accountPath } : {}) })}\n`,
+      `${JSON.stringify({ ...result, seed: spec.seed, datasetFormat: DATASET_FORMAT, from: spec.from, to: spec.to, poolSize: size, batchSize: spec.batchSize, sink: describeSink(sink), partition, client, ...(accountPath ? { accountFile: accountPath } : {}) })}\n`,
     )
   } else {
     const n = (x: number) => x.toLocaleString('en-US')
@@ -358,13 +360,14 @@ async function verify(args: ReturnType<typeof parseCommandLine>, io: Io): Promis
     await pool.close()
   }
   if (args.json) {
-    io.stdout.write(`${JSON.stringify(report)}\n`)
+    io.stdout.write(`${JSON.stringify({ ...report, datasetFormat: DATASET_FORMAT })}\n`)
   } else {
     const n = (x: number) => x.toLocaleString('en-US')
     io.stdout.write(
       report.ok
         ? `verify ok${partition.count > 1 ? ` (partition ${describePartition(partition)})` : ''}: ${n(report.pointsFound)} points in ${n(report.symbols)} symbols, ${n(report.candlesCompared)} candles (${text}) identical to the regenerated dataset\n`
-        : `verify found ${n(report.differencesTotal)} difference(s): ${n(report.pointsFound)} points found, ${n(report.pointsExpected)} expected\n`,
+        : `verify found ${n(report.differencesTotal)} difference(s): ${n(report.pointsFound)} points found, ${n(report.pointsExpected)} expected ` +
+            `(regenerated as dataset format ${DATASET_FORMAT}: a load written by a version with another format differs throughout)\n`,
     )
     for (const d of report.differences) {
       io.stdout.write(`  ${d.symbol}${d.time ? ` ${d.time}` : ''} ${d.field}: expected ${d.expected}, found ${d.found}\n`)

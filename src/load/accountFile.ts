@@ -1,5 +1,6 @@
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import { InvalidRequestError } from '../errors.js'
+import { DATASET_FORMAT } from '../market/dataset.js'
 import type { LoadSpec } from '../request/schema.js'
 import type { ShardResult } from '../../workers/messages.js'
 import type { Account } from './account.js'
@@ -15,6 +16,8 @@ export const ACCOUNT_FORMAT = 'ohlcv-loadgen-account/1'
  */
 export interface AccountFile {
   format: typeof ACCOUNT_FORMAT
+  /** the generator's dataset format (absent: 1, the files written before it was recorded) */
+  dataset: number
   request: Omit<LoadSpec, 'fromMs' | 'toMs'>
   sink: Record<string, string>
   status: string
@@ -54,6 +57,10 @@ export async function readAccountFile(
   }
   const f = parsed as Partial<AccountFile>
   if (typeof f !== 'object' || f === null || f.format !== ACCOUNT_FORMAT) bad(`${path} is not an ohlcv-loadgen account file (format ${ACCOUNT_FORMAT})`)
+  const dataset = f.dataset ?? 1
+  if (dataset !== DATASET_FORMAT) {
+    bad(`${path} is for dataset format ${String(dataset)} and this version generates format ${DATASET_FORMAT}: resuming would mix two datasets; finish the load with the version that started it, or start it again`)
+  }
   if (typeof f.request !== 'object' || f.request === null) bad('the file has no request')
   if (typeof f.sink !== 'object' || f.sink === null) bad('the file has no sink')
   if (!Array.isArray(f.shards)) bad('the file has no shards list')

@@ -1,4 +1,5 @@
-import { CARRY, S0, S1, S2, type Draws } from './rng.js'
+import { A, B, C, D, type Draws } from './rng.js'
+import { exponential, exponentialSlow, KE, WE } from './ziggurat.js'
 import { normalise, type Profile } from './session.js'
 
 /**
@@ -27,26 +28,34 @@ export function fillArrivals(out: Float64Array, n: number, widthNs: number, even
 
 /**
  * Fills out[0..n) with cumulative exponential sums; returns the total including one more gap.
- * Alea is stepped inline here as in the trade loop (see Draws): same draws as `u.next()`.
+ * The gaps are ziggurat exponentials with Tyche-i stepped inline, state in locals (see Draws and
+ * ziggurat.ts): the same numbers as `exponential(u)` taken n + 1 times.
  */
 function sortedUniforms(out: Float64Array, n: number, u: Draws): number {
   const st = u.state
-  let s0 = st[S0]!
-  let s1 = st[S1]!
-  let s2 = st[S2]!
-  let c = st[CARRY]!
-  let t = 0
+  let a = st[A]!
+  let b = st[B]!
+  let c = st[C]!
+  let d = st[D]!
   let sum = 0
   for (let k = 0; k < n; k++) {
-    t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
-    sum += -Math.log(1 - s2)
+    b = (b << 25) ^ (b >>> 7) ^ c; c = (c - d) | 0; d = (d << 24) ^ (d >>> 8) ^ a; a = (a - b) | 0
+    b = (b << 20) ^ (b >>> 12) ^ c; c = (c - d) | 0; d = (d << 16) ^ (c >>> 16) ^ a; a = (a - b) | 0
+    const i = a & 255
+    const j = a >>> 8
+    if (j < KE[i]!) sum += j * WE[i]!
+    else {
+      st[A] = a; st[B] = b; st[C] = c; st[D] = d
+      sum += exponentialSlow(st, i, j)
+      a = st[A]!; b = st[B]!; c = st[C]!; d = st[D]!
+    }
     out[k] = sum
   }
-  st[S0] = s0
-  st[S1] = s1
-  st[S2] = s2
-  st[CARRY] = c
-  return sum - Math.log(1 - u.next())
+  st[A] = a
+  st[B] = b
+  st[C] = c
+  st[D] = d
+  return sum + exponential(u)
 }
 
 /**
@@ -94,7 +103,7 @@ export function burstProfile(widthNs: number, u: Draws): Profile {
   let mass = 0
   let burst = u.next() < BURST_NS / (BURST_NS + CALM_NS)
   while (at < widthNs) {
-    const len = Math.min(widthNs - at, -Math.log(1 - u.next()) * (burst ? BURST_NS : CALM_NS))
+    const len = Math.min(widthNs - at, exponential(u) * (burst ? BURST_NS : CALM_NS))
     at += len
     mass += len * (burst ? BURST_LEVEL : 1)
     t.push(at)

@@ -1,54 +1,35 @@
 /**
- * e^x in JavaScript arithmetic, equal bit for bit to V8's Math.exp (fdlibm's exp, V8's
- * base::ieee754::exp). Why: Math.exp is a call into C++, and the trade loop's live doubles are
- * spilled around each call; this is inlined instead (bench:encode: generation ~3% faster). Inputs
- * off its main path (non-finite, |x| < 2^-28, |x| ≥ 708, and x = 1, which fdlibm special-cases)
- * go to Math.exp itself, so results are the same for every input. The unit tests compare the two
- * on millions of inputs; the pinned dataset digests compare whole loads.
+ * e^x for the trade loop: table-driven, no division, inlined by V8 (Math.exp is a call into C++,
+ * and the loop's live doubles are spilled around each call; fdlibm's algorithm, ported, still
+ * costs a division on the loop's path).
+ *
+ * x = (256·m + j)·ln2/256 + r with |r| ≤ ln2/512, so e^x = 2^m · 2^(j/256) · e^r, e^r by its
+ * Taylor polynomial to r⁵ (the first term left out is below 2^-60). Within 1 ulp of Math.exp
+ * (the unit tests measure it on millions of inputs). Deterministic: IEEE double arithmetic in a
+ * fixed order and tables built once from exact powers of two and Math.pow, which V8 computes with
+ * its own fdlibm port. Inputs beyond ±700 (never met by prices or sizes) go to Math.exp.
  */
 
-/** POW2[BIAS + k] = 2^k exactly, for |k| ≤ 1022: scaling by it is exact. */
+/** POW2[BIAS + m] = 2^m exactly, for |m| ≤ 1022: scaling by it is exact. */
 const BIAS = 1022
 const POW2 = new Float64Array(2 * BIAS + 1)
-for (let k = 0, p = 1; k <= BIAS; k++, p *= 2) POW2[BIAS + k] = p
-for (let k = 0, p = 1; k <= BIAS; k++, p /= 2) POW2[BIAS - k] = p
+for (let m = 0, p = 1; m <= BIAS; m++, p *= 2) POW2[BIAS + m] = p
+for (let m = 0, p = 1; m <= BIAS; m++, p /= 2) POW2[BIAS - m] = p
 
-/** The double whose high 32 bits are `hi` and low 32 bits 0: fdlibm's thresholds compare high words. */
-function withHighWord(hi: number): number {
-  const view = new DataView(new ArrayBuffer(8))
-  view.setUint32(0, hi >>> 0)
-  return view.getFloat64(0)
-}
+/** STEP[j] = 2^(j/256) */
+const STEP = new Float64Array(256)
+for (let j = 0; j < 256; j++) STEP[j] = Math.pow(2, j / 256)
 
-const LN2_HI = 6.93147180369123816490e-1 // 0x3FE62E42 FEE00000
-const LN2_LO = 1.90821492927058770002e-10 // 0x3DEA39EF 35793C76
-const INV_LN2 = 1.44269504088896338700e0
-const P1 = 1.66666666666666019037e-1
-const P2 = -2.77777777770155933842e-3
-const P3 = 6.61375632143793436117e-5
-const P4 = -1.65339022054652515390e-6
-const P5 = 4.13813679705723846039e-8
-/** |x| above 0.5·ln2 is reduced by k·ln2 (by ±ln2 below 1.5·ln2) */
-const HALF_LN2 = withHighWord(0x3fd62e43)
-const ONE_HALF_LN2 = withHighWord(0x3ff0a2b2)
-const TINY = withHighWord(0x3e300000)
-/** from here on fdlibm scales in two steps (|k| ≥ 1022); Math.exp does those */
-const BIG = 708
+const INV_STEP = 256 / Math.LN2
+/** ln2/256 in two parts: the high one has 21 trailing zero bits, so k·HI is exact for |k| < 2^21. */
+const STEP_HI = 6.9314718036912382e-1 / 256 // fdlibm's ln2_hi, 0x3FE62E42 FEE00000
+const STEP_LO = 1.9082149292705877e-10 / 256 // fdlibm's ln2_lo
+const LIMIT = 700
 
 export function exp(x: number): number {
-  const ax = x < 0 ? -x : x
-  if (!(ax >= TINY && ax < BIG) || x === 1) return Math.exp(x)
-  if (ax < HALF_LN2) {
-    const t = x * x
-    const c = x - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))))
-    return 1 - ((x * c) / (c - 2.0) - x)
-  }
-  // x = k·ln2 + (hi − lo), |hi − lo| ≤ 0.5·ln2
-  const k = ax < ONE_HALF_LN2 ? (x < 0 ? -1 : 1) : (INV_LN2 * x + (x < 0 ? -0.5 : 0.5)) | 0
-  const hi = x - k * LN2_HI
-  const lo = k * LN2_LO
-  const r = hi - lo
-  const t = r * r
-  const c = r - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))))
-  return (1 - (lo - (r * c) / (2.0 - c) - hi)) * POW2[BIAS + k]!
+  if (!(x > -LIMIT && x < LIMIT)) return Math.exp(x)
+  const k = Math.round(x * INV_STEP)
+  const r = x - k * STEP_HI - k * STEP_LO
+  const p = 1 + r * (1 + r * (0.5 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120)))))
+  return POW2[BIAS + (k >> 8)]! * (STEP[k & 255]! * p)
 }

@@ -4,12 +4,15 @@ import type { LoadSpec, SymbolParamsSpec } from '../request/schema.js'
 import { burstProfile, fillArrivals, fillArrivalsFromProfile } from './arrivals.js'
 import { exp } from './exp.js'
 import { EdgePath } from './path.js'
-import { CARRY, HAS_SPARE, S0, S1, S2, SPARE, stream } from './rng.js'
+import { A, B, C, D, stream } from './rng.js'
 import { SessionCalendar, type Profile } from './session.js'
 import { EXCHANGE_SHARES, type MarketModel, type TradeColumns } from './trades.js'
+import { CUT as LOT_CUT, GUIDE as LOT_GUIDE, GUIDE_SHIFT } from './lots.js'
+import { KN, normalOf, normalSlow, WN } from './ziggurat.js'
 
 const MS_PER_YEAR = 365.25 * 24 * 3600 * 1000
 const NS_PER_YEAR = MS_PER_YEAR * 1e6
+const YEARS_PER_NS = 1 / NS_PER_YEAR
 
 export type MarketInput = Pick<LoadSpec, 'seed' | 'symbols' | 'fromMs' | 'toMs' | 'distribution' | 'market' | 'session'>
 
@@ -111,8 +114,8 @@ export class GbmModel implements MarketModel {
     const path = this.path(j)
     const wEnd = path.at(shard + 1)
     const t0 = (startMs - this.spec.fromMs) / MS_PER_YEAR
-    const tauEnd = widthNs / NS_PER_YEAR
-    const params: TradeParams = { wEnd, t0, tauEnd, logS0: Math.log(price), drift: mu - (sigma * sigma) / 2, sigma, tick: this.tick, tickUnits: this.tickUnits }
+    const tauEnd = widthNs * YEARS_PER_NS
+    const params: TradeParams = { wEnd, t0, tauEnd, logS0: Math.log(price), drift: mu - (sigma * sigma) / 2, sigma, perTick: 1 / this.tick, tickUnits: this.tickUnits }
     const walk = new Float64Array([path.at(shard), 0, 0])
     for (let from = 0; from < count; from += CHUNK) fillTrades(out, from, Math.min(count, from + CHUNK), u.state, walk, params)
   }
@@ -126,29 +129,24 @@ export class GbmModel implements MarketModel {
 const CHUNK = 1024
 
 /**
- * Prices, sizes, sides and exchanges of trades [from, to), arrival times given. Per trade, in this
- * order of draws: a normal for the bridge step, the size (a uniform for its kind, then a uniform
- * or a normal), a uniform for the side, one for the exchange.
+ * Prices, sizes, sides and exchanges of trades [from, to), arrival times given. Per trade, four
+ * 32-bit words are drawn, in this order: the bridge step's normal; the size's kind; the size (an
+ * odd lot's shares, a round lot's lots through lots.ts, or a block's normal); the side (high 16
+ * bits) and the exchange (low 16 bits). Then any draws the normals' slow paths need, the bridge's
+ * first.
  *
- * The hot loop of generation. Alea is stepped inline with its state in locals (loaded from and
- * stored back to the stream's state, see Draws), the polar normals too, and side and exchange are
- * picked without branches: the numbers are exactly those of `u.next()` and polar Box–Muller
- * normals taken in that order, in about 60% of the time. `ALEA_STEP` below is Alea's step,
- * spelled out where a draw is taken. `walk` carries W, τ and the last price across calls.
+ * The hot loop of generation. Tyche-i is stepped inline with its state in locals (loaded from and
+ * stored back to the stream's state, see Draws), the bridge normal's ziggurat fast path too (see
+ * ziggurat.ts), and side and exchange are picked without branches. `walk` carries W, τ and the
+ * last price across calls.
  */
-function fillTrades(out: TradeColumns, from: number, to: number, st: Float64Array, walk: Float64Array, p: TradeParams): void {
+function fillTrades(out: TradeColumns, from: number, to: number, st: Int32Array, walk: Float64Array, p: TradeParams): void {
   const { timeNs, priceUnits, size, side, exchange } = out
-  const { wEnd, t0, tauEnd, logS0, drift, sigma, tick, tickUnits } = p
-  let s0 = st[S0]!
-  let s1 = st[S1]!
-  let s2 = st[S2]!
-  let c = st[CARRY]!
-  let spare = st[SPARE]!
-  let hasSpare = st[HAS_SPARE] === 1
-  let t = 0 // ALEA_STEP: t = 2091639 * s0 + c * 2^-32; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
-  let x = 0
-  let y = 0
-  let q = 0
+  const { wEnd, t0, tauEnd, logS0, drift, sigma, perTick, tickUnits } = p
+  let a = st[A]!
+  let b = st[B]!
+  let c = st[C]!
+  let d = st[D]!
   let w = walk[0]!
   let tau = walk[1]!
   let prevUnits = walk[2]!
@@ -158,77 +156,72 @@ function fillTrades(out: TradeColumns, from: number, to: number, st: Float64Arra
   const cut3 = EXCHANGE_CUTS[2]!
   const cut4 = EXCHANGE_CUTS[3]!
   for (let k = from; k < to; k++) {
-    // Draws, in this order: a standard normal for the bridge; the size's kind; for a round lot or
-    // a block, a second normal (polar Box–Muller, spare kept; one code path for both normals).
-    let z = 0
-    let z2 = 0
-    let kind = 0
-    for (let n = 0; n < 2; n++) {
-      if (n === 1) {
-        t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
-        kind = s2
-        if (kind < 0.12) break
-      }
-      let g: number
-      if (hasSpare) {
-        hasSpare = false
-        g = spare
-      } else {
-        do {
-          t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
-          x = 2 * s2 - 1
-          t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
-          y = 2 * s2 - 1
-          q = x * x + y * y
-        } while (q >= 1 || q === 0)
-        const f = Math.sqrt((-2 * Math.log(q)) / q)
-        spare = y * f
-        hasSpare = true
-        g = x * f
-      }
-      if (n === 0) z = g
-      else z2 = g
+    let r0 = 0
+    let r1 = 0
+    let r2 = 0
+    let r3 = 0
+    for (let n = 0; n < 4; n++) {
+      b = (b << 25) ^ (b >>> 7) ^ c; c = (c - d) | 0; d = (d << 24) ^ (d >>> 8) ^ a; a = (a - b) | 0
+      b = (b << 20) ^ (b >>> 12) ^ c; c = (c - d) | 0; d = (d << 16) ^ (c >>> 16) ^ a; a = (a - b) | 0
+      if (n === 0) r0 = a
+      else if (n === 1) r1 = a
+      else if (n === 2) r2 = a
+      else r3 = a
+    }
+    // The bridge step's normal, from r0.
+    let z: number
+    const i = r0 & 255
+    const j = r0 >> 8
+    if (Math.abs(j) < KN[i]!) z = j * WN[i]!
+    else {
+      st[A] = a; st[B] = b; st[C] = c; st[D] = d
+      z = normalSlow(st, i, j)
+      a = st[A]!; b = st[B]!; c = st[C]!; d = st[D]!
     }
     // shard-local time keeps nanosecond steps visible (t0 + tau alone would round them away)
-    const next = timeNs[k]! / NS_PER_YEAR
+    const next = timeNs[k]! * YEARS_PER_NS
     // Brownian-bridge step pinned at (tauEnd, wEnd): the law of W(next) given W(tau) and W(tauEnd).
     // Written out here: a call that is not inlined passes its doubles boxed.
     const span = tauEnd - tau
     if (span <= 0) w = wEnd
     else {
       const dt = next - tau
-      w = w + (dt / span) * (wEnd - w) + Math.sqrt(Math.max(0, (dt * (tauEnd - next)) / span)) * z
+      const inv = 1 / span
+      w = w + dt * inv * (wEnd - w) + Math.sqrt(Math.max(0, dt * (tauEnd - next) * inv)) * z
     }
     tau = next
-    const units = Math.max(1, Math.round(exp(logS0 + drift * (t0 + tau) + sigma * w) / tick)) * tickUnits
+    const units = Math.max(1, Math.round(exp(logS0 + drift * (t0 + tau) + sigma * w) * perTick)) * tickUnits
     priceUnits[k] = units
 
-    // Size: odd lots 12% (a uniform), round lots 87.5% (100 × log-normal lots), blocks 0.5%
+    // Size: odd lots 12% (uniform 1..99), round lots 87.5% (100 × log-normal lots), blocks 0.5%
     // (~10,000 shares).
-    if (kind < 0.12) {
-      t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
-      size[k] = 1 + Math.floor(s2 * 99)
+    const kind = (r1 >>> 0) / 0x100000000
+    const v = r2 >>> 0
+    if (kind < 0.12) size[k] = 1 + Math.floor((v * 99) / 0x100000000)
+    else if (kind < 0.995) {
+      let m = LOT_GUIDE[v >>> GUIDE_SHIFT]!
+      while (v >= LOT_CUT[m]!) m++
+      size[k] = 100 * m
     } else {
-      size[k] = kind < 0.995 ? 100 * Math.max(1, Math.round(exp(0.4 + 0.8 * z2))) : 100 * Math.max(50, Math.round(exp(LOG_100 + 0.7 * z2)))
+      st[A] = a; st[B] = b; st[C] = c; st[D] = d
+      size[k] = 100 * Math.max(50, Math.round(exp(LOG_100 + 0.7 * normalOf(st, r2))))
+      a = st[A]!; b = st[B]!; c = st[C]!; d = st[D]!
     }
 
     // Side by the tick rule: a buy with 0.7 after an uptick, 0.3 after a downtick, else 0.5.
     if (k === 0) prevUnits = units // the first trade has no tick to follow
     const move = +(units > prevUnits) - +(units < prevUnits)
     prevUnits = units
-    t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
-    side[k] = +(s2 >= P_BUY[1 + move]!)
+    side[k] = +(r3 >>> 16 >= P_BUY[1 + move]!)
 
     // Exchange: the first whose cumulative share exceeds the draw.
-    t = 2091639 * s0 + c * 2.3283064365386963e-10; s0 = s1; s1 = s2; c = t | 0; s2 = t - c
-    exchange[k] = +(s2 >= cut1) + +(s2 >= cut2) + +(s2 >= cut3) + +(s2 >= cut4)
+    const e = r3 & 0xffff
+    exchange[k] = +(e >= cut1) + +(e >= cut2) + +(e >= cut3) + +(e >= cut4)
   }
-  st[S0] = s0
-  st[S1] = s1
-  st[S2] = s2
-  st[CARRY] = c
-  st[SPARE] = spare
-  st[HAS_SPARE] = hasSpare ? 1 : 0
+  st[A] = a
+  st[B] = b
+  st[C] = c
+  st[D] = d
   walk[0] = w
   walk[1] = tau
   walk[2] = prevUnits
@@ -244,14 +237,15 @@ interface TradeParams {
   /** μ − σ²/2 */
   drift: number
   sigma: number
-  tick: number
+  /** 1 / tick: the loop multiplies */
+  perTick: number
   /** tick in units of 10^-tickDecimals */
   tickUnits: number
 }
 
 const LOG_100 = Math.log(100)
-/** P(buy) after a downtick, no move, an uptick */
-const P_BUY = new Float64Array([0.3, 0.5, 0.7])
-/** Cumulative exchange shares, summed in order as a linear scan would: the same cut points. */
-const EXCHANGE_CUTS = new Float64Array(EXCHANGE_SHARES.length - 1)
-for (let e = 0, acc = 0; e < EXCHANGE_CUTS.length; e++) EXCHANGE_CUTS[e] = acc += EXCHANGE_SHARES[e]!
+/** P(buy) after a downtick, no move, an uptick; in 16-bit units, as the side's draw */
+const P_BUY = new Int32Array([0.3, 0.5, 0.7].map((p) => Math.round(p * 0x10000)))
+/** Cumulative exchange shares in 16-bit units, as the exchange's draw. */
+const EXCHANGE_CUTS = new Int32Array(EXCHANGE_SHARES.length - 1)
+for (let e = 0, acc = 0; e < EXCHANGE_CUTS.length; e++) EXCHANGE_CUTS[e] = Math.round((acc += EXCHANGE_SHARES[e]!) * 0x10000)
