@@ -1,6 +1,7 @@
 import type http from 'node:http'
 import { SinkUnavailableError, WriteError } from '../errors.js'
 import { keepAliveAgent, request, serverMessage, writeErrorFrom } from './http.js'
+import { WireClient } from './wire.js'
 
 export interface InfluxV1Target {
   kind: 'influx-v1'
@@ -24,7 +25,7 @@ export class InfluxV1Client {
   private readonly base: URL
   private readonly agent: http.Agent
   private readonly auth: Record<string, string>
-  private readonly writeUrl: URL
+  private readonly wire: WireClient
 
   constructor(
     private readonly target: InfluxV1Target,
@@ -36,7 +37,7 @@ export class InfluxV1Client {
       target.username !== undefined
         ? { authorization: `Basic ${Buffer.from(`${target.username}:${target.password ?? ''}`).toString('base64')}` }
         : {}
-    this.writeUrl = this.url('/write', { db: target.db, rp: target.rp, precision: 'ns' })
+    this.wire = new WireClient(this.url('/write', { db: target.db, rp: target.rp, precision: 'ns' }), { ...this.auth, 'content-type': 'text/plain; charset=utf-8' }, maxSockets)
   }
 
   private url(path: string, params: Record<string, string | undefined>): URL {
@@ -46,13 +47,7 @@ export class InfluxV1Client {
   }
 
   async write(body: Buffer, lines: number): Promise<void> {
-    const res = await request(this.writeUrl, {
-      method: 'POST',
-      headers: { ...this.auth, 'content-type': 'text/plain; charset=utf-8' },
-      body,
-      agent: this.agent,
-      timeoutMs: this.target.timeoutMs,
-    })
+    const res = await this.wire.post(body, this.target.timeoutMs)
     if (res.status !== 204 && res.status !== 200) throw writeErrorFrom(res, lines, Date.now())
   }
 
@@ -96,6 +91,7 @@ export class InfluxV1Client {
 
   close(): void {
     this.agent.destroy()
+    this.wire.close()
   }
 }
 
