@@ -49,6 +49,8 @@ export interface ShardTask {
   skip?: Range[]
   /** progress deltas go here; transferred with the task */
   port?: MessagePort
+  /** post deltas merged at most this often (default 50 ms); 0: one per batch (debug logs want them) */
+  progressEveryMs?: number
 }
 
 /** Generate and encode a small load and throw it away: compiles the hot code before the first shard. */

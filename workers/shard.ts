@@ -3,6 +3,7 @@
  * sink (HTTP client), generator and encoder from it.
  */
 import { shardCandles, type ShardCandles } from '../src/candles/expected.js'
+import { DeltaBuffer } from '../src/load/deltas.js'
 import { executeShard, workerShared, type WorkerShared } from '../src/load/shard.js'
 import { openSink } from '../src/sink/open.js'
 import type { Sink } from '../src/sink/target.js'
@@ -48,12 +49,14 @@ async function sinkFor(task: ShardTask): Promise<{ sink: Sink; shared: WorkerSha
 }
 
 export default async function runShard(task: ShardTask): Promise<ShardResult> {
-  const { port, ...rest } = task
+  const { port, progressEveryMs, ...rest } = task
   const { sink, shared, owned } = await sinkFor(task)
+  const deltas = new DeltaBuffer((delta) => port?.postMessage(delta), progressEveryMs)
   try {
-    return await executeShard(rest, sink, (delta) => port?.postMessage(delta), shared)
+    return await executeShard(rest, sink, (delta) => deltas.add(delta), shared)
   } finally {
     if (owned) await sink.close()
+    deltas.flush()
     port?.postMessage(END_OF_PROGRESS)
     port?.close()
   }

@@ -249,6 +249,7 @@ export class LoadRun {
             breaker,
             ...(pace ? { pace } : {}),
             ...(before ? { skip: before.acked } : {}),
+            ...(this.debug ? { progressEveryMs: 0 } : {}),
           },
           (d) => this.progress(d),
         )
