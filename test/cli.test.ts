@@ -62,6 +62,11 @@ describe('CLI input errors: exit 2, one readable line, nothing started', () => {
     for (const word of ['run', 'serve', '--symbols', '--batch-size', '--pool-size', '--influx-url', 'INFLUX_TOKEN', '--json', '--sink', '--out']) {
       expect(res.stdout).toContain(word)
     }
+    // each setting's flag and variable stand apart, however long the flag
+    const settings = res.stdout.slice(res.stdout.indexOf('settings (flag')).split('\n').slice(1).filter(Boolean)
+    expect(settings.length).toBeGreaterThan(20)
+    for (const line of settings) expect(line).toMatch(/^ {2}--[a-z-]+ +[A-Z_0-9]+ +\S/)
+    expect(res.stdout).toMatch(/--max-concurrent-loads +MAX_CONCURRENT_LOADS /)
     expect((await runCli([])).code).toBe(2)
   })
 

@@ -151,6 +151,11 @@ export function usageLine(err: unknown): string {
 
 export function helpText(): string {
   const pad = (s: string) => s.padEnd(22)
+  // settings' columns as wide as their longest flag and variable: never run together
+  const settings = Object.values(SETTINGS)
+  const flagWidth = Math.max(...settings.map((s) => s.flag.length + 2))
+  const envWidth = Math.max(...settings.map((s) => s.env.length))
+  const settingPad = (s: string) => s.padEnd(flagWidth)
   const lines = [
     'usage: ohlcv-loadgen <command> [options]',
     '',
@@ -170,7 +175,7 @@ export function helpText(): string {
     ...Object.entries(QUERY_FLAGS).map(([f, h]) => `  ${pad(`--${f}`)}${h}`),
     '',
     'settings (flag, or environment variable):',
-    ...Object.values(SETTINGS).map((s) => `  ${pad(`--${s.flag}`)}${s.env.padEnd(18)} ${s.help}${s.default ? ` (default ${s.default})` : ''}`),
+    ...Object.values(SETTINGS).map((s) => `  ${settingPad(`--${s.flag}`)} ${s.env.padEnd(envWidth)} ${s.help}${s.default ? ` (default ${s.default})` : ''}`),
   ]
   return lines.join('\n')
 }
