@@ -90,6 +90,8 @@ class Wire {
   private buf: Buffer = Buffer.alloc(0)
   private connected = false
   private timeoutMs = 0
+  /** the request's last byte has left: an answer before that (e.g. an early 413) ends the connection */
+  private sent = false
 
   constructor(
     readonly socket: net.Socket,
@@ -123,9 +125,10 @@ class Wire {
       this.buf = Buffer.alloc(0)
       this.timeoutMs = timeoutMs
       this.socket.setTimeout(timeoutMs)
+      this.sent = false
       this.socket.cork()
       this.socket.write(head)
-      this.socket.write(body)
+      this.socket.write(body, () => (this.sent = true))
       this.socket.uncork()
     })
   }
@@ -230,7 +233,7 @@ class Wire {
     const extra = this.buf.length > end
     this.buf = Buffer.alloc(0)
     this.socket.setTimeout(0)
-    if (p.toClose || extra) this.reusable = false
+    if (p.toClose || extra || !this.sent) this.reusable = false
     pending.resolve({ status: p.status, headers: p.headers, body: body.toString('utf8') })
   }
 }

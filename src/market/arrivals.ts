@@ -39,6 +39,7 @@ function sortedUniforms(out: Float64Array, n: number, u: Draws): number {
   let d = st[D]!
   let sum = 0
   for (let k = 0; k < n; k++) {
+    // Tyche-i's step (Draws#int32), then the ziggurat exponential's fast path
     b = (b << 25) ^ (b >>> 7) ^ c; c = (c - d) | 0; d = (d << 24) ^ (d >>> 8) ^ a; a = (a - b) | 0
     b = (b << 20) ^ (b >>> 12) ^ c; c = (c - d) | 0; d = (d << 16) ^ (c >>> 16) ^ a; a = (a - b) | 0
     const i = a & 255

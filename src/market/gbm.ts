@@ -160,6 +160,7 @@ function fillTrades(out: TradeColumns, from: number, to: number, st: Int32Array,
     let r1 = 0
     let r2 = 0
     let r3 = 0
+    // Tyche-i's step (Draws#int32) four times; a loop, not four copies: V8 allocates it better
     for (let n = 0; n < 4; n++) {
       b = (b << 25) ^ (b >>> 7) ^ c; c = (c - d) | 0; d = (d << 24) ^ (d >>> 8) ^ a; a = (a - b) | 0
       b = (b << 20) ^ (b >>> 12) ^ c; c = (c - d) | 0; d = (d << 16) ^ (c >>> 16) ^ a; a = (a - b) | 0
