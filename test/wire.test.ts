@@ -76,6 +76,32 @@ describe('write client (lean HTTP/1.1)', () => {
     )
   })
 
+  it('sends a 4 MB body whole and keeps the connection; an answer before the body is sent ends it', async () => {
+    const big = Buffer.alloc(4 << 20, 'm f=1i 1\n')
+    const raw = await rawServer((_n, s) => s.write('HTTP/1.1 204 No Content\r\n\r\n'))
+    const client = new WireClient(raw.url, {}, 1)
+    for (let k = 0; k < 3; k++) expect((await client.post(big, 5000)).status).toBe(204)
+    expect(raw.requests.map((r) => r.length - r.indexOf('\r\n\r\n') - 4)).toEqual([big.length, big.length, big.length])
+    expect(raw.connections).toBe(1)
+    client.close()
+
+    // influxd answers 413 as soon as a body passes its limit, before it has read the rest
+    const early = net.createServer((socket) => {
+      socket.once('data', () => socket.write('HTTP/1.1 413 Request Entity Too Large\r\nContent-Length: 0\r\n\r\n'))
+      socket.on('error', () => undefined)
+    })
+    await new Promise<void>((resolve) => early.listen(0, '127.0.0.1', resolve))
+    let connections = 0
+    early.on('connection', () => connections++)
+    const port = (early.address() as AddressInfo).port
+    const hasty = new WireClient(new URL(`http://127.0.0.1:${port}/write`), {}, 1)
+    expect((await hasty.post(Buffer.alloc(32 << 20, 'x'), 5000)).status).toBe(413)
+    expect((await hasty.post(body, 5000)).status).toBe(413)
+    expect(connections).toBe(2) // the first connection was not reused with half a body in it
+    hasty.close()
+    await new Promise((resolve) => early.close(resolve))
+  })
+
   it('reads bodies by length, in chunks (with trailers) and to the close; a reply split across packets', async () => {
     const json = '{"error":"partial write: field type conflict dropped=1"}'
     const raw = await rawServer((n, s) => {
@@ -105,6 +131,23 @@ describe('write client (lean HTTP/1.1)', () => {
     expect(both.map((r) => r.status)).toEqual([204, 204])
     expect(raw.connections).toBe(3)
     client.close()
+  })
+
+  it('a kept-alive connection closed under a request is retried once on a new one; a new one is not', async () => {
+    // request 1 finds its idle connection dead (the server dropped it without a word)
+    const raw = await rawServer((n, s) => (n === 1 ? s.destroy() : s.write('HTTP/1.1 204 No Content\r\n\r\n')))
+    const client = new WireClient(raw.url, {}, 1)
+    expect((await client.post(body, 1000)).status).toBe(204)
+    expect((await client.post(body, 1000)).status).toBe(204)
+    expect(raw.requests).toHaveLength(3)
+    expect(raw.connections).toBe(2)
+    client.close()
+
+    const rude = await rawServer((_n, s) => s.destroy())
+    const fresh = new WireClient(rude.url, {}, 1)
+    await expect(fresh.post(body, 1000)).rejects.toThrow(/^response from 127\.0\.0\.1:\d+ broke off/)
+    expect(rude.requests).toHaveLength(1)
+    fresh.close()
   })
 
   it('fails retryably: refused, silent past the timeout, dropped mid-answer, not HTTP', async () => {

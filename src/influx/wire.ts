@@ -36,9 +36,23 @@ export class WireClient {
     this.head = `${lines.join('\r\n')}\r\ncontent-length: `
   }
 
-  /** POSTs body; resolves with the answer (any status), rejects with a retryable WriteError. */
+  /**
+   * POSTs body; resolves with the answer (any status), rejects with a retryable WriteError. A
+   * kept-alive connection that closes before any answer was stale (the server closed or restarted
+   * while it sat idle): the idle ones are dropped and the request goes once more on a new
+   * connection, so the error, if any, is about the server now. Writes are idempotent (the same
+   * points overwrite themselves), and nothing was acknowledged.
+   */
   post(body: Buffer, timeoutMs: number): Promise<HttpResponse> {
-    const wire = this.idle.pop()?.ref() ?? this.connect()
+    const reused = this.idle.pop()?.ref()
+    return this.exchange(reused ?? this.connect(), body, timeoutMs).catch((e: unknown) => {
+      if (!reused || !reused.stale) throw e
+      for (const w of this.idle.splice(0)) this.drop(w)
+      return this.exchange(this.connect(), body, timeoutMs)
+    })
+  }
+
+  private exchange(wire: Wire, body: Buffer, timeoutMs: number): Promise<HttpResponse> {
     return wire.exchange(Buffer.from(`${this.head}${body.length}\r\n\r\n`, 'latin1'), body, timeoutMs).then(
       (res) => {
         // idle sockets do not keep the process alive (as node:http's agent does it)
@@ -92,6 +106,8 @@ class Wire {
   private timeoutMs = 0
   /** the request's last byte has left: an answer before that (e.g. an early 413) ends the connection */
   private sent = false
+  /** the last exchange ended by a clean close or reset before any byte of an answer */
+  stale = false
 
   constructor(
     readonly socket: net.Socket,
@@ -139,6 +155,7 @@ class Wire {
     if (!p) return
     if (e === undefined && this.closeDelimited()) return this.finish(this.buf.length) // the body ran to the close
     this.pending = undefined
+    this.stale = this.connected && this.buf.length === 0 && !(e instanceof WriteError)
     if (e instanceof WriteError) p.reject(e)
     else if (!this.connected) p.reject(new WriteError(`cannot reach ${this.host}: ${e?.code ?? e?.message ?? 'connection closed'}`, { cause: e }))
     else p.reject(new WriteError(`response from ${this.host} broke off: ${e?.code ?? e?.message ?? 'connection closed'}`, { cause: e }))
