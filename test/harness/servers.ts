@@ -117,12 +117,26 @@ export async function startVictoria(): Promise<RunningServer> {
  * `<measurement>_<field>`; count the samples of `trade_id` (every trade has one) after a flush.
  */
 export async function countVictoria(url: string, measurement: string, extra = ''): Promise<number> {
-  await fetch(`${url}/internal/force_flush`)
   const q = new URLSearchParams({ 'match[]': `${measurement}_trade_id${extra}` })
-  const text = await (await fetch(`${url}/api/v1/export?${q.toString()}`)).text()
-  let n = 0
-  for (const line of text.split('\n')) if (line) n += (JSON.parse(line) as { values: unknown[] }).values.length
-  return n
+  const count = async (): Promise<number> => {
+    await fetch(`${url}/internal/force_flush`)
+    const text = await (await fetch(`${url}/api/v1/export?${q.toString()}`)).text()
+    let n = 0
+    for (const line of text.split('\n')) if (line) n += (JSON.parse(line) as { values: unknown[] }).values.length
+    return n
+  }
+  // force_flush makes the samples searchable, but VictoriaMetrics registers new series in its
+  // index asynchronously: a read right after a load can miss them (seen once: 0 of 80,000). Read
+  // until two reads agree on a non-zero count, for at most 5 s; the caller compares it exactly.
+  const deadline = Date.now() + 5000
+  let last = await count()
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200))
+    const n = await count()
+    if (n === last && n > 0) return n
+    last = n
+  }
+  return last
 }
 
 /** Starts Debian's Prometheus on a free loopback port, scraping `target` (host:port) every second. */
