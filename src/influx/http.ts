@@ -23,6 +23,16 @@ export function keepAliveAgent(url: URL, maxSockets: number): http.Agent {
 }
 
 /**
+ * Transport failures, worded alike by both HTTP clients (this one and the write path's, wire.ts):
+ * WriteErrors without a status, so retryable. `detail` is the system's reason (a code or message).
+ */
+export const transportError = {
+  unreachable: (host: string, detail: string, cause?: Error) => new WriteError(`cannot reach ${host}: ${detail}`, { cause }),
+  brokeOff: (host: string, detail: string, cause?: Error) => new WriteError(`response from ${host} broke off: ${detail}`, { cause }),
+  noAnswer: (host: string, ms: number) => new WriteError(`no answer from ${host} within ${ms} ms`),
+}
+
+/**
  * One HTTP exchange, resolving with the status and the body as text. Transport failures
  * (refused, reset, timeout) reject with a WriteError without status, which is retryable.
  */
@@ -34,17 +44,15 @@ export function request(url: URL, req: HttpRequest): Promise<HttpResponse> {
     const r = lib.request(url, { method: req.method, headers, agent: req.agent }, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('error', (e) => reject(new WriteError(`response from ${url.host} broke off: ${e.message}`, { cause: e })))
+      res.on('error', (e) => reject(transportError.brokeOff(url.host, e.message, e)))
       res.on('end', () =>
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
       )
     })
-    r.setTimeout(req.timeoutMs, () =>
-      r.destroy(new WriteError(`no answer from ${url.host} within ${req.timeoutMs} ms`)),
-    )
+    r.setTimeout(req.timeoutMs, () => r.destroy(transportError.noAnswer(url.host, req.timeoutMs)))
     r.on('error', (e: NodeJS.ErrnoException) => {
       if (e instanceof WriteError) reject(e)
-      else reject(new WriteError(`cannot reach ${url.host}: ${e.code ?? e.message}`, { cause: e }))
+      else reject(transportError.unreachable(url.host, e.code ?? e.message, e))
     })
     r.end(req.body)
   })

@@ -1,7 +1,7 @@
 import net from 'node:net'
 import tls from 'node:tls'
 import { WriteError } from '../errors.js'
-import type { HttpResponse } from './http.js'
+import { transportError, type HttpResponse } from './http.js'
 
 /**
  * A lean HTTP/1.1 client for the write path: keep-alive sockets, a request head formatted once per
@@ -116,7 +116,7 @@ class Wire {
   ) {
     socket.on(socket instanceof tls.TLSSocket ? 'secureConnect' : 'connect', () => (this.connected = true))
     socket.on('data', (chunk: Buffer) => this.onData(chunk))
-    socket.on('timeout', () => socket.destroy(new WriteError(`no answer from ${host} within ${this.timeoutMs} ms`)))
+    socket.on('timeout', () => socket.destroy(transportError.noAnswer(host, this.timeoutMs)))
     socket.on('error', (e: NodeJS.ErrnoException) => this.fail(e))
     socket.on('close', () => {
       this.reusable = false
@@ -156,9 +156,9 @@ class Wire {
     if (e === undefined && this.closeDelimited()) return this.finish(this.buf.length) // the body ran to the close
     this.pending = undefined
     this.stale = this.connected && this.buf.length === 0 && !(e instanceof WriteError)
-    if (e instanceof WriteError) p.reject(e)
-    else if (!this.connected) p.reject(new WriteError(`cannot reach ${this.host}: ${e?.code ?? e?.message ?? 'connection closed'}`, { cause: e }))
-    else p.reject(new WriteError(`response from ${this.host} broke off: ${e?.code ?? e?.message ?? 'connection closed'}`, { cause: e }))
+    if (e instanceof WriteError) return p.reject(e)
+    const detail = e?.code ?? e?.message ?? 'connection closed'
+    p.reject(this.connected ? transportError.brokeOff(this.host, detail, e) : transportError.unreachable(this.host, detail, e))
   }
 
   private onData(chunk: Buffer): void {
@@ -172,6 +172,8 @@ class Wire {
   }
 
   private parsed: { status: number; headers: Record<string, string>; bodyAt: number; bodyEnd: number; chunked: boolean; toClose: boolean } | undefined
+  /** a chunked body, decoded once its last chunk is in */
+  private dechunked: Buffer | undefined
 
   /** Where the response ends in buf, or -1 while more is to come. */
   private responseEnd(): number {
@@ -190,16 +192,18 @@ class Wire {
         if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim()
       }
       const status = Number(m[2])
-      const chunked = /chunked/i.test(headers['transfer-encoding'] ?? '')
-      const length = headers['content-length']
       const noBody = status === 204 || status === 304 || status < 200
-      const toClose = /close/i.test(headers.connection ?? '') || (m[1] === '0' && !/keep-alive/i.test(headers.connection ?? ''))
-      this.parsed = { status, headers, bodyAt: at + 4, bodyEnd: noBody ? at + 4 : !chunked && length !== undefined ? at + 4 + Number(length) : -1, chunked: !noBody && chunked, toClose }
-      if (!noBody && !chunked && length === undefined) this.parsed.toClose = true // the body runs to the close
+      const chunked = !noBody && /chunked/i.test(headers['transfer-encoding'] ?? '')
+      const length = headers['content-length']
+      const bodyAt = at + 4
+      // no body, a length, chunks, or else the body runs to the close (bodyEnd -1 for the last two)
+      const bodyEnd = noBody ? bodyAt : !chunked && length !== undefined ? bodyAt + Number(length) : -1
+      const closes = /close/i.test(headers.connection ?? '') || (m[1] === '0' && !/keep-alive/i.test(headers.connection ?? ''))
+      this.parsed = { status, headers, bodyAt, bodyEnd, chunked, toClose: closes || (bodyEnd < 0 && !chunked) }
     }
     const p = this.parsed
     if (p.bodyEnd >= 0) return this.buf.length >= p.bodyEnd ? p.bodyEnd : -1
-    if (p.chunked) return this.chunkedEnd(p.bodyAt)
+    if (p.chunked) return this.chunks(p.bodyAt)
     return -1 // close-delimited: finished in fail() when the socket closes
   }
 
@@ -207,8 +211,12 @@ class Wire {
     return this.parsed !== undefined && !this.parsed.chunked && this.parsed.bodyEnd < 0
   }
 
-  /** End of a complete chunked body starting at `from` (trailers skipped), or -1. */
-  private chunkedEnd(from: number): number {
+  /**
+   * Walks a chunked body from `from`: its end (trailers skipped) once the last chunk is in, with the
+   * body decoded into `dechunked`; -1 while more is to come.
+   */
+  private chunks(from: number): number {
+    const parts: Buffer[] = []
     let at = from
     for (;;) {
       const eol = this.buf.indexOf('\r\n', at, 'latin1')
@@ -221,24 +229,14 @@ class Wire {
       if (size === 0) {
         // "0\r\n", any trailers, then an empty line
         const end = this.buf.indexOf(CRLF2, eol)
-        return end >= 0 ? end + 4 : -1
+        if (end < 0) return -1
+        this.dechunked = Buffer.concat(parts)
+        return end + 4
       }
+      parts.push(this.buf.subarray(eol + 2, eol + 2 + size))
       at = eol + 2 + size + 2
       if (at > this.buf.length) return -1
     }
-  }
-
-  private dechunk(from: number, to: number): Buffer {
-    const parts: Buffer[] = []
-    let at = from
-    while (at < to) {
-      const eol = this.buf.indexOf('\r\n', at, 'latin1')
-      const size = parseInt(this.buf.toString('latin1', at, eol), 16)
-      if (!(size > 0)) break
-      parts.push(this.buf.subarray(eol + 2, eol + 2 + size))
-      at = eol + 2 + size + 2
-    }
-    return Buffer.concat(parts)
   }
 
   private finish(end: number): void {
@@ -246,7 +244,8 @@ class Wire {
     const pending = this.pending!
     this.pending = undefined
     this.parsed = undefined
-    const body = p.chunked ? this.dechunk(p.bodyAt, end) : this.buf.subarray(p.bodyAt, end)
+    const body = p.chunked ? this.dechunked! : this.buf.subarray(p.bodyAt, end)
+    this.dechunked = undefined
     const extra = this.buf.length > end
     this.buf = Buffer.alloc(0)
     this.socket.setTimeout(0)
