@@ -31,50 +31,40 @@ const RE = 7.697117470131487
 const VE = 0.003949659822581572
 const ME = 2 ** 24 // j < 2^24
 
-export const KN = new Int32Array(LAYERS)
-export const WN = new Float64Array(LAYERS)
-const FN = new Float64Array(LAYERS)
-export const KE = new Int32Array(LAYERS)
-export const WE = new Float64Array(LAYERS)
-const FE = new Float64Array(LAYERS)
-
-// Layer 0 is the base (with the tail), layer 1 the top; layer i spans x in [0, x_i], and
-// K[i] = x_{i−1} / x_i scaled says which positions lie wholly under the curve.
-{
-  let q = VN / Math.exp(-0.5 * RN * RN)
-  KN[0] = Math.floor((RN / q) * MN)
-  KN[1] = 0
-  WN[0] = q / MN
-  WN[LAYERS - 1] = RN / MN
-  FN[0] = 1
-  FN[LAYERS - 1] = Math.exp(-0.5 * RN * RN)
-  let dn = RN
-  let tn = RN
+/**
+ * One ziggurat's tables for a decreasing density f (f(0) = 1) and its inverse: layer 0 is the base
+ * (with the tail beyond r), layer 1 the top; layer i spans x in [0, x_i], K[i] = x_{i−1} / x_i
+ * scaled says which positions lie wholly under the curve, W[i] = x_i scaled back, F[i] = f(x_i).
+ */
+function layers(r: number, v: number, scale: number, f: (x: number) => number, fInverse: (y: number) => number) {
+  const K = new Int32Array(LAYERS)
+  const W = new Float64Array(LAYERS)
+  const F = new Float64Array(LAYERS)
+  const q = v / f(r)
+  K[0] = Math.floor((r / q) * scale)
+  K[1] = 0
+  W[0] = q / scale
+  W[LAYERS - 1] = r / scale
+  F[0] = 1
+  F[LAYERS - 1] = f(r)
+  let x = r
+  let above = r
   for (let i = LAYERS - 2; i >= 1; i--) {
-    dn = Math.sqrt(-2 * Math.log(VN / dn + Math.exp(-0.5 * dn * dn)))
-    KN[i + 1] = Math.floor((dn / tn) * MN)
-    tn = dn
-    FN[i] = Math.exp(-0.5 * dn * dn)
-    WN[i] = dn / MN
+    x = fInverse(v / x + f(x))
+    K[i + 1] = Math.floor((x / above) * scale)
+    above = x
+    F[i] = f(x)
+    W[i] = x / scale
   }
-
-  q = VE / Math.exp(-RE)
-  KE[0] = Math.floor((RE / q) * ME)
-  KE[1] = 0
-  WE[0] = q / ME
-  WE[LAYERS - 1] = RE / ME
-  FE[0] = 1
-  FE[LAYERS - 1] = Math.exp(-RE)
-  let de = RE
-  let te = RE
-  for (let i = LAYERS - 2; i >= 1; i--) {
-    de = -Math.log(VE / de + Math.exp(-de))
-    KE[i + 1] = Math.floor((de / te) * ME)
-    te = de
-    FE[i] = Math.exp(-de)
-    WE[i] = de / ME
-  }
+  return { K, W, F }
 }
+
+const normalLayers = layers(RN, VN, MN, (x) => Math.exp(-0.5 * x * x), (y) => Math.sqrt(-2 * Math.log(y)))
+const exponentialLayers = layers(RE, VE, ME, (x) => Math.exp(-x), (y) => -Math.log(y))
+export const { K: KN, W: WN } = normalLayers
+const FN = normalLayers.F
+export const { K: KE, W: WE } = exponentialLayers
+const FE = exponentialLayers.F
 
 /** Uniform on (0, 1]: safe under a log. */
 const openUniform = (st: Int32Array): number => 1 - uniformOf(st)
