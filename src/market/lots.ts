@@ -16,7 +16,8 @@ const MU = 0.4
 const SIGMA = 0.8
 const TWO_32 = 0x100000000
 const GUIDE_BITS = 10
-
+/** a draw's top GUIDE_BITS bits: v >>> GUIDE_SHIFT */
+export const GUIDE_SHIFT = 32 - GUIDE_BITS
 const density = (z: number): number => Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI)
 
 /** ∫ density over [a, b], composite Simpson with n (even) panels. */
@@ -50,16 +51,14 @@ export const CUT = Float64Array.from(cuts)
 /** GUIDE[g]: the lot count for the smallest draw with top bits g, where the search starts. */
 export const GUIDE = new Int32Array(1 << GUIDE_BITS)
 for (let g = 0, m = 1; g < GUIDE.length; g++) {
-  const v = g * 2 ** (32 - GUIDE_BITS)
+  const v = g * 2 ** GUIDE_SHIFT
   while (v >= CUT[m]!) m++
   GUIDE[g] = m
 }
 
 /** Lots for a draw v in [0, 2^32): the inline lookup's reference. */
 export function roundLots(v: number): number {
-  let m = GUIDE[v >>> (32 - GUIDE_BITS)]!
+  let m = GUIDE[v >>> GUIDE_SHIFT]!
   while (v >= CUT[m]!) m++
   return m
 }
-
-export const GUIDE_SHIFT = 32 - GUIDE_BITS
