@@ -27,8 +27,9 @@ export const SETTINGS = {
   timeoutMs: { flag: 'timeout-ms', env: 'INFLUX_TIMEOUT_MS', help: 'per-request timeout', default: '30000' },
   maxInFlight: { flag: 'max-in-flight', env: 'MAX_IN_FLIGHT', help: 'batches in flight per worker', default: '2' },
   createDb: { flag: 'create-db', env: 'INFLUX_CREATE_DB', help: 'v1: create the database if missing (true|false)', default: 'true' },
-  retries: { flag: 'retries', env: 'WRITE_RETRIES', help: 'write attempts per batch, first included', default: String(DEFAULT_RETRY.maxAttempts) },
+  retries: { flag: 'retries', env: 'WRITE_RETRIES', help: 'write attempts per batch, first included (unset: as many as --retry-max-ms allows)', default: undefined },
   retryMaxMs: { flag: 'retry-max-ms', env: 'WRITE_RETRY_MAX_MS', help: 'time budget per batch: retries and waits on an open circuit', default: String(DEFAULT_RETRY.maxElapsedMs) },
+  adaptiveConcurrency: { flag: 'adaptive-concurrency', env: 'ADAPTIVE_CONCURRENCY', help: 'halve the writes in flight while the server signals overload, raise them again while it keeps up (true|false)', default: 'true' },
   breakerThreshold: { flag: 'breaker-threshold', env: 'BREAKER_THRESHOLD', help: 'retryable failures in a row that open the circuit', default: String(DEFAULT_BREAKER.threshold) },
   breakerCooldownMs: { flag: 'breaker-cooldown-ms', env: 'BREAKER_COOLDOWN_MS', help: 'open circuit: wait before a probe', default: String(DEFAULT_BREAKER.cooldownMs) },
   poolSize: { flag: 'pool-size', env: 'POOL_SIZE', help: 'worker threads', default: undefined },
@@ -133,7 +134,12 @@ export function sinkConfig(raw: RawSettings): SinkConfig {
 export function loadOptions(raw: RawSettings, timeoutMs = 30_000): LoadOptions {
   return {
     maxInFlight: int(raw, 'maxInFlight', 1, 64),
-    retry: { ...DEFAULT_RETRY, maxAttempts: int(raw, 'retries', 1, 100), maxElapsedMs: int(raw, 'retryMaxMs', 0, 86_400_000) },
+    retry: {
+      ...DEFAULT_RETRY,
+      maxAttempts: raw.retries === undefined ? DEFAULT_RETRY.maxAttempts : int(raw, 'retries', 1, 1_000_000),
+      maxElapsedMs: int(raw, 'retryMaxMs', 0, 86_400_000),
+    },
+    adaptiveConcurrency: oneOf(raw, 'adaptiveConcurrency', ['true', 'false'] as const) === 'true',
     breaker: {
       threshold: int(raw, 'breakerThreshold', 1, 1000),
       cooldownMs: int(raw, 'breakerCooldownMs', 10, 600_000),

@@ -125,15 +125,18 @@ export class WriteError extends LoadgenError {
   readonly retryAfterMs: number | undefined
   /** Points the server said it accepted despite the error (InfluxDB 1.x partial writes). */
   readonly pointsAccepted: number
+  /** No answer within the request timeout: the server may be too busy to answer. */
+  readonly timedOut: boolean
 
   constructor(
     message: string,
-    opts: { status?: number; retryAfterMs?: number; pointsAccepted?: number; cause?: unknown } = {},
+    opts: { status?: number; retryAfterMs?: number; pointsAccepted?: number; timedOut?: boolean; cause?: unknown } = {},
   ) {
     super('OHLCV_WRITE_FAILED', message, { cause: opts.cause })
     this.status = opts.status
     this.retryAfterMs = opts.retryAfterMs
     this.pointsAccepted = opts.pointsAccepted ?? 0
+    this.timedOut = opts.timedOut ?? false
   }
 
   canRetry(): boolean {
@@ -141,11 +144,24 @@ export class WriteError extends LoadgenError {
     return this.status === 408 || this.status === 429 || this.status >= 500
   }
 
+  /**
+   * The server says it has more than it can take: fewer writes at once would help, unlike a
+   * server that is down (refused) or a request that is wrong. 429, 503, a timeout, and influxd's
+   * 500s for a full cache or a write that timed out inside it.
+   */
+  overloaded(): boolean {
+    if (this.timedOut || this.status === 429 || this.status === 503) return true
+    return this.status === 500 && OVERLOAD_500.test(this.message)
+  }
+
   /** 'retryable' or 'permanent': the label used in metrics and reports. */
   get kind(): 'retryable' | 'permanent' {
     return this.canRetry() ? 'retryable' : 'permanent'
   }
 }
+
+/** influxd 1.x's 500 answers that mean "too much at once" (tsdb/engine, coordinator/points_writer). */
+const OVERLOAD_500 = /cache-max-memory-size exceeded|timeout|engine: cache maximum memory size exceeded|max-concurrent|throttl|too many/i
 
 /** Parses an HTTP `Retry-After` header (delta-seconds or HTTP-date) into milliseconds. */
 export function parseRetryAfter(header: string | undefined, nowMs: number): number | undefined {

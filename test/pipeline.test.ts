@@ -120,7 +120,7 @@ describe('a worker reuses its buffers from shard to shard', () => {
     for (let shard = 0; shard < plan.shardCount; shard++) {
       const control = new Int32Array(new SharedArrayBuffer(CONTROL_SLOTS * 4))
       const result = await executeShard(
-        { shard, shardCount: plan.shardCount, spec: toShardSpec(s), sink: { kind: 'null' }, maxInFlight: 2, retry: DEFAULT_RETRY, control, breaker: { buffer: breaker.buffer, settings: DEFAULT_BREAKER } },
+        { shard, shardCount: plan.shardCount, spec: toShardSpec(s), sink: { kind: 'null' }, maxInFlight: 2, retry: DEFAULT_RETRY, control, breaker: { buffer: breaker.buffer, settings: DEFAULT_BREAKER }, concurrency: { max: 2, adaptive: true, decreaseEveryMs: 1000 } },
         sink,
         () => {},
         shared,

@@ -7,6 +7,7 @@ import type { ErrorInfo } from '../src/errors.js'
 import type { LoadSpec } from '../src/request/schema.js'
 import type { Range } from '../src/load/ranges.js'
 import type { BreakerSettings } from '../src/sink/breaker.js'
+import type { ConcurrencySettings } from '../src/sink/concurrency.js'
 import type { RetryPolicy } from '../src/sink/retry.js'
 import type { WorkerSinkTarget } from '../src/sink/target.js'
 
@@ -41,8 +42,12 @@ export interface ShardTask {
   retry: RetryPolicy
   /** shared with the main thread and every worker of the load: [0] = RUN | STOP_*, [1] = points in flight */
   control: Int32Array
-  /** the sink's circuit breaker (src/sink/breaker.ts), shared by every worker and load on it */
+  /**
+   * the sink's circuit breaker (src/sink/breaker.ts), shared by every worker and load on it; its
+   * buffer also holds the sink's write concurrency limit (src/sink/concurrency.ts)
+   */
   breaker: { buffer: SharedArrayBuffer; settings: BreakerSettings }
+  concurrency: ConcurrencySettings
   /** the load's send schedule when it runs at a target rate (src/load/pace.ts) */
   pace?: { buffer: SharedArrayBuffer; ratePerSecond: number }
   /** line ranges of this shard the database already acknowledged (a resumed load): not sent again */

@@ -17,6 +17,10 @@ function links(id: string) {
   return { self: `/loads/${id}`, cancel: `/loads/${id}`, resume: `/loads/${id}/resume`, verify: `/loads/${id}/verify`, events: `/loads/${id}/events` }
 }
 
+function roundMs<T extends { degradedMs: number }>(c: T): T {
+  return { ...c, degradedMs: Math.round(c.degradedMs) }
+}
+
 export function loadView(load: LoadRun, sink: SinkConfig): LoadView {
   const { fromMs: _f, toMs: _t, ...request } = load.spec
   const result = load.getResult()
@@ -33,6 +37,7 @@ export function loadView(load: LoadRun, sink: SinkConfig): LoadView {
       pointsInFlight: load.pointsInFlight(),
       writeLatencyMs: load.writeLatency(),
     },
+    writeConcurrency: roundMs(load.writeConcurrency()),
     ...(result ? { result } : {}),
     ...(load.error ? { error: load.error } : {}),
     circuit: load.circuit(),

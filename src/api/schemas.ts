@@ -35,6 +35,12 @@ const LatencySchema = Type.Object(
   { description: 'batch write latency in milliseconds, over the whole load (HDR histogram)' },
 )
 
+const ConcurrencyFields = {
+  max: Type.Integer({ description: 'write requests allowed on the wire when the server keeps up (pool size x MAX_IN_FLIGHT)' }),
+  lowest: Type.Integer({ description: 'the lowest the limit went while this load ran' }),
+  degradedMs: Type.Integer({ description: 'ms this load ran with the limit below max: the server signalled overload' }),
+}
+
 export const LoadStatusSchema = Type.Unsafe<LoadStatus>({
   type: 'string',
   enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'],
@@ -54,6 +60,10 @@ export const LoadViewSchema = Type.Object({
     pointsInFlight: Type.Integer({ description: 'sent, not yet answered' }),
     writeLatencyMs: LatencySchema,
   }),
+  writeConcurrency: Type.Object(
+    { limit: Type.Integer({ description: 'write requests allowed on the wire now' }), ...ConcurrencyFields },
+    { description: "the sink's adaptive write concurrency (shared by every load on the sink), as this load saw it" },
+  ),
   result: Type.Optional(
     Type.Object({
       ...AccountFields,
@@ -61,6 +71,7 @@ export const LoadViewSchema = Type.Object({
       durationMs: Type.Integer(),
       pointsPerSecond: Type.Integer({ description: 'points written per second over the whole load' }),
       writeLatencyMs: LatencySchema,
+      writeConcurrency: Type.Object(ConcurrencyFields),
       error: Type.Optional(ErrorInfoSchema),
     }),
   ),

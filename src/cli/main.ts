@@ -95,6 +95,7 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<n
   const registry = port !== undefined ? new (await import('prom-client')).Registry() : undefined
   const metrics = registry ? new (await import('../metrics/metrics.js')).Metrics(registry, () => pool.stats()) : undefined
   const load = new LoadRun({ id: 'cli', spec, sink, pool, log: logger, options, partition, ...(metrics ? { metrics } : {}) })
+  metrics?.watch(load)
   const metricsServer = registry && port !== undefined ? await serveMetrics(registry, settings.host ?? '127.0.0.1', port, load) : undefined
   if (saved) load.restore(saved.shards)
   const hideProgress = showProgress(load, io.stderr, mode)
@@ -170,12 +171,20 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<n
         `, pool ${size}, ` +
         `batch ${spec.batchSize}, sink ${Object.values(describeSink(sink)).join(' ')}\n` +
         (result.retries > 0 || result.batchesSplit > 0 ? `${n(result.retries)} retries, ${n(result.batchesSplit)} batches split (413), circuit opened ${n(load.circuit().opens)} time(s)\n` : '') +
+        degradedLine(result) +
         (result.error ? `error: ${result.error.message}\n` : '') +
         (resumable && accountPath ? `account in ${accountPath}; resume with: ohlcv-loadgen run --resume-from ${accountPath}\n` : ''),
     )
   }
   if (result.status === 'succeeded') return EXIT_OK
   return result.status === 'cancelled' ? EXIT_INTERRUPTED : EXIT_LOAD_FAILED
+}
+
+/** Says how long the server's overload held the load back, if it did. */
+function degradedLine(result: LoadResult): string {
+  const c = result.writeConcurrency
+  if (c.degradedMs <= 0 && c.lowest >= c.max) return ''
+  return `ran degraded for ${(c.degradedMs / 1000).toFixed(1)} s: the server signalled overload, writes in flight went down to ${c.lowest} of ${c.max}\n`
 }
 
 /** The request: from `--request FILE` (a POST /loads body) with load flags over it, or the flags alone. */

@@ -29,7 +29,7 @@ export function keepAliveAgent(url: URL, maxSockets: number): http.Agent {
 export const transportError = {
   unreachable: (host: string, detail: string, cause?: Error) => new WriteError(`cannot reach ${host}: ${detail}`, { cause }),
   brokeOff: (host: string, detail: string, cause?: Error) => new WriteError(`response from ${host} broke off: ${detail}`, { cause }),
-  noAnswer: (host: string, ms: number) => new WriteError(`no answer from ${host} within ${ms} ms`),
+  noAnswer: (host: string, ms: number) => new WriteError(`no answer from ${host} within ${ms} ms`, { timedOut: true }),
 }
 
 /**
@@ -63,12 +63,13 @@ export function serverMessage(res: HttpResponse): string {
   try {
     const parsed = JSON.parse(res.body) as { error?: unknown; message?: unknown }
     const m = parsed.error ?? parsed.message
-    if (typeof m === 'string') return m
+    if (typeof m === 'string') return m.trim()
   } catch {
     // not JSON: fall through to the raw text
   }
   const header = res.headers['x-influxdb-error']
-  return (res.body || (typeof header === 'string' ? header : '') || 'no message').slice(0, 1000)
+  // influxd ends its plain-text errors with a newline: a quoted message must not carry it.
+  return (res.body.trim() || (typeof header === 'string' ? header.trim() : '') || 'no message').slice(0, 1000)
 }
 
 /** A failed write response as a WriteError, with InfluxDB 1.x's partial-write count when given. */

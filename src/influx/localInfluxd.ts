@@ -14,6 +14,22 @@ export interface LocalInfluxdOptions {
   maxBodySize?: number
   /** keep running after this process exits (the demo) */
   detached?: boolean
+  /** make it overload easily (tests of overload): influxd's own limits, unset by default */
+  limits?: InfluxdLimits
+}
+
+/** influxd settings that make it refuse writes under load: a small cache, a short write queue. */
+export interface InfluxdLimits {
+  /** [data] cache-max-memory-size: writes beyond it get 500 "cache-max-memory-size exceeded" */
+  cacheMaxMemorySize?: number
+  /** [data] cache-snapshot-memory-size: when the cache is flushed to disk */
+  cacheSnapshotMemorySize?: number
+  /** [http] max-concurrent-write-limit: writes processed at once; others queue */
+  maxConcurrentWriteLimit?: number
+  /** [http] max-enqueued-write-limit: queued writes beyond it get 503 "request throttled, queue full" */
+  maxEnqueuedWriteLimit?: number
+  /** [http] enqueued-write-timeout, e.g. "1s": a queued write waiting longer gets 503 */
+  enqueuedWriteTimeout?: string
 }
 
 /**
@@ -21,6 +37,8 @@ export interface LocalInfluxdOptions {
  * for this, so a config file states what differs from its defaults.
  */
 export function influxdConfig(o: LocalInfluxdOptions): string {
+  const l = o.limits ?? {}
+  const opt = (key: string, v: number | string | undefined) => (v === undefined ? '' : `  ${key} = ${typeof v === 'string' ? JSON.stringify(v) : v}\n`)
   return `reporting-disabled = true
 bind-address = "127.0.0.1:${o.rpcPort}"
 [meta]
@@ -29,12 +47,12 @@ bind-address = "127.0.0.1:${o.rpcPort}"
   dir = "${o.dir}/data"
   wal-dir = "${o.dir}/wal"
   query-log-enabled = false
-[http]
+${opt('cache-max-memory-size', l.cacheMaxMemorySize)}${opt('cache-snapshot-memory-size', l.cacheSnapshotMemorySize)}[http]
   bind-address = "127.0.0.1:${o.httpPort}"
   log-enabled = false
   auth-enabled = ${o.authEnabled ? 'true' : 'false'}
   max-body-size = ${o.maxBodySize ?? 25_000_000}
-[monitor]
+${opt('max-concurrent-write-limit', l.maxConcurrentWriteLimit)}${opt('max-enqueued-write-limit', l.maxEnqueuedWriteLimit)}${opt('enqueued-write-timeout', l.enqueuedWriteTimeout)}[monitor]
   store-enabled = false
 [continuous_queries]
   enabled = false

@@ -7,7 +7,8 @@ import type { LoadSpec } from '../request/schema.js'
 import { CircuitBreaker, type BreakerStats } from '../sink/breaker.js'
 import type { SinkConfig } from '../sink/target.js'
 import type { ShardPool } from '../../workers/pool.js'
-import { DEFAULT_LOAD_OPTIONS, LoadRun, type LoadOptions } from './run.js'
+import { WriteConcurrency, type ConcurrencyStats } from '../sink/concurrency.js'
+import { concurrencySettings, DEFAULT_LOAD_OPTIONS, LoadRun, type LoadOptions } from './run.js'
 
 /** Finished loads kept for GET /loads; the oldest are forgotten first, so memory stays bounded. */
 export const MAX_FINISHED_LOADS = 200
@@ -43,6 +44,7 @@ export interface ManagerInit {
  */
 export class LoadManager {
   readonly breaker: CircuitBreaker
+  readonly concurrency: WriteConcurrency
   private readonly loads = new Map<string, LoadRun>()
   private readonly running = new Map<LoadRun, Promise<unknown>>()
   private readonly options: LoadOptions
@@ -53,6 +55,7 @@ export class LoadManager {
     this.options = init.options ?? DEFAULT_LOAD_OPTIONS
     this.limits = init.limits ?? DEFAULT_LIMITS
     this.breaker = CircuitBreaker.create(this.options.breaker)
+    this.concurrency = WriteConcurrency.of(this.breaker, concurrencySettings(this.options, init.pool.size))
   }
 
   start(spec: LoadSpec): LoadRun {
@@ -104,6 +107,10 @@ export class LoadManager {
 
   circuit(): BreakerStats {
     return this.breaker.stats()
+  }
+
+  concurrencyStats(): ConcurrencyStats {
+    return this.concurrency.stats()
   }
 
   /** Points in flight over all running loads (for the gauge). */

@@ -6,6 +6,7 @@ import { describePartition, owns, partitionTrades, WHOLE, type Partition } from 
 import { planLoad } from '../plan/plan.js'
 import type { LoadSpec } from '../request/schema.js'
 import { CircuitBreaker, DEFAULT_BREAKER, type BreakerSettings, type BreakerStats } from '../sink/breaker.js'
+import { DEFAULT_DECREASE_EVERY_MS, WriteConcurrency, type ConcurrencySettings, type ConcurrencyStats } from '../sink/concurrency.js'
 import { prepareSink } from '../sink/prepare.js'
 import { DEFAULT_RETRY, type RetryPolicy } from '../sink/retry.js'
 import type { SinkConfig } from '../sink/target.js'
@@ -23,9 +24,19 @@ export interface LoadOptions {
   maxInFlight: number
   retry: RetryPolicy
   breaker: BreakerSettings
+  /**
+   * lower the writes in flight of all workers together while the server signals overload, raise
+   * them again while it keeps up (default true; false: always pool size x maxInFlight)
+   */
+  adaptiveConcurrency?: boolean
 }
 
-export const DEFAULT_LOAD_OPTIONS: LoadOptions = { maxInFlight: 2, retry: DEFAULT_RETRY, breaker: DEFAULT_BREAKER }
+export const DEFAULT_LOAD_OPTIONS: LoadOptions = { maxInFlight: 2, retry: DEFAULT_RETRY, breaker: DEFAULT_BREAKER, adaptiveConcurrency: true }
+
+/** The sink's write concurrency settings for loads run on `pool` with `options`. */
+export function concurrencySettings(options: LoadOptions, poolSize: number): ConcurrencySettings {
+  return { max: poolSize * options.maxInFlight, adaptive: options.adaptiveConcurrency ?? true, decreaseEveryMs: DEFAULT_DECREASE_EVERY_MS }
+}
 
 export interface LoadResult extends Account {
   status: LoadStatus
@@ -33,6 +44,8 @@ export interface LoadResult extends Account {
   pointsPerSecond: number
   /** batch write latency over the whole load, in milliseconds (HDR histogram) */
   writeLatencyMs: LatencySummary
+  /** the sink's write concurrency over this load (all its attempts): how long it ran degraded */
+  writeConcurrency: LoadConcurrency
   error?: ErrorInfo
 }
 
@@ -48,6 +61,15 @@ export interface LoadRunInit {
   breaker?: CircuitBreaker
   /** run only this partition's shards (scale-out); default the whole load */
   partition?: Partition
+}
+
+export interface LoadConcurrency {
+  /** requests allowed on the wire when the server keeps up */
+  max: number
+  /** the lowest the limit went while this load ran */
+  lowest: number
+  /** ms this load ran with the limit below max (the server signalled overload) */
+  degradedMs: number
 }
 
 /** Window over which "current rate" is measured. */
@@ -72,6 +94,7 @@ export class LoadRun {
   readonly shardCount: number
   readonly partition: Partition
   readonly breaker: CircuitBreaker
+  readonly concurrency: WriteConcurrency
   private readonly sink: SinkConfig
   private readonly pool: ShardPool
   private readonly log: Logger
@@ -84,6 +107,11 @@ export class LoadRun {
   private samples: { t: number; written: number }[] = []
   private result: LoadResult | undefined
   private activeMs = 0
+  /** degraded time of earlier attempts, and the sink's degraded-time reading when this one began */
+  private degradedMs = 0
+  private degradedAtStart = 0
+  private lowestLimit: number
+  private lowestAtStart = 0
 
   constructor(init: LoadRunInit) {
     this.id = init.id
@@ -94,6 +122,8 @@ export class LoadRun {
     this.metrics = init.metrics
     this.options = init.options ?? DEFAULT_LOAD_OPTIONS
     this.breaker = init.breaker ?? CircuitBreaker.create(this.options.breaker)
+    this.concurrency = WriteConcurrency.of(this.breaker, concurrencySettings(this.options, this.pool.size))
+    this.lowestLimit = this.concurrency.stats().limit
     const plan = planLoad(this.spec)
     this.shardCount = plan.shardCount
     this.partition = init.partition ?? WHOLE
@@ -126,6 +156,20 @@ export class LoadRun {
 
   writeLatency(): LatencySummary {
     return this.latency.summary()
+  }
+
+  concurrencyStats(): ConcurrencyStats {
+    return this.concurrency.stats()
+  }
+
+  /** The sink's write concurrency as this load sees it: the current limit, and this load's share of degraded time. */
+  writeConcurrency(): LoadConcurrency & { limit: number } {
+    const s = this.concurrency.stats()
+    if (s.limit < this.lowestLimit) this.lowestLimit = s.limit
+    // The sink's all-time lowest, if it fell while this load ran: catches dips between samples.
+    if (this.status === 'running' && s.lowest < this.lowestAtStart && s.lowest < this.lowestLimit) this.lowestLimit = s.lowest
+    const running = this.status === 'running' ? s.degradedMs - this.degradedAtStart : 0
+    return { limit: s.limit, max: s.max, lowest: this.lowestLimit, degradedMs: this.degradedMs + running }
   }
 
   /** Per-shard results so far (an account file keeps them). */
@@ -182,6 +226,9 @@ export class LoadRun {
   /** Runs the load's incomplete shards (all of them the first time). Never rejects: failures are in the result. */
   async run(): Promise<LoadResult> {
     const t0 = performance.now()
+    const atStart = this.concurrency.stats()
+    this.degradedAtStart = atStart.degradedMs
+    this.lowestAtStart = atStart.lowest
     this.status = 'running'
     this.startedAt ??= new Date()
     this.metrics?.loadsStarted.inc()
@@ -197,6 +244,9 @@ export class LoadRun {
       this.fail(toErrorInfo(e))
     }
     this.activeMs += performance.now() - t0
+    const { limit: _limit, ...writeConcurrency } = this.writeConcurrency()
+    writeConcurrency.degradedMs = Math.round(writeConcurrency.degradedMs)
+    this.degradedMs = writeConcurrency.degradedMs
     const durationMs = Math.round(this.activeMs)
     const account = this.tally.account()
     const stop = Atomics.load(this.control, 0)
@@ -209,6 +259,7 @@ export class LoadRun {
       durationMs,
       pointsPerSecond: durationMs > 0 ? Math.round(account.pointsWritten / (durationMs / 1000)) : 0,
       writeLatencyMs: this.latency.summary(),
+      writeConcurrency,
       ...(this.error ? { error: this.error } : {}),
     }
     this.metrics?.loadsRunning.dec()
@@ -247,6 +298,7 @@ export class LoadRun {
             retry: this.options.retry,
             control: this.control,
             breaker,
+            concurrency: this.concurrency.settings,
             ...(pace ? { pace } : {}),
             ...(before ? { skip: before.acked } : {}),
             ...(this.debug ? { progressEveryMs: 0 } : {}),
@@ -269,6 +321,7 @@ export class LoadRun {
 
   private progress(d: ProgressDelta): void {
     this.tally.applyDelta(d)
+    if (d.retries > 0 || d.batches > 0) this.writeConcurrency() // samples the limit: its lowest while this load ran
     this.metrics?.apply(d)
     for (const s of d.latencies) this.latency.record(s)
     // Per-batch lines only at debug: a load writes thousands of batches.

@@ -5,6 +5,7 @@ import { shardSeries, type Scratch } from '../market/series.js'
 import { allocColumns, EXCHANGES, type MarketModel } from '../market/trades.js'
 import { planLoad } from '../plan/plan.js'
 import { CircuitBreaker } from '../sink/breaker.js'
+import { WriteConcurrency } from '../sink/concurrency.js'
 import { withRetry, WriteStoppedError, type RetryContext } from '../sink/retry.js'
 import type { Sink } from '../sink/target.js'
 import { IN_FLIGHT, STOP_FAILED, type ProgressDelta, type ShardResult, type ShardTask } from '../../workers/messages.js'
@@ -61,6 +62,7 @@ export async function executeShard(
   const [startMs] = plan.shardBounds(shard)
   const encoder = new TradeEncoder(spec.measurement, EXCHANGES, model.tickDecimals)
   const breaker = new CircuitBreaker(task.breaker.buffer, task.breaker.settings)
+  const concurrency = WriteConcurrency.of(task.breaker, task.concurrency)
   const pacer = task.pace ? new Pacer(task.pace.buffer, task.pace.ratePerSecond) : undefined
   const skip = task.skip ?? []
 
@@ -105,6 +107,8 @@ export async function executeShard(
     Atomics.add(control, IN_FLIGHT, lines)
     const ctx: RetryContext = {
       breaker,
+      concurrency,
+      stopped,
       sleep,
       onRetry: (err) => {
         delta.retries++

@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 
 import type { PoolStats } from '../../workers/pool.js'
 import type { ProgressDelta } from '../../workers/messages.js'
 import type { BreakerStats } from '../sink/breaker.js'
+import type { ConcurrencyStats } from '../sink/concurrency.js'
 
 /** Write latency buckets (seconds): sub-millisecond null/file writes up to multi-second stalls. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
@@ -12,6 +13,8 @@ const ENCODE_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.0
 export interface LoadsView {
   circuit(): BreakerStats
   pointsInFlight(): number
+  /** the sink's adaptive write concurrency */
+  concurrencyStats(): ConcurrencyStats
 }
 
 /**
@@ -90,6 +93,37 @@ export class Metrics {
       help: 'Time a worker spent generating and encoding one batch.',
       buckets: ENCODE_BUCKETS,
       registers,
+    })
+    const concurrency = () => this.loads?.concurrencyStats()
+    new Gauge({
+      name: 'ohlcv_write_concurrency_limit',
+      help: "Write requests the sink's workers may have on the wire at once now: halved while the server signals overload, raised by one per round of successes up to the pool size times MAX_IN_FLIGHT.",
+      registers,
+      collect() {
+        const c = concurrency()
+        if (c) this.set(c.limit)
+      },
+    })
+    new Gauge({
+      name: 'ohlcv_write_concurrency_max',
+      help: 'The write concurrency limit when the server keeps up (pool size times MAX_IN_FLIGHT).',
+      registers,
+      collect() {
+        const c = concurrency()
+        if (c) this.set(c.max)
+      },
+    })
+    new Counter({
+      name: 'ohlcv_write_degraded_seconds_total',
+      help: 'Seconds the sink ran with its write concurrency limit below the maximum (the server signalled overload).',
+      registers,
+      collect() {
+        const c = concurrency()
+        if (c) {
+          this.reset()
+          this.inc(c.degradedMs / 1000)
+        }
+      },
     })
     new Gauge({
       name: 'ohlcv_points_in_flight',

@@ -45,6 +45,8 @@ const HALF_OPEN_POLL_MS = 50
 
 export class CircuitBreaker {
   static readonly BYTES = 24
+  /** the whole per-sink buffer: the breaker, then the write concurrency limit (src/sink/concurrency.ts) at BYTES */
+  static readonly SINK_STATE_BYTES = CircuitBreaker.BYTES + 40
   private readonly i32: Int32Array
   private readonly i64: BigInt64Array
 
@@ -58,7 +60,7 @@ export class CircuitBreaker {
   }
 
   static create(settings: BreakerSettings, now?: () => number): CircuitBreaker {
-    return new CircuitBreaker(new SharedArrayBuffer(CircuitBreaker.BYTES), settings, now)
+    return new CircuitBreaker(new SharedArrayBuffer(CircuitBreaker.SINK_STATE_BYTES), settings, now)
   }
 
   /** May this writer send now? If it may while the circuit is not closed, it carries the probe. */

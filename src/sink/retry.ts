@@ -1,9 +1,13 @@
 import { randomInt } from 'node:crypto'
 import { WriteError } from '../errors.js'
 import type { CircuitBreaker } from './breaker.js'
+import type { WriteConcurrency } from './concurrency.js'
 
 export interface RetryPolicy {
-  /** attempts per batch while the circuit is closed, the first one included */
+  /**
+   * attempts per batch while the circuit is closed, the first one included; Infinity (the
+   * default): as many as the time budget allows, so an overloaded server is ridden out
+   */
   maxAttempts: number
   /** first backoff ceiling; doubles per attempt (full jitter: a random delay up to it) */
   baseDelayMs: number
@@ -13,7 +17,7 @@ export interface RetryPolicy {
   maxElapsedMs: number
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 250, maxDelayMs: 10_000, maxElapsedMs: 60_000 }
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: Infinity, baseDelayMs: 250, maxDelayMs: 10_000, maxElapsedMs: 60_000 }
 
 /** Backoff before attempt `attempt + 1`: full jitter, but never sooner than the server asked. */
 export function retryDelay(
@@ -40,6 +44,10 @@ export class WriteStoppedError extends WriteError {
 export interface RetryContext {
   /** shared per sink; waits while it is open and counts this writer's outcomes */
   breaker?: CircuitBreaker
+  /** shared per sink; a token per request on the wire, fewer while the server is overloaded */
+  concurrency?: WriteConcurrency
+  /** whether the load has been told to stop (checked while waiting for a token) */
+  stopped?: () => boolean
   /** sleeps up to `ms`; resolves true once the load has been told to stop */
   sleep: (ms: number) => Promise<boolean>
   /** a failed attempt that will be retried */
@@ -56,6 +64,9 @@ export interface RetryContext {
 export async function withRetry(attempt: () => Promise<void>, policy: RetryPolicy, ctx: RetryContext): Promise<void> {
   const now = ctx.now ?? Date.now
   const started = now()
+  /** time spent waiting for a concurrency token: the server was busy with others' writes, not failing ours */
+  let queuedMs = 0
+  const elapsed = () => now() - started - queuedMs
   let attempts = 0
   let last: WriteError | undefined
   const outOfTime = (why: string) =>
@@ -66,21 +77,32 @@ export async function withRetry(attempt: () => Promise<void>, policy: RetryPolic
   for (;;) {
     const gate = ctx.breaker?.gate() ?? { pass: true, probe: false }
     if (!gate.pass) {
-      const left = policy.maxElapsedMs - (now() - started)
+      const left = policy.maxElapsedMs - elapsed()
       if (left <= 0) throw outOfTime(`circuit open, retry budget of ${policy.maxElapsedMs} ms spent`)
       if (await ctx.sleep(Math.min(gate.waitMs, left))) throw new WriteStoppedError(last)
       continue
     }
+    const limit = ctx.concurrency
+    if (limit) {
+      const t = now()
+      const stopped = await limit.acquire(ctx.stopped ?? (() => false))
+      queuedMs += now() - t
+      if (stopped) throw new WriteStoppedError(last)
+    }
     try {
       await attempt()
+      limit?.release()
+      limit?.succeeded()
       ctx.breaker?.succeeded()
       return
     } catch (e) {
+      limit?.release()
       const err = e instanceof WriteError ? e : new WriteError(String((e as Error).message ?? e), { cause: e })
       if (!err.canRetry()) {
         ctx.breaker?.succeeded() // the server answered: it is up, the request is wrong
         throw err
       }
+      if (err.overloaded()) limit?.overloaded()
       ctx.breaker?.failed(gate.probe)
       last = err
       if (!gate.probe) attempts++
@@ -93,7 +115,7 @@ export async function withRetry(attempt: () => Promise<void>, policy: RetryPolic
       ctx.onRetry(err)
       // After a failed probe the breaker is open again and sets the pace; otherwise back off.
       const delay = gate.probe ? 0 : retryDelay(policy, attempts, err)
-      if (now() - started + delay > policy.maxElapsedMs) throw outOfTime(`retry budget of ${policy.maxElapsedMs} ms spent`)
+      if (elapsed() + delay > policy.maxElapsedMs) throw outOfTime(`retry budget of ${policy.maxElapsedMs} ms spent`)
       if (await ctx.sleep(delay)) throw new WriteStoppedError(last)
     }
   }

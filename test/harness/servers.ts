@@ -4,7 +4,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { startLocalInfluxd, waitForHttp } from '../../src/influx/localInfluxd.js'
+import { startLocalInfluxd, waitForHttp, type InfluxdLimits } from '../../src/influx/localInfluxd.js'
 import { InfluxV1Client } from '../../src/influx/v1.js'
 
 export interface RunningServer {
@@ -40,7 +40,7 @@ function stopper(proc: ChildProcess, dir: string): () => Promise<void> {
 }
 
 /** Starts Debian's influxd (1.x) on free loopback ports with everything under a temp dir. */
-export async function startInfluxd(opts: { authEnabled?: boolean; maxBodySize?: number } = {}): Promise<RunningServer> {
+export async function startInfluxd(opts: { authEnabled?: boolean; maxBodySize?: number; limits?: InfluxdLimits } = {}): Promise<RunningServer> {
   const dir = await mkdtemp(join(tmpdir(), 'ohlcv-influxd-'))
   const s = await startLocalInfluxd({ dir, httpPort: await freePort(), rpcPort: await freePort(), ...opts })
   return { url: s.url, dir, process: s.process, stop: stopper(s.process, dir) }
