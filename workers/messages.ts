@@ -11,7 +11,12 @@ import type { ConcurrencySettings } from '../src/sink/concurrency.js'
 import type { RetryPolicy } from '../src/sink/retry.js'
 import type { WorkerSinkTarget } from '../src/sink/target.js'
 
-/** Slot of `control` counting the load's points sent and not yet answered (workers add, then subtract). */
+/**
+ * Slot of `control` counting the load's points sent and not yet accounted: a worker adds a batch's
+ * lines before it sends them; the main thread subtracts them when the batch's delta (written or
+ * failed) arrives. So at every moment the account can count them as in doubt, never as unsent,
+ * even in the few ms between an answer and its delta.
+ */
 export const IN_FLIGHT = 1
 /** Int32 slots of a load's control buffer: [stop flag, points in flight]. */
 export const CONTROL_SLOTS = 2
@@ -52,6 +57,8 @@ export interface ShardTask {
   pace?: { buffer: SharedArrayBuffer; ratePerSecond: number }
   /** line ranges of this shard the database already acknowledged (a resumed load): not sent again */
   skip?: Range[]
+  /** line ranges earlier runs sent and never had acknowledged: in doubt until sent again */
+  doubt?: Range[]
   /** progress deltas go here; transferred with the task */
   port?: MessagePort
   /** post deltas merged at most this often (default 50 ms); 0: one per batch (debug logs want them) */
@@ -117,5 +124,12 @@ export interface ShardResult {
    * a resumed shard skips them, and `written` is their total (plus lines a partial write kept).
    */
   acked: Range[]
+  /**
+   * Line ranges sent by this or an earlier run and never acknowledged: the database may hold them
+   * or not. Resume sends them again (the same points: a rewrite). Absent in older account files.
+   */
+  doubt?: Range[]
+  /** points in `doubt` from earlier runs that this run did not send again (counted apart from `failed`) */
+  inDoubt?: number
   error?: ErrorInfo
 }

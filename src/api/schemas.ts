@@ -15,6 +15,7 @@ const AccountFields = {
   pointsPlanned: Type.Integer(),
   pointsWritten: Type.Integer(),
   pointsFailed: Type.Integer(),
+  pointsInDoubt: Type.Integer({ description: 'sent and not answered, or sent by an earlier run of a resumed load and not sent again: the database may hold them' }),
   pointsUnsent: Type.Integer(),
   bytesWritten: Type.Integer(),
   batchesWritten: Type.Integer(),

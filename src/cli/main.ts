@@ -164,7 +164,7 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<n
     const n = (x: number) => x.toLocaleString('en-US')
     report.write(
       `load ${result.status}: ${n(result.pointsWritten)} points written of ${n(result.pointsPlanned)} planned ` +
-        `(${n(result.pointsFailed)} failed, ${n(result.pointsUnsent)} unsent) in ${(result.durationMs / 1000).toFixed(2)} s, ` +
+        `(${n(result.pointsFailed)} failed, ${result.pointsInDoubt > 0 ? `${n(result.pointsInDoubt)} in doubt, ` : ''}${n(result.pointsUnsent)} unsent) in ${(result.durationMs / 1000).toFixed(2)} s, ` +
         `${n(result.pointsPerSecond)} points/s\n` +
         `seed ${JSON.stringify(spec.seed)}, ${spec.from} .. ${spec.to}, ${n(load.shardCount)} shard${load.shardCount === 1 ? '' : 's'}` +
         (partition.count > 1 ? ` (partition ${describePartition(partition)}: ${n(result.shardsTotal)} of them)` : '') +

@@ -2,14 +2,18 @@ import { ownedCount, ownedShards, WHOLE, type Partition } from '../partition/par
 import type { ProgressDelta, ShardResult } from '../../workers/messages.js'
 
 /**
- * A load's account. Always exact: pointsPlanned = pointsWritten + pointsFailed + pointsUnsent,
- * where written means acknowledged by the database, failed means sent and rejected (or given up
- * on), and unsent means never sent because the load stopped first.
+ * A load's account. Always exact: pointsPlanned = pointsWritten + pointsFailed + pointsInDoubt +
+ * pointsUnsent, where written means acknowledged by the database, failed means sent by this run
+ * and rejected (or given up on), in doubt means sent and not answered yet, or sent by an earlier
+ * run of a resumed load and not sent again since, and unsent means never sent. So at every moment
+ * written <= what the database holds <= written + failed + in doubt.
  */
 export interface Account {
   pointsPlanned: number
   pointsWritten: number
   pointsFailed: number
+  /** sent and not answered (in flight), or sent by an earlier run, unanswered, and not sent again */
+  pointsInDoubt: number
   pointsUnsent: number
   bytesWritten: number
   batchesWritten: number
@@ -21,12 +25,13 @@ export interface Account {
   shardsTotal: number
 }
 
-type Sums = { written: number; failed: number; bytes: number; batches: number; retries: number; splits: number }
-const zero = (): Sums => ({ written: 0, failed: 0, bytes: 0, batches: 0, retries: 0, splits: 0 })
+type Sums = { written: number; failed: number; inDoubt?: number; bytes: number; batches: number; retries: number; splits: number }
+const zero = (): Sums => ({ written: 0, failed: 0, inDoubt: 0, bytes: 0, batches: 0, retries: 0, splits: 0 })
 
 function add(t: Sums, s: Sums, sign = 1): void {
   t.written += sign * s.written
   t.failed += sign * s.failed
+  t.inDoubt = (t.inDoubt ?? 0) + sign * (s.inDoubt ?? 0)
   t.bytes += sign * s.bytes
   t.batches += sign * s.batches
   t.retries += sign * s.retries
@@ -90,14 +95,17 @@ export class Tally {
     return out
   }
 
-  account(): Account {
+  /** `inFlight`: points sent and not yet in a delta (the load's shared counter), counted in doubt */
+  account(inFlight = 0): Account {
     const t = { ...this.final }
     for (const s of this.live.values()) add(t, s)
+    const inDoubt = (t.inDoubt ?? 0) + inFlight
     return {
       pointsPlanned: this.pointsPlanned,
       pointsWritten: t.written,
       pointsFailed: t.failed,
-      pointsUnsent: this.pointsPlanned - t.written - t.failed,
+      pointsInDoubt: inDoubt,
+      pointsUnsent: this.pointsPlanned - t.written - t.failed - inDoubt,
       bytesWritten: t.bytes,
       batchesWritten: t.batches,
       retries: t.retries,

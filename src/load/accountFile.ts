@@ -72,6 +72,8 @@ export async function readAccountFile(
     if (!STATUSES.has(s.status)) bad(`${where}.status must be completed, stopped or failed`)
     for (const k of COUNTS) if (!Number.isSafeInteger(s[k]) || s[k] < 0) bad(`${where}.${k} must be a non-negative integer`)
     if (!isRangeList(s.acked)) bad(`${where}.acked must be sorted, disjoint [from, to) pairs`)
+    if (s.doubt !== undefined && !isRangeList(s.doubt)) bad(`${where}.doubt must be sorted, disjoint [from, to) pairs`)
+    if (s.inDoubt !== undefined && (!Number.isSafeInteger(s.inDoubt) || s.inDoubt < 0)) bad(`${where}.inDoubt must be a non-negative integer`)
   }
   let partition: Partition | undefined
   if (f.partition !== undefined) {

@@ -28,6 +28,22 @@ export function rangeTotal(set: readonly Range[]): number {
   return n
 }
 
+/** The part of `set` not in `minus`, as a new list. */
+export function subtractRanges(set: readonly Range[], minus: readonly Range[]): Range[] {
+  const out: Range[] = []
+  for (const [a, b] of set) {
+    let lo = a
+    for (const [c, d] of minus) {
+      if (d <= lo || c >= b) continue
+      if (c > lo) out.push([lo, c])
+      lo = Math.max(lo, d)
+      if (lo >= b) break
+    }
+    if (lo < b) out.push([lo, b])
+  }
+  return out
+}
+
 /** Whether [from, to) lies entirely inside one range of the set. */
 export function covers(set: readonly Range[], from: number, to: number): boolean {
   for (const [a, b] of set) if (a <= from && to <= b) return true

@@ -142,7 +142,7 @@ export class LoadRun {
   }
 
   account(): Account {
-    return this.tally.account()
+    return this.tally.account(Atomics.load(this.control, IN_FLIGHT))
   }
 
   circuit(): BreakerStats {
@@ -191,7 +191,7 @@ export class LoadRun {
 
   /** Current rate (points/s over the last few seconds) and ETA in seconds, while running. */
   rate(nowMs = performance.now()): { pointsPerSecond: number; etaSeconds: number | null } {
-    const written = this.tally.account().pointsWritten
+    const written = this.account().pointsWritten
     this.samples.push({ t: nowMs, written })
     while (this.samples.length > 2 && nowMs - this.samples[0]!.t > RATE_WINDOW_MS) this.samples.shift()
     const first = this.samples[0]!
@@ -219,6 +219,9 @@ export class LoadRun {
     this.result = undefined
     this.samples = []
     Atomics.store(this.control, 0, RUN)
+    // Every worker of the last run has finished: what is still counted was lost with a dead thread,
+    // and its shard is rerun (its earlier sends are in the shard's doubt ranges, if it reported).
+    Atomics.store(this.control, IN_FLIGHT, 0)
     this.log.info({ shards: this.tally.incomplete().length, resumes: this.resumes }, 'load resumed')
     return this.run()
   }
@@ -248,7 +251,7 @@ export class LoadRun {
     writeConcurrency.degradedMs = Math.round(writeConcurrency.degradedMs)
     this.degradedMs = writeConcurrency.degradedMs
     const durationMs = Math.round(this.activeMs)
-    const account = this.tally.account()
+    const account = this.account()
     const stop = Atomics.load(this.control, 0)
     this.status =
       this.error || stop === STOP_FAILED ? 'failed' : stop === STOP_CANCELLED ? 'cancelled' : 'succeeded'
@@ -300,7 +303,7 @@ export class LoadRun {
             breaker,
             concurrency: this.concurrency.settings,
             ...(pace ? { pace } : {}),
-            ...(before ? { skip: before.acked } : {}),
+            ...(before ? { skip: before.acked, ...(before.doubt?.length ? { doubt: before.doubt } : {}) } : {}),
             ...(this.debug ? { progressEveryMs: 0 } : {}),
           },
           (d) => this.progress(d),
@@ -320,6 +323,8 @@ export class LoadRun {
   }
 
   private progress(d: ProgressDelta): void {
+    // Same turn of the event loop: the points move from in doubt (in flight) to written or failed at once.
+    Atomics.sub(this.control, IN_FLIGHT, d.written + d.failed)
     this.tally.applyDelta(d)
     if (d.retries > 0 || d.batches > 0) this.writeConcurrency() // samples the limit: its lowest while this load ran
     this.metrics?.apply(d)

@@ -10,7 +10,7 @@ import { withRetry, WriteStoppedError, type RetryContext } from '../sink/retry.j
 import type { Sink } from '../sink/target.js'
 import { IN_FLIGHT, STOP_FAILED, type ProgressDelta, type ShardResult, type ShardTask } from '../../workers/messages.js'
 import { nowMicros, Pacer } from './pace.js'
-import { addRange, covers, rangeTotal, type Range } from './ranges.js'
+import { addRange, covers, rangeTotal, subtractRanges, type Range } from './ranges.js'
 import { WriteSlots } from './slots.js'
 import { isStopped, signalStop, sleepUnlessStopped } from './stop.js'
 
@@ -71,6 +71,9 @@ export async function executeShard(
 
   const acked: Range[] = []
   for (const [a, b] of skip) addRange(acked, a, b)
+  /** what this run sent, and what of it was not acknowledged (see ShardResult.doubt) */
+  const sentNow: Range[] = []
+  const failedNow: Range[] = []
   const result: ShardResult = { shard, status: 'completed', planned, written: 0, failed: 0, bytes: 0, batches: 0, retries: 0, splits: 0, acked }
   /** lines a rejected batch still had stored (InfluxDB 1.x partial writes) */
   let partiallyKept = 0
@@ -104,7 +107,9 @@ export async function executeShard(
     const bytes = body.length
     const delta = emptyDelta(shard)
     delta.encodeSeconds.push(encodeSeconds)
+    // Counted before the bytes leave; the main thread takes them off when this batch's delta arrives.
     Atomics.add(control, IN_FLIGHT, lines)
+    addRange(sentNow, offset, offset + lines)
     const ctx: RetryContext = {
       breaker,
       concurrency,
@@ -129,6 +134,7 @@ export async function executeShard(
           partiallyKept += kept
           delta.written += kept
           delta.failed = lines - delta.written
+          addRange(failedNow, offset, offset + lines)
           if (err instanceof WriteStoppedError) return
           delta.errors.push({ kind: err.kind, status: err.status })
           firstError ??= toErrorInfo(err)
@@ -139,7 +145,6 @@ export async function executeShard(
       )
       .finally(() => {
         slots.release()
-        Atomics.sub(control, IN_FLIGHT, lines)
         result.failed += delta.failed
         result.bytes += delta.bytes
         result.batches += delta.batches
@@ -215,6 +220,13 @@ export async function executeShard(
 
   // Written comes from the ranges (skipped lines were acknowledged by an earlier run), not from deltas.
   result.written = rangeTotal(acked) + partiallyKept
+  // In doubt: what an earlier run sent unanswered stays so until this run sends it again; what this
+  // run sent unanswered is failed now and in doubt for the next run.
+  const earlier = subtractRanges(task.doubt ?? [], acked)
+  result.inDoubt = rangeTotal(subtractRanges(earlier, sentNow))
+  result.doubt = subtractRanges(earlier, [])
+  for (const [a, b] of failedNow) addRange(result.doubt, a, b)
+  result.doubt = subtractRanges(result.doubt, acked)
   if (firstError) {
     result.status = 'failed'
     result.error = firstError
