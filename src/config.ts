@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { ConfigError } from './errors.js'
+import { redactUrlValue } from './secrets.js'
 import { MAX_TRADES } from './request/schema.js'
 import { checkPartition, MAX_PARTITIONS, parsePartition, WHOLE, type Partition } from './partition/partition.js'
 import { DEFAULT_BREAKER } from './sink/breaker.js'
@@ -93,7 +94,7 @@ function httpUrl(raw: RawSettings): string {
   try {
     u = new URL(v)
   } catch {
-    throw new ConfigError(label('influxUrl'), `is not a URL (got ${JSON.stringify(v)})`)
+    throw new ConfigError(label('influxUrl'), `is not a URL (got ${JSON.stringify(redactUrlValue(v))})`)
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(label('influxUrl'), 'must be http:// or https://')
   if (u.username || u.password) throw new ConfigError(label('influxUrl'), 'must not carry credentials: use INFLUX_USERNAME/INFLUX_PASSWORD')

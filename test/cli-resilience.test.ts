@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { BIN, runCli } from './harness/cli.js'
+import { runCli, startServe } from './harness/cli.js'
 import { countInflux, startFaultyInfluxd, type FaultyInfluxd } from './harness/servers.js'
 
 describe('run --account-file / --resume-from, against a real influxd that dies mid-load', () => {
@@ -88,27 +87,6 @@ describe('memory stays bounded whatever the load size', () => {
     expect(JSON.parse(influx.stdout)).toMatchObject({ status: 'succeeded', pointsWritten: 1_000_000 })
   }, 180_000)
 })
-
-/** Starts `serve` as a real process; resolves with its URL once it listens. */
-function startServe(env: Record<string, string>) {
-  const child = spawn(process.execPath, [BIN, 'serve'], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout.on('data', (c: Buffer) => (output += c.toString()))
-  child.stderr.on('data', (c: Buffer) => (output += c.toString()))
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
-  const listening = (async () => {
-    for (let i = 0; i < 300; i++) {
-      const m = /listening on (http:\/\/[\d.:]+)/.exec(output)
-      if (m) return m[1]!
-      await sleep(50)
-    }
-    throw new Error(`serve did not start: ${output}`)
-  })()
-  return { child, exited, listening, output: () => output }
-}
 
 describe('serve: shutdown and secrets', () => {
   const secrets = { password: 'pw-DO-NOT-LOG-71c2', apiToken: 'api-DO-NOT-LOG-0123456789', influxToken: 'tok-DO-NOT-LOG-9f3e' }

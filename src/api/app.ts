@@ -26,6 +26,8 @@ export interface AppDeps {
   bodyLimit?: number
   /** when set, every route but /healthz and /metrics needs it as a bearer token */
   apiToken?: string
+  /** masks the process's secrets in every answer (a net under never putting them there) */
+  redact?: (text: string) => string
 }
 
 function errorBody(statusCode: number, code: string, message: string) {
@@ -46,6 +48,8 @@ export async function buildApp(deps: AppDeps) {
   app.setValidatorCompiler(({ schema }) => ajv.compile(schema))
 
   if (deps.apiToken !== undefined) app.addHook('onRequest', bearerCheck(deps.apiToken))
+  const redact = deps.redact
+  if (redact) app.addHook('onSend', async (_req, _reply, payload) => (typeof payload === 'string' ? redact(payload) : payload))
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err.validation?.[0]) {

@@ -5,6 +5,7 @@ import type { Registry } from 'prom-client'
 import { loadLimits, loadOptions, metricsPort, partitionSource, poolSize, progressMode, type RawSettings, readSettings, serveConfig, sinkConfig, LOG_LEVELS, type LogLevel } from '../config.js'
 import { LoadgenError } from '../errors.js'
 import { createLogger } from '../log.js'
+import { Redactor } from '../secrets.js'
 import { ACCOUNT_FORMAT, readAccountFile, writeAccountFile } from '../load/accountFile.js'
 import { DATASET_FORMAT } from '../market/dataset.js'
 import { checkTradesLimit, LoadManager } from '../load/manager.js'
@@ -37,28 +38,29 @@ const normalizeContext: NormalizeContext = { now: () => Date.now(), newSeed: () 
 
 /** Runs one command; resolves with the process exit code. Bad input never throws past here. */
 export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
+  const redactor = Redactor.fromArgv(argv, io.env)
   try {
     const args = parseCommandLine(argv)
     if (args.help || args.command === 'help' || args.command === undefined) {
       io.stdout.write(`${helpText()}\n`)
       return args.command === undefined && !args.help ? EXIT_USAGE : EXIT_OK
     }
-    if (args.command === 'run') return await run(args, io)
-    if (args.command === 'serve') return await serve(args, io)
+    if (args.command === 'run') return await run(args, io, redactor)
+    if (args.command === 'serve') return await serve(args, io, redactor)
     if (args.command === 'candles') return await candles(args, io)
     if (args.command === 'verify') return await verify(args, io)
     throw new UsageError(`unknown command ${JSON.stringify(args.command)} (commands: run, serve, candles, verify, help)`)
   } catch (e) {
     if (e instanceof UsageError || (e instanceof LoadgenError && e.exitCode === EXIT_USAGE)) {
-      io.stderr.write(`ohlcv-loadgen: ${usageLine(e)}\n`)
+      io.stderr.write(redactor.redact(`ohlcv-loadgen: ${usageLine(e)}\n`))
       return EXIT_USAGE
     }
-    io.stderr.write(`ohlcv-loadgen: ${(e as Error).message}\n`)
+    io.stderr.write(redactor.redact(`ohlcv-loadgen: ${(e as Error).message}\n`))
     return EXIT_LOAD_FAILED
   }
 }
 
-async function run(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<number> {
+async function run(args: ReturnType<typeof parseCommandLine>, io: Io, redactor: Redactor): Promise<number> {
   // Everything is validated before a thread starts: bad input never half-starts a load.
   const settings = readSettings(args.settings, io.env)
   const sink = sinkConfig(settings)
@@ -87,7 +89,7 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<n
   if (dataOnStdout && args.json) throw new UsageError('--json cannot share stdout with --sink file --out -; give --out a path')
   const level = args.settings.logLevel ?? io.env.LOG_LEVEL ?? 'warn'
   if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`invalid --log-level: ${level}`)
-  const logger = createLogger(level as LogLevel, process.stderr)
+  const logger = createLogger(level as LogLevel, process.stderr, redactor)
   const report = dataOnStdout ? io.stderr : io.stdout
 
   const mode = progressMode(settings, args.json, io.stderr === process.stderr && process.stderr.isTTY)
@@ -139,7 +141,7 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<n
       status: result.status,
       partition,
       account: load.account(),
-      ...(result.error ? { error: { code: result.error.code, message: result.error.message } } : {}),
+      ...(result.error ? { error: { code: result.error.code, message: redactor.redact(result.error.message) } } : {}),
       shards: load.shardResults(),
     })
   }
@@ -158,11 +160,11 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<n
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     }
     report.write(
-      `${JSON.stringify({ ...result, seed: spec.seed, datasetFormat: DATASET_FORMAT, from: spec.from, to: spec.to, poolSize: size, batchSize: spec.batchSize, sink: describeSink(sink), partition, client, ...(accountPath ? { accountFile: accountPath } : {}) })}\n`,
+      redactor.redact(`${JSON.stringify({ ...result, seed: spec.seed, datasetFormat: DATASET_FORMAT, from: spec.from, to: spec.to, poolSize: size, batchSize: spec.batchSize, sink: describeSink(sink), partition, client, ...(accountPath ? { accountFile: accountPath } : {}) })}\n`),
     )
   } else {
     const n = (x: number) => x.toLocaleString('en-US')
-    report.write(
+    report.write(redactor.redact(
       `load ${result.status}: ${n(result.pointsWritten)} points written of ${n(result.pointsPlanned)} planned ` +
         `(${n(result.pointsFailed)} failed, ${result.pointsInDoubt > 0 ? `${n(result.pointsInDoubt)} in doubt, ` : ''}${n(result.pointsUnsent)} unsent) in ${(result.durationMs / 1000).toFixed(2)} s, ` +
         `${n(result.pointsPerSecond)} points/s\n` +
@@ -174,7 +176,7 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<n
         degradedLine(result) +
         (result.error ? `error: ${result.error.message}\n` : '') +
         (resumable && accountPath ? `account in ${accountPath}; resume with: ohlcv-loadgen run --resume-from ${accountPath}\n` : ''),
-    )
+    ))
   }
   if (result.status === 'succeeded') return EXIT_OK
   return result.status === 'cancelled' ? EXIT_INTERRUPTED : EXIT_LOAD_FAILED
@@ -243,10 +245,10 @@ function defaultAccountPath(seed: string | number): string {
   return `ohlcv-loadgen-${String(seed).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64)}.account.json`
 }
 
-async function serve(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<number> {
+async function serve(args: ReturnType<typeof parseCommandLine>, io: Io, redactor: Redactor): Promise<number> {
   if (Object.keys(args.request).length > 0) throw new UsageError('load options belong to `run`; serve takes loads over HTTP (POST /loads)')
   const config = serveConfig(readSettings(args.settings, io.env))
-  const logger = createLogger(config.logLevel)
+  const logger = createLogger(config.logLevel, undefined, redactor)
   const [{ Registry }, { Metrics }, { buildApp }] = await Promise.all([import('prom-client'), import('../metrics/metrics.js'), import('../api/app.js')])
   const registry = new Registry()
   const pool = new ShardPool(config.poolSize)
@@ -262,6 +264,7 @@ async function serve(args: ReturnType<typeof parseCommandLine>, io: Io): Promise
     logger,
     normalize: normalizeContext,
     bodyLimit: config.bodyLimit,
+    redact: (text) => redactor.redact(text),
     ...(config.apiToken !== undefined ? { apiToken: config.apiToken } : {}),
   })
   const address = await app.listen({ host: config.host, port: config.port })

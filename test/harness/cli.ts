@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 
 export const BIN = fileURLToPath(new URL('../../bin/ohlcv-loadgen.js', import.meta.url))
@@ -42,4 +43,25 @@ export function runCli(
       resolve({ code, stdout, stderr })
     })
   })
+}
+
+/** Starts `serve` as a real process; resolves with its URL once it listens. */
+export function startServe(env: Record<string, string>, args: string[] = []) {
+  const child = spawn(process.execPath, [BIN, 'serve', ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()))
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()))
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
+  const listening = (async () => {
+    for (let i = 0; i < 300; i++) {
+      const m = /listening on (http:\/\/[\d.:]+)/.exec(output)
+      if (m) return m[1]!
+      await sleep(50)
+    }
+    throw new Error(`serve did not start: ${output}`)
+  })()
+  return { child, exited, listening, output: () => output }
 }
