@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { ConfigError } from './errors.js'
 import { redactUrlValue } from './secrets.js'
+import { defaultAllowedHosts } from './api/guard.js'
 import { MAX_TRADES } from './request/schema.js'
 import { checkPartition, MAX_PARTITIONS, parsePartition, WHOLE, type Partition } from './partition/partition.js'
 import { DEFAULT_BREAKER } from './sink/breaker.js'
@@ -39,6 +40,9 @@ export const SETTINGS = {
   apiToken: { flag: 'api-token', env: 'API_TOKEN', help: 'serve: bearer token every route but /healthz and /metrics needs (prefer the env var)', default: undefined },
   maxConcurrentLoads: { flag: 'max-concurrent-loads', env: 'MAX_CONCURRENT_LOADS', help: 'serve: loads running at once (429 beyond)', default: String(DEFAULT_LIMITS.maxConcurrentLoads) },
   maxTradesPerLoad: { flag: 'max-trades-per-load', env: 'MAX_TRADES_PER_LOAD', help: 'trades allowed in one load', default: String(DEFAULT_LIMITS.maxTradesPerLoad) },
+  allowedHosts: { flag: 'allowed-hosts', env: 'ALLOWED_HOSTS', help: 'serve: Host names to answer to besides loopback names and the listen address, comma-separated; * for any', default: undefined },
+  maxConnections: { flag: 'max-connections', env: 'MAX_CONNECTIONS', help: 'serve: open connections at most; at the cap the oldest idle one is closed (default: half the open-files limit, at most 4096)', default: undefined },
+  maxStreamsPerLoad: { flag: 'max-streams-per-load', env: 'MAX_STREAMS_PER_LOAD', help: 'serve: event streams (GET /loads/:id/events) open at once per load', default: '16' },
   bodyLimit: { flag: 'body-limit', env: 'BODY_LIMIT', help: 'serve: request body limit in bytes', default: String(1024 * 1024) },
   shutdownGraceMs: { flag: 'shutdown-grace-ms', env: 'SHUTDOWN_GRACE_MS', help: 'serve: on SIGTERM, wait this long for loads before cancelling them', default: '30000' },
   partition: { flag: 'partition', env: 'PARTITION', help: 'run, verify: I/N, own only the shards with shard % N == I', default: undefined },
@@ -220,6 +224,19 @@ export interface ServeConfig {
   apiToken: string | undefined
   bodyLimit: number
   shutdownGraceMs: number
+  allowedHosts: string[]
+  maxConnections: number | undefined
+  maxStreamsPerLoad: number
+}
+
+/** ALLOWED_HOSTS: comma-separated host names (no scheme, no port), or `*`. */
+function hostList(raw: RawSettings): string[] {
+  if (raw.allowedHosts === undefined) return []
+  const hosts = raw.allowedHosts.split(',').map((h) => h.trim()).filter((h) => h !== '')
+  for (const h of hosts) {
+    if (h !== '*' && !/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/i.test(h)) throw new ConfigError(label('allowedHosts'), `must be host names without scheme or port, or * (got ${JSON.stringify(h)})`)
+  }
+  return hosts
 }
 
 /** Everything `serve` needs, validated once at start-up and frozen. */
@@ -242,5 +259,8 @@ export function serveConfig(raw: RawSettings): Readonly<ServeConfig> {
     apiToken,
     bodyLimit: int(raw, 'bodyLimit', 1024, 100 * 1024 * 1024),
     shutdownGraceMs: int(raw, 'shutdownGraceMs', 0, 3_600_000),
+    allowedHosts: Object.freeze(defaultAllowedHosts(host, hostList(raw))) as string[],
+    maxConnections: raw.maxConnections === undefined ? undefined : int(raw, 'maxConnections', 2, 1_000_000),
+    maxStreamsPerLoad: int(raw, 'maxStreamsPerLoad', 1, 10_000),
   })
 }

@@ -11,6 +11,10 @@ export const ERRORS = {
   OHLCV_NOT_RESUMABLE: { status: 409, exitCode: 1 },
   OHLCV_TOO_MANY_LOADS: { status: 429, exitCode: 1 },
   OHLCV_UNAUTHORIZED: { status: 401, exitCode: 1 },
+  OHLCV_FORBIDDEN_HOST: { status: 403, exitCode: 1 },
+  OHLCV_CROSS_ORIGIN: { status: 403, exitCode: 1 },
+  OHLCV_UNSUPPORTED_MEDIA_TYPE: { status: 415, exitCode: 1 },
+  OHLCV_TOO_MANY_STREAMS: { status: 429, exitCode: 1 },
   OHLCV_SHUTTING_DOWN: { status: 503, exitCode: 1 },
   OHLCV_NO_DATA: { status: 404, exitCode: 1 },
   OHLCV_SINK_UNAVAILABLE: { status: 503, exitCode: 1 },
@@ -90,6 +94,34 @@ export class TooManyLoadsError extends LoadgenError {
 export class UnauthorizedError extends LoadgenError {
   constructor(problem: string) {
     super('OHLCV_UNAUTHORIZED', problem)
+  }
+}
+
+/** A Host header the coordinator does not answer to (DNS rebinding): ALLOWED_HOSTS lists more. */
+export class ForbiddenHostError extends LoadgenError {
+  constructor(host: string) {
+    super('OHLCV_FORBIDDEN_HOST', `Host ${JSON.stringify(host.slice(0, 100))} is not one this coordinator answers to; add it to ALLOWED_HOSTS`)
+  }
+}
+
+/** A state-changing request a web page of another origin sent (cross-site request forgery). */
+export class CrossOriginError extends LoadgenError {
+  constructor(origin: string) {
+    super('OHLCV_CROSS_ORIGIN', `requests from ${JSON.stringify(origin.slice(0, 100))} may not change state here: only this coordinator's own pages and non-browser clients may`)
+  }
+}
+
+/** A request body that is not declared as JSON. */
+export class UnsupportedMediaTypeError extends LoadgenError {
+  constructor(got: string | undefined) {
+    super('OHLCV_UNSUPPORTED_MEDIA_TYPE', `a request body must be sent as content-type: application/json${got ? ` (got ${JSON.stringify(got.slice(0, 100))})` : ' (got none)'}`)
+  }
+}
+
+/** More event streams on one load than MAX_STREAMS_PER_LOAD. */
+export class TooManyStreamsError extends LoadgenError {
+  constructor(limit: number) {
+    super('OHLCV_TOO_MANY_STREAMS', `${limit} event stream(s) already follow this load (MAX_STREAMS_PER_LOAD); close one or poll GET /loads/:id`)
   }
 }
 

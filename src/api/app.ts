@@ -3,14 +3,16 @@ import Fastify, { LogController, type FastifyError } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
-import { LoadgenError, TooManyLoadsError } from '../errors.js'
+import { InvalidRequestError, LoadgenError, TooManyLoadsError } from '../errors.js'
 import type { LoadManager } from '../load/manager.js'
 import type { NormalizeContext } from '../request/normalize.js'
 import { AJV_OPTIONS, describeSchemaError } from '../request/validate.js'
 import type { SinkConfig } from '../sink/target.js'
 import { bearerCheck } from './auth.js'
+import { capConnections, defaultMaxConnections } from './connections.js'
+import { defaultAllowedHosts, requestGuard } from './guard.js'
 import { candleRoutes } from './candles.js'
-import { eventRoutes } from './events.js'
+import { DEFAULT_MAX_STREAMS_PER_LOAD, eventRoutes } from './events.js'
 import { healthRoutes } from './health.js'
 import { loadRoutes } from './loads.js'
 import { metricsRoutes } from './metrics.js'
@@ -28,6 +30,39 @@ export interface AppDeps {
   apiToken?: string
   /** masks the process's secrets in every answer (a net under never putting them there) */
   redact?: (text: string) => string
+  /** Host names answered to (default: loopback names); '*' for any. See guard.ts. */
+  allowedHosts?: readonly string[]
+  /** open connections at most; at the cap the oldest idle one is closed (default: from the open-files limit) */
+  maxConnections?: number
+  /** event streams (SSE) per load at most (default 16) */
+  maxStreamsPerLoad?: number
+}
+
+/** Slow clients hold a socket this long at most while sending headers, and a whole request. */
+export const HEADERS_TIMEOUT_MS = 10_000
+export const REQUEST_TIMEOUT_MS = 30_000
+/** An idle kept-alive connection is closed after this. */
+export const KEEP_ALIVE_TIMEOUT_MS = 5_000
+
+/**
+ * JSON bodies, parsed by JSON.parse (which makes `__proto__` an own key, never a prototype) with
+ * keys that could pollute a prototype refused by name: the message says so, not "not valid JSON".
+ */
+function parseJsonBody(text: string): unknown {
+  if (text.trim() === '') throw new InvalidRequestError('body', 'is empty: send a JSON object, or send no body and no content-type for the default load')
+  let forbidden: string | undefined
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text, function (this: unknown, key: string, value: unknown) {
+      if (key === '__proto__' || (key === 'prototype' && forbidden === undefined && this !== null && typeof this === 'object' && Object.hasOwn(this, 'constructor'))) forbidden ??= key
+      if (key === 'constructor' && value !== null && typeof value === 'object' && Object.hasOwn(value, 'prototype')) forbidden ??= 'constructor.prototype'
+      return value
+    })
+  } catch (e) {
+    throw new InvalidRequestError('body', `is not valid JSON (${(e as Error).message})`)
+  }
+  if (forbidden !== undefined) throw new InvalidRequestError('body', `has a key ${JSON.stringify(forbidden)}, which is refused: it could alter object prototypes`)
+  return parsed
 }
 
 function errorBody(statusCode: number, code: string, message: string) {
@@ -39,14 +74,31 @@ export async function buildApp(deps: AppDeps) {
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: deps.bodyLimit ?? 1024 * 1024,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     // One log line per load, not per request: scrapes and status polls would drown it.
     logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   // Same Ajv options as the CLI validator: no coercion, unknown fields rejected, not stripped.
   const ajv = new Ajv(AJV_OPTIONS)
-  app.setValidatorCompiler(({ schema }) => ajv.compile(schema))
+  // A query string is text: `?limit=2` is the integer 2 there, and only there.
+  const ajvQuery = new Ajv({ ...AJV_OPTIONS, coerceTypes: true })
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'querystring' ? ajvQuery : ajv).compile(schema))
 
+  app.server.headersTimeout = HEADERS_TIMEOUT_MS
+  capConnections(app.server, deps.maxConnections ?? defaultMaxConnections())
+
+  // JSON only: a text/plain body is what a cross-site page can send without a preflight.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string))
+    } catch (e) {
+      done(e as Error, undefined)
+    }
+  })
+  app.addHook('onRequest', requestGuard({ allowedHosts: deps.allowedHosts ?? defaultAllowedHosts('127.0.0.1') }))
   if (deps.apiToken !== undefined) app.addHook('onRequest', bearerCheck(deps.apiToken))
   const redact = deps.redact
   if (redact) app.addHook('onSend', async (_req, _reply, payload) => (typeof payload === 'string' ? redact(payload) : payload))
@@ -76,7 +128,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(metricsRoutes, { registry: deps.registry })
   await app.register(loadRoutes, { manager: deps.manager, sink: deps.sink, normalize: deps.normalize })
   await app.register(candleRoutes, { manager: deps.manager, sink: deps.sink })
-  await app.register(eventRoutes, { manager: deps.manager })
+  await app.register(eventRoutes, { manager: deps.manager, maxStreamsPerLoad: deps.maxStreamsPerLoad ?? DEFAULT_MAX_STREAMS_PER_LOAD })
   return app
 }
 

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { TooManyStreamsError } from '../errors.js'
 import type { LoadManager } from '../load/manager.js'
 import type { LoadRun } from '../load/run.js'
 import { LoadIdParams } from './schemas.js'
@@ -31,9 +32,23 @@ export function progressEvent(load: LoadRun) {
  * runs, then one `done` event with the final account, and the stream ends. A finished load gets
  * its `done` event at once. Unknown ids are a plain 404 (checked before the stream starts).
  */
-export const eventRoutes: FastifyPluginAsyncTypebox<{ manager: LoadManager; intervalMs?: number }> = async (app, opts) => {
+export const DEFAULT_MAX_STREAMS_PER_LOAD = 16
+
+export const eventRoutes: FastifyPluginAsyncTypebox<{ manager: LoadManager; intervalMs?: number; maxStreamsPerLoad?: number }> = async (app, opts) => {
+  /** open streams per load: one client must not hold every connection on one load's timer */
+  const open = new Map<string, number>()
+  const max = opts.maxStreamsPerLoad ?? DEFAULT_MAX_STREAMS_PER_LOAD
   app.get('/loads/:id/events', { schema: { params: LoadIdParams } }, async (req, reply) => {
     const load = opts.manager.get(req.params.id)
+    const n = open.get(load.id) ?? 0
+    if (n >= max) throw new TooManyStreamsError(max)
+    open.set(load.id, n + 1)
+    // the response's close: the stream ended, or the client went away (the request's fires once it is read)
+    reply.raw.once('close', () => {
+      const left = (open.get(load.id) ?? 1) - 1
+      if (left > 0) open.set(load.id, left)
+      else open.delete(load.id)
+    })
     reply.hijack()
     const res = reply.raw
     res.writeHead(200, {
@@ -62,6 +77,6 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ manager: LoadManager; inte
     res.write(`retry: 1000\n\n`)
     tick()
     if (!res.writableEnded) timer = setInterval(tick, opts.intervalMs ?? EVENT_INTERVAL_MS)
-    req.raw.on('close', () => clearInterval(timer))
+    res.on('close', () => clearInterval(timer))
   })
 }

@@ -93,11 +93,59 @@ export const LoadViewSchema = Type.Object({
 })
 export type LoadView = Static<typeof LoadViewSchema>
 
+/** A load in a list: its request summarised (no symbol list, market or weights), its account. */
+export const LoadSummarySchema = Type.Object({
+  id: Type.String(),
+  status: LoadStatusSchema,
+  seed: Type.Union([Type.String(), Type.Integer()]),
+  shards: Type.Integer(),
+  request: Type.Object(
+    {
+      from: Type.String(),
+      to: Type.String(),
+      trades: Type.Integer(),
+      symbolCount: Type.Integer(),
+      symbols: Type.Array(Type.String(), { description: 'the first 10 symbols' }),
+      distribution: Type.String(),
+      batchSize: Type.Integer(),
+      measurement: Type.String(),
+      ratePerSecond: Type.Optional(Type.Number()),
+    },
+    { description: 'the request in brief; GET /loads/:id has it in full' },
+  ),
+  account: Type.Object(AccountFields),
+  durationMs: Type.Optional(Type.Integer()),
+  pointsPerSecond: Type.Optional(Type.Integer({ description: 'over the whole load, once finished' })),
+  writeLatencyP99Ms: Type.Optional(Type.Number()),
+  error: Type.Optional(ErrorInfoSchema),
+  resumes: Type.Integer(),
+  createdAt: Type.String(),
+  startedAt: Type.Optional(Type.String()),
+  finishedAt: Type.Optional(Type.String()),
+  links: Type.Object({ self: Type.String(), cancel: Type.String(), resume: Type.String(), verify: Type.String(), events: Type.String() }),
+})
+export type LoadSummary = Static<typeof LoadSummarySchema>
+
+export const LoadListQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50, description: 'loads per page' })),
+    before: Type.Optional(Type.String({ maxLength: 64, description: 'the id of a load: list only those created before it (the next page)' })),
+    status: Type.Optional(LoadStatusSchema),
+  },
+  { additionalProperties: false },
+)
+
+export const LoadListSchema = Type.Object({
+  loads: Type.Array(LoadSummarySchema, { description: 'newest first' }),
+  next: Type.Union([Type.String(), Type.Null()], { description: 'the next page, or null when this is the last' }),
+})
+
 export const LoadCreatedSchema = Type.Object({
   id: Type.String(),
   status: LoadStatusSchema,
   seed: Type.Union([Type.String(), Type.Integer()]),
   shards: Type.Integer(),
+  request: LoadSpecSchema,
   links: Type.Object({ self: Type.String(), cancel: Type.String(), resume: Type.String(), verify: Type.String(), events: Type.String() }),
 })
 

@@ -265,6 +265,9 @@ async function serve(args: ReturnType<typeof parseCommandLine>, io: Io, redactor
     normalize: normalizeContext,
     bodyLimit: config.bodyLimit,
     redact: (text) => redactor.redact(text),
+    allowedHosts: config.allowedHosts,
+    maxStreamsPerLoad: config.maxStreamsPerLoad,
+    ...(config.maxConnections !== undefined ? { maxConnections: config.maxConnections } : {}),
     ...(config.apiToken !== undefined ? { apiToken: config.apiToken } : {}),
   })
   const address = await app.listen({ host: config.host, port: config.port })

@@ -46,8 +46,12 @@ export function runCli(
 }
 
 /** Starts `serve` as a real process; resolves with its URL once it listens. */
-export function startServe(env: Record<string, string>, args: string[] = []) {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args], {
+export function startServe(env: Record<string, string>, args: string[] = [], opts: { ulimit?: number } = {}) {
+  // with `ulimit`: under a shell that lowers the open-files limit first (what a small container has)
+  const [cmd, argv] = opts.ulimit === undefined
+    ? [process.execPath, [BIN, 'serve', ...args]]
+    : ['/bin/sh', ['-c', `ulimit -n ${opts.ulimit} && exec "$0" "$@"`, process.execPath, BIN, 'serve', ...args]]
+  const child = spawn(cmd, argv, {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

@@ -1,5 +1,5 @@
 import { Registry } from 'prom-client'
-import { buildApp } from '../../src/api/app.js'
+import { buildApp, type AppDeps } from '../../src/api/app.js'
 import type { LoadView } from '../../src/api/schemas.js'
 import type { Logger } from 'pino'
 import { LoadManager, type LoadLimits } from '../../src/load/manager.js'
@@ -16,7 +16,7 @@ export async function startCoordinator(
   sink: SinkConfig,
   poolSize = 2,
   options: LoadOptions = DEFAULT_LOAD_OPTIONS,
-  extra: { limits?: LoadLimits; apiToken?: string; logger?: Logger } = {},
+  extra: { limits?: LoadLimits; apiToken?: string; logger?: Logger; app?: Partial<AppDeps> } = {},
 ) {
   const registry = new Registry()
   const pool = new ShardPool(poolSize)
@@ -31,6 +31,7 @@ export async function startCoordinator(
     logger,
     normalize: { now: () => Date.now(), newSeed: () => 'seed-from-test' },
     ...(extra.apiToken !== undefined ? { apiToken: extra.apiToken } : {}),
+    ...extra.app,
   })
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
   return {
