@@ -18,8 +18,13 @@ import type { WorkerSinkTarget } from '../src/sink/target.js'
  * even in the few ms between an answer and its delta.
  */
 export const IN_FLIGHT = 1
-/** Int32 slots of a load's control buffer: [stop flag, points in flight]. */
-export const CONTROL_SLOTS = 2
+/**
+ * Slot of `control` set to 1 when the load must not wait for its writes in flight (a second
+ * Ctrl-C): workers abandon them at once, counting them failed and in doubt, and report.
+ */
+export const ABANDON = 2
+/** Int32 slots of a load's control buffer: [stop flag, points in flight, abandon]. */
+export const CONTROL_SLOTS = 3
 
 /** Values of `control[0]`, a flag every worker of a load reads between batches. */
 export const RUN = 0

@@ -73,6 +73,17 @@ export const LoadViewSchema = Type.Object({
       pointsPerSecond: Type.Integer({ description: 'points written per second over the whole load' }),
       writeLatencyMs: LatencySchema,
       writeConcurrency: Type.Object(ConcurrencyFields),
+      attempts: Type.Array(
+        Type.Object({
+          startedAt: Type.String(),
+          durationMs: Type.Integer(),
+          pointsWritten: Type.Integer(),
+          retries: Type.Integer(),
+          circuitOpens: Type.Integer(),
+          degradedMs: Type.Integer(),
+        }),
+        { description: 'each run of the load: the first, then each resume' },
+      ),
       error: Type.Optional(ErrorInfoSchema),
     }),
   ),

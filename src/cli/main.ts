@@ -6,7 +6,7 @@ import { loadLimits, loadOptions, metricsPort, partitionSource, poolSize, progre
 import { LoadgenError } from '../errors.js'
 import { createLogger } from '../log.js'
 import { Redactor } from '../secrets.js'
-import { ACCOUNT_FORMAT, readAccountFile, writeAccountFile } from '../load/accountFile.js'
+import { ACCOUNT_FORMAT, lockAccountFile, readAccountFile, writeAccountFileSomewhere } from '../load/accountFile.js'
 import { DATASET_FORMAT } from '../market/dataset.js'
 import { checkTradesLimit, LoadManager } from '../load/manager.js'
 import { LoadRun, type LoadResult } from '../load/run.js'
@@ -100,17 +100,33 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io, redactor: 
   metrics?.watch(load)
   const metricsServer = registry && port !== undefined ? await serveMetrics(registry, settings.host ?? '127.0.0.1', port, load) : undefined
   if (saved) load.restore(saved.shards)
+  // Lock the account file before anything runs: two runs resuming one file would both write it.
+  const lockedPath = args.run.accountFile ?? resumeFrom
+  const unlock = lockedPath !== undefined ? await lockAccountFile(lockedPath) : async () => {}
+  if (saved) load.restoreAttempts(saved.attempts)
   const hideProgress = showProgress(load, io.stderr, mode)
-  // First Ctrl-C stops the load cleanly (writes in flight finish, the account stays exact).
-  let interrupted = false
-  const onSignal = () => {
-    if (interrupted) process.exit(EXIT_INTERRUPTED)
-    interrupted = true
-    io.stderr.write('ohlcv-loadgen: stopping after the writes in flight (Ctrl-C again to quit at once)\n')
-    load.cancel()
+  // A terminal that went away (SIGHUP) makes writes to it fail: the account file matters more.
+  const ignore = () => {}
+  process.stdout.on('error', ignore)
+  process.stderr.on('error', ignore)
+  // Every signal that ends the load still ends with its account: the first stops after the writes
+  // in flight; the second abandons them (they count failed, in doubt) and the account is written at
+  // once; only a third quits without one. SIGHUP is an ssh session dropping: like Ctrl-C.
+  let signals = 0
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++
+    if (signals === 1) {
+      io.stderr.write(`ohlcv-loadgen: ${signal}: stopping after the writes in flight (again to stop without waiting for them)\n`)
+      load.cancel()
+    } else if (signals === 2) {
+      io.stderr.write(`ohlcv-loadgen: ${signal}: not waiting for the writes in flight (they count as failed: the database may hold them, a resume writes them again); writing the account (again to quit without it)\n`)
+      load.abandonInFlight()
+    } else {
+      process.exit(EXIT_INTERRUPTED)
+    }
   }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
+  const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+  for (const sig of SIGNALS) process.on(sig, onSignal)
   let result: LoadResult
   /** CPU of the whole process (every thread) while the load ran: what it cost the machine per point */
   let loadCpu: NodeJS.CpuUsage | undefined
@@ -122,29 +138,39 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io, redactor: 
     loadCpu = process.cpuUsage(loadCpu)
   } finally {
     hideProgress()
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
+    for (const sig of SIGNALS) process.off(sig, onSignal)
     await pool.close()
     await metricsServer?.close()
   }
 
-  // The account file: where asked, and always when an InfluxDB load did not finish, so it can be resumed.
+  // The account file: where asked, and always when an InfluxDB load did not finish, so it can be
+  // resumed. Where the working directory cannot be written, it goes to the temporary directory.
   const resumable = result.status !== 'succeeded' && sink.kind !== 'file'
-  const accountPath = args.run.accountFile ?? resumeFrom ?? (resumable ? defaultAccountPath(spec.seed) : undefined)
-  if (accountPath !== undefined) {
+  const wanted = args.run.accountFile ?? resumeFrom ?? (resumable ? defaultAccountPath(spec.seed) : undefined)
+  let accountPath: string | undefined
+  let accountNote = ''
+  if (wanted !== undefined) {
     const { fromMs: _f, toMs: _t, ...request } = spec
-    await writeAccountFile(accountPath, {
-      format: ACCOUNT_FORMAT,
-      dataset: DATASET_FORMAT,
-      request,
-      sink: describeSink(sink),
-      status: result.status,
-      partition,
-      account: load.account(),
-      ...(result.error ? { error: { code: result.error.code, message: redactor.redact(result.error.message) } } : {}),
-      shards: load.shardResults(),
-    })
+    try {
+      const written = await writeAccountFileSomewhere(wanted, {
+        format: ACCOUNT_FORMAT,
+        dataset: DATASET_FORMAT,
+        request,
+        sink: describeSink(sink),
+        status: result.status,
+        partition,
+        account: load.account(),
+        attempts: load.attempts,
+        ...(result.error ? { error: { code: result.error.code, message: redactor.redact(result.error.message) } } : {}),
+        shards: load.shardResults(),
+      })
+      accountPath = written.path
+      if (written.moved) accountNote = `${written.moved}: the account is in ${written.path} instead\n`
+    } catch (e) {
+      accountNote = `could not write the account file anywhere (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the account is above\n`
+    }
   }
+  await unlock()
 
   if (args.json) {
     // What the generator cost: the whole process (every thread), user + system, from start-up to
@@ -167,19 +193,40 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io, redactor: 
     report.write(redactor.redact(
       `load ${result.status}: ${n(result.pointsWritten)} points written of ${n(result.pointsPlanned)} planned ` +
         `(${n(result.pointsFailed)} failed, ${result.pointsInDoubt > 0 ? `${n(result.pointsInDoubt)} in doubt, ` : ''}${n(result.pointsUnsent)} unsent) in ${(result.durationMs / 1000).toFixed(2)} s, ` +
-        `${n(result.pointsPerSecond)} points/s\n` +
+        `${n(result.pointsPerSecond)} points/s${result.attempts.length > 1 ? ` over ${result.attempts.length} attempts` : ''}\n` +
+        attemptLine(result) +
         `seed ${JSON.stringify(spec.seed)}, ${spec.from} .. ${spec.to}, ${n(load.shardCount)} shard${load.shardCount === 1 ? '' : 's'}` +
         (partition.count > 1 ? ` (partition ${describePartition(partition)}: ${n(result.shardsTotal)} of them)` : '') +
         `, pool ${size}, ` +
         `batch ${spec.batchSize}, sink ${Object.values(describeSink(sink)).join(' ')}\n` +
-        (result.retries > 0 || result.batchesSplit > 0 ? `${n(result.retries)} retries, ${n(result.batchesSplit)} batches split (413), circuit opened ${n(load.circuit().opens)} time(s)\n` : '') +
+        (result.retries > 0 || result.batchesSplit > 0 ? retriesLine(result) : '') +
         degradedLine(result) +
         (result.error ? `error: ${result.error.message}\n` : '') +
+        accountNote +
         (resumable && accountPath ? `account in ${accountPath}; resume with: ohlcv-loadgen run --resume-from ${accountPath}\n` : ''),
     ))
   }
   if (result.status === 'succeeded') return EXIT_OK
   return result.status === 'cancelled' ? EXIT_INTERRUPTED : EXIT_LOAD_FAILED
+}
+
+const n = (x: number) => x.toLocaleString('en-US')
+
+/** A resumed load: what this attempt did on its own, beside the totals of the first line. */
+function attemptLine(result: LoadResult): string {
+  if (result.attempts.length < 2) return ''
+  const a = result.attempts[result.attempts.length - 1]!
+  const pps = a.durationMs > 0 ? Math.round(a.pointsWritten / (a.durationMs / 1000)) : 0
+  return `this attempt (${result.attempts.length} of ${result.attempts.length}): ${n(a.pointsWritten)} points written in ${(a.durationMs / 1000).toFixed(2)} s, ${n(pps)} points/s\n`
+}
+
+/** Retries, splits and circuit opens, in total and, for a resumed load, in this attempt. */
+function retriesLine(result: LoadResult): string {
+  const opens = result.attempts.reduce((t, a) => t + a.circuitOpens, 0)
+  const last = result.attempts[result.attempts.length - 1]
+  const total = `${n(result.retries)} retries, ${n(result.batchesSplit)} batches split (413), circuit opened ${n(opens)} time(s)`
+  if (result.attempts.length < 2 || !last) return `${total}\n`
+  return `in all ${result.attempts.length} attempts: ${total}; this attempt: ${n(last.retries)} retries, circuit opened ${n(last.circuitOpens)} time(s)\n`
 }
 
 /** Says how long the server's overload held the load back, if it did. */

@@ -1,9 +1,14 @@
-import { readFile, rename, writeFile } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { unlinkSync } from 'node:fs'
+import { open, readFile, rename, unlink, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { basename, join } from 'node:path'
 import { InvalidRequestError } from '../errors.js'
 import { DATASET_FORMAT } from '../market/dataset.js'
 import type { LoadSpec } from '../request/schema.js'
 import type { ShardResult } from '../../workers/messages.js'
 import type { Account } from './account.js'
+import type { Attempt } from './run.js'
 import { isRangeList } from './ranges.js'
 import { checkPartition, type Partition } from '../partition/partition.js'
 
@@ -19,6 +24,10 @@ export interface AccountFile {
   /** the generator's dataset format (absent: 1, the files written before it was recorded) */
   dataset: number
   request: Omit<LoadSpec, 'fromMs' | 'toMs'>
+  /** sha256 of the request (seed and range included) and the dataset format: an edited request is refused */
+  digest?: string
+  /** each run of the load so far */
+  attempts?: Attempt[]
   sink: Record<string, string>
   status: string
   /** the partition this run owned (scale-out); 0/1 for a whole load */
@@ -28,11 +37,89 @@ export interface AccountFile {
   shards: ShardResult[]
 }
 
+/** JSON with object keys sorted at every level: the same request always hashes the same. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>
+    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`
+  }
+  return JSON.stringify(v)
+}
+
+/** What identifies a dataset: the request (with its seed and resolved range) and the dataset format. */
+export function requestDigest(request: unknown, dataset: number): string {
+  return `sha256:${createHash('sha256').update(canonical({ dataset, request })).digest('hex')}`
+}
+
 /** Writes atomically (temp file, then rename): a crash never leaves half an account behind. */
 export async function writeAccountFile(path: string, file: AccountFile): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`
-  await writeFile(tmp, `${JSON.stringify(file, null, 1)}\n`)
+  const withDigest = { ...file, digest: requestDigest(file.request, file.dataset) }
+  await writeFile(tmp, `${JSON.stringify(withDigest, null, 1)}\n`)
   await rename(tmp, path)
+}
+
+/**
+ * Writes the account where asked or, when that place cannot be written (a read-only or deleted
+ * working directory), to the temporary directory. Resolves with where it went and, if it had to
+ * move, why. Rejects only when neither place can be written.
+ */
+export async function writeAccountFileSomewhere(path: string, file: AccountFile): Promise<{ path: string; moved?: string }> {
+  try {
+    await writeAccountFile(path, file)
+    return { path }
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message
+    const fallback = join(tmpdir(), basename(path))
+    await writeAccountFile(fallback, file)
+    return { path: fallback, moved: `could not write ${path} (${why})` }
+  }
+}
+
+/**
+ * An exclusive claim on an account file while a run resumes from it or writes it: `PATH.lock`
+ * holding the owner's pid. A lock whose process is gone is taken over. Released on exit, whatever
+ * the way out.
+ */
+export async function lockAccountFile(path: string): Promise<() => Promise<void>> {
+  const lock = `${path}.lock`
+  for (let tries = 0; tries < 2; tries++) {
+    try {
+      const fh = await open(lock, 'wx')
+      await fh.write(`${process.pid}\n`)
+      await fh.close()
+      const onExit = () => {
+        try {
+          unlinkSync(lock)
+        } catch {
+          // already gone
+        }
+      }
+      process.once('exit', onExit)
+      return async () => {
+        process.off('exit', onExit)
+        await unlink(lock).catch(() => {})
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return async () => {} // an unwritable place: nothing to guard there
+      const pid = Number((await readFile(lock, 'utf8').catch(() => '')).trim())
+      if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+        throw new InvalidRequestError('resume-from', `${path} is in use by another run (pid ${pid}); wait for it to end (or remove ${lock} if that process is gone)`)
+      }
+      await unlink(lock).catch(() => {}) // stale: its process is gone
+    }
+  }
+  throw new InvalidRequestError('resume-from', `cannot lock ${path}: ${lock} keeps coming back`)
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
 }
 
 const STATUSES = new Set(['completed', 'stopped', 'failed'])
@@ -48,7 +135,7 @@ function bad(problem: string): never {
  */
 export async function readAccountFile(
   path: string,
-): Promise<{ request: Record<string, unknown>; sink: Record<string, string>; shards: ShardResult[]; partition?: Partition }> {
+): Promise<{ request: Record<string, unknown>; sink: Record<string, string>; shards: ShardResult[]; partition?: Partition; attempts: Attempt[] }> {
   let parsed: unknown
   try {
     parsed = JSON.parse(await readFile(path, 'utf8'))
@@ -62,6 +149,9 @@ export async function readAccountFile(
     bad(`${path} is for dataset format ${String(dataset)} and this version generates format ${DATASET_FORMAT}: resuming would mix two datasets; finish the load with the version that started it, or start it again`)
   }
   if (typeof f.request !== 'object' || f.request === null) bad('the file has no request')
+  if (f.digest !== undefined && f.digest !== requestDigest(f.request, dataset)) {
+    bad(`the request in ${path} was changed after its load ran (its digest does not match): resuming would mix two datasets; start a new load with the changed request instead`)
+  }
   if (typeof f.sink !== 'object' || f.sink === null) bad('the file has no sink')
   if (!Array.isArray(f.shards)) bad('the file has no shards list')
   const seen = new Set<number>()
@@ -80,5 +170,6 @@ export async function readAccountFile(
     const p = f.partition as Partial<Partition> | null
     partition = checkPartition(Number(p?.index), Number(p?.count), 'resume-from')
   }
-  return { request: f.request, sink: f.sink, shards: f.shards, ...(partition ? { partition } : {}) }
+  const attempts = Array.isArray(f.attempts) ? f.attempts.filter((a) => typeof a === 'object' && a !== null && Number.isFinite(a.durationMs) && Number.isFinite(a.pointsWritten)) : []
+  return { request: f.request, sink: f.sink, shards: f.shards, attempts, ...(partition ? { partition } : {}) }
 }

@@ -15,7 +15,7 @@ import { TASKS_PER_WORKER, type ShardPool } from '../../workers/pool.js'
 import { Tally, type Account } from './account.js'
 import { runBounded } from './bounded.js'
 import { Pacer } from './pace.js'
-import { signalStop } from './stop.js'
+import { signalAbandon, signalStop } from './stop.js'
 
 export type LoadStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
 
@@ -38,10 +38,27 @@ export function concurrencySettings(options: LoadOptions, poolSize: number): Con
   return { max: poolSize * options.maxInFlight, adaptive: options.adaptiveConcurrency ?? true, decreaseEveryMs: DEFAULT_DECREASE_EVERY_MS }
 }
 
+/** One run of a load: the first, or a resume. */
+export interface Attempt {
+  startedAt: string
+  durationMs: number
+  /** points this attempt got acknowledged */
+  pointsWritten: number
+  retries: number
+  /** times the sink's circuit opened during it */
+  circuitOpens: number
+  /** ms it ran with the write concurrency below max */
+  degradedMs: number
+}
+
 export interface LoadResult extends Account {
   status: LoadStatus
+  /** over every attempt (a resumed load's earlier ones too) */
   durationMs: number
+  /** points written over every attempt / durationMs */
   pointsPerSecond: number
+  /** each run of the load, the last one last */
+  attempts: Attempt[]
   /** batch write latency over the whole load, in milliseconds (HDR histogram) */
   writeLatencyMs: LatencySummary
   /** the sink's write concurrency over this load (all its attempts): how long it ran degraded */
@@ -106,7 +123,6 @@ export class LoadRun {
   private readonly latency = new LatencyRecorder()
   private samples: { t: number; written: number }[] = []
   private result: LoadResult | undefined
-  private activeMs = 0
   /** degraded time of earlier attempts, and the sink's degraded-time reading when this one began */
   private degradedMs = 0
   private degradedAtStart = 0
@@ -128,6 +144,20 @@ export class LoadRun {
     this.shardCount = plan.shardCount
     this.partition = init.partition ?? WHOLE
     this.tally = new Tally(partitionTrades(plan, this.partition), this.shardCount, this.partition)
+  }
+
+  /** Each run of this load so far (a resumed one's from its account file too). */
+  readonly attempts: Attempt[] = []
+
+  /** Takes the attempts an account file recorded, before run(). */
+  restoreAttempts(attempts: readonly Attempt[]): void {
+    this.attempts.push(...attempts)
+  }
+
+  /** After cancel(): do not wait for the writes in flight; they end failed (in doubt) at once. */
+  abandonInFlight(): void {
+    signalStop(this.control, STOP_CANCELLED)
+    signalAbandon(this.control)
   }
 
   /** Asks the load to stop: queued shards are dropped, running ones stop after their writes in flight. */
@@ -229,6 +259,8 @@ export class LoadRun {
   /** Runs the load's incomplete shards (all of them the first time). Never rejects: failures are in the result. */
   async run(): Promise<LoadResult> {
     const t0 = performance.now()
+    const startedAt = new Date().toISOString()
+    const before = { written: this.account().pointsWritten, retries: this.account().retries, opens: this.breaker.stats().opens }
     const atStart = this.concurrency.stats()
     this.degradedAtStart = atStart.degradedMs
     this.lowestAtStart = atStart.lowest
@@ -246,12 +278,22 @@ export class LoadRun {
     } catch (e) {
       this.fail(toErrorInfo(e))
     }
-    this.activeMs += performance.now() - t0
+    const elapsed = performance.now() - t0
+    const degradedBefore = this.degradedMs
     const { limit: _limit, ...writeConcurrency } = this.writeConcurrency()
     writeConcurrency.degradedMs = Math.round(writeConcurrency.degradedMs)
     this.degradedMs = writeConcurrency.degradedMs
-    const durationMs = Math.round(this.activeMs)
     const account = this.account()
+    this.attempts.push({
+      startedAt,
+      durationMs: Math.round(elapsed),
+      pointsWritten: account.pointsWritten - before.written,
+      retries: account.retries - before.retries,
+      circuitOpens: this.breaker.stats().opens - before.opens,
+      degradedMs: Math.max(0, writeConcurrency.degradedMs - degradedBefore),
+    })
+    // over every attempt, the earlier runs of a load resumed from its account file included
+    const durationMs = this.attempts.reduce((t, a) => t + a.durationMs, 0)
     const stop = Atomics.load(this.control, 0)
     this.status =
       this.error || stop === STOP_FAILED ? 'failed' : stop === STOP_CANCELLED ? 'cancelled' : 'succeeded'
@@ -261,6 +303,7 @@ export class LoadRun {
       ...account,
       durationMs,
       pointsPerSecond: durationMs > 0 ? Math.round(account.pointsWritten / (durationMs / 1000)) : 0,
+      attempts: [...this.attempts],
       writeLatencyMs: this.latency.summary(),
       writeConcurrency,
       ...(this.error ? { error: this.error } : {}),

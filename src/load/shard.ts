@@ -8,11 +8,11 @@ import { CircuitBreaker } from '../sink/breaker.js'
 import { WriteConcurrency } from '../sink/concurrency.js'
 import { withRetry, WriteStoppedError, type RetryContext } from '../sink/retry.js'
 import type { Sink } from '../sink/target.js'
-import { IN_FLIGHT, STOP_FAILED, type ProgressDelta, type ShardResult, type ShardTask } from '../../workers/messages.js'
+import { ABANDON, IN_FLIGHT, STOP_FAILED, type ProgressDelta, type ShardResult, type ShardTask } from '../../workers/messages.js'
 import { nowMicros, Pacer } from './pace.js'
 import { addRange, covers, rangeTotal, subtractRanges, type Range } from './ranges.js'
 import { WriteSlots } from './slots.js'
-import { isStopped, signalStop, sleepUnlessStopped } from './stop.js'
+import { isStopped, signalStop, sleepUnlessStopped, whenAbandoned } from './stop.js'
 
 /** What the shards a worker runs share: write slots, spare bodies and columns (see executeShard). */
 export interface WorkerShared {
@@ -82,6 +82,13 @@ export async function executeShard(
   const sleep = (ms: number) => sleepUnlessStopped(control, ms)
 
   const inFlight = new Set<Promise<void>>()
+  // A second Ctrl-C: writes in flight are abandoned (failed, in doubt) instead of awaited.
+  const abandon = whenAbandoned(control)
+  const abandoned = abandon.abandoned.then(() => {
+    throw new WriteStoppedError(undefined, 'abandoned in flight: the load was told not to wait for its writes')
+  })
+  abandoned.catch(() => {}) // raced per write; unobserved here
+  const write = (buf: Buffer, lines: number) => Promise.race([sink.write(buf, lines), abandoned])
   const newBody = () => free.pop() ?? new Body(Math.min(spec.batchSize, planned || 1) * 120)
 
   /**
@@ -90,7 +97,7 @@ export async function executeShard(
    */
   const writeSplitting = async (buf: Buffer, lines: number, offset: number, delta: ProgressDelta, ctx: RetryContext): Promise<void> => {
     try {
-      await withRetry(() => sink.write(buf, lines), task.retry, ctx)
+      await withRetry(() => write(buf, lines), task.retry, ctx)
       addRange(acked, offset, offset + lines)
       delta.written += lines
     } catch (e) {
@@ -151,8 +158,11 @@ export async function executeShard(
         result.retries += delta.retries
         result.splits += delta.splits
         report(delta)
-        body.reset()
-        free.push(body)
+        // An abandoned write may still be on the socket: its body is dropped, never reused.
+        if (Atomics.load(control, ABANDON) === 0) {
+          body.reset()
+          free.push(body)
+        }
         inFlight.delete(p)
       })
     inFlight.add(p)
@@ -216,6 +226,7 @@ export async function executeShard(
     }
     // Whatever happened, every write already sent is accounted before the shard reports.
     while (inFlight.size > 0) await Promise.race(inFlight)
+    abandon.dispose()
   }
 
   // Written comes from the ranges (skipped lines were acknowledged by an earlier run), not from deltas.

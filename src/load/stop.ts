@@ -1,4 +1,4 @@
-import { RUN } from '../../workers/messages.js'
+import { ABANDON, RUN } from '../../workers/messages.js'
 
 /**
  * A load's stop flag: `control[0]` in a SharedArrayBuffer seen by the main thread and every worker
@@ -30,4 +30,28 @@ export async function sleepUnlessStopped(control: Int32Array, ms: number): Promi
     clearTimeout(timer)
   }
   return isStopped(control)
+}
+
+/** Tells every worker of the load to abandon its writes in flight (they still report). */
+export function signalAbandon(control: Int32Array): void {
+  Atomics.store(control, ABANDON, 1)
+  Atomics.notify(control, ABANDON)
+}
+
+/**
+ * A promise that resolves once the load says to abandon writes in flight, for writes to race
+ * against; `dispose()` ends the watch when the shard is done (the promise then never settles).
+ */
+export function whenAbandoned(control: Int32Array): { abandoned: Promise<void>; dispose(): void } {
+  let disposed = false
+  const abandoned = new Promise<void>((resolve) => {
+    void (async () => {
+      while (!disposed) {
+        if (Atomics.load(control, ABANDON) !== 0) return resolve()
+        const w = Atomics.waitAsync(control, ABANDON, 0, 1000)
+        if (w.async) await w.value
+      }
+    })()
+  })
+  return { abandoned, dispose: () => (disposed = true) }
 }

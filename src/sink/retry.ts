@@ -33,8 +33,8 @@ export function retryDelay(
 
 /** A batch abandoned because its load was told to stop (cancel, or another shard failed). */
 export class WriteStoppedError extends WriteError {
-  constructor(last: WriteError | undefined) {
-    super(last ? `stopped while retrying: ${last.message}` : 'stopped before the write was sent', { cause: last })
+  constructor(last: WriteError | undefined, why?: string) {
+    super(why ?? (last ? `stopped while retrying: ${last.message}` : 'stopped before the write was sent'), { cause: last })
   }
   override canRetry(): boolean {
     return false
@@ -98,6 +98,7 @@ export async function withRetry(attempt: () => Promise<void>, policy: RetryPolic
     } catch (e) {
       limit?.release()
       const err = e instanceof WriteError ? e : new WriteError(String((e as Error).message ?? e), { cause: e })
+      if (err instanceof WriteStoppedError) throw err // abandoned: says nothing about the server
       if (!err.canRetry()) {
         ctx.breaker?.succeeded() // the server answered: it is up, the request is wrong
         throw err

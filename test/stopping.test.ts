@@ -1,0 +1,133 @@
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BIN, runCli, type CliResult } from './harness/cli.js'
+import { countInflux, startFaultyInfluxd, type FaultyInfluxd } from './harness/servers.js'
+
+/** The CLI as a process a test can signal; resolves like runCli. */
+function startCli(args: string[], env: Record<string, string>, cwd: string) {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+  const done = new Promise<CliResult>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })))
+  return { child, done, out: () => stdout + stderr }
+}
+
+type Account = { status: string; account: { pointsPlanned: number; pointsWritten: number; pointsFailed: number; pointsInDoubt: number; pointsUnsent: number }; attempts: unknown[] }
+
+function readAccount(path: string): Account {
+  return JSON.parse(readFileSync(path, 'utf8')) as Account
+}
+
+function expectExact(a: Account['account']) {
+  expect(a.pointsWritten + a.pointsFailed + a.pointsInDoubt + a.pointsUnsent).toBe(a.pointsPlanned)
+}
+
+describe('every way of stopping `run` leaves an account', () => {
+  let server: FaultyInfluxd
+  beforeAll(async () => {
+    server = await startFaultyInfluxd()
+  })
+  afterAll(async () => {
+    await server.stop()
+  })
+  const load = ['--trades', '3000000', '--from', '2024-07-01T00:00:00Z', '--to', '2024-07-02T00:00:00Z', '--pool-size', '2']
+
+  async function whenWriting(db: string, at = 100_000) {
+    for (let i = 0; i < 600 && (await countInflux(server.url, db).catch(() => 0)) < at; i++) await sleep(20)
+  }
+
+  it('SIGHUP (an ssh session dropping): the load stops, the summary is printed, the account file is written', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'ohlcv-hup-'))
+    const run = startCli(['run', ...load, '--seed', 'hup'], { INFLUX_URL: server.url, INFLUX_DB: 'hup' }, cwd)
+    await whenWriting('hup')
+    run.child.kill('SIGHUP')
+    const r = await run.done
+    expect(r.code).toBe(130)
+    expect(r.stdout).toMatch(/^load cancelled: [\d,]+ points written of 3,000,000 planned/m)
+    expect(r.stdout).toContain('resume with: ohlcv-loadgen run --resume-from ohlcv-loadgen-hup.account.json')
+    const saved = readAccount(join(cwd, 'ohlcv-loadgen-hup.account.json'))
+    expect(saved.status).toBe('cancelled')
+    expectExact(saved.account)
+    expect(await countInflux(server.url, 'hup')).toBe(saved.account.pointsWritten)
+  }, 60_000)
+
+  it('a second Ctrl-C with the server stalled: writes in flight are abandoned (in doubt), the account is written at once; resume completes it exactly, reported per attempt and in total', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'ohlcv-int2-'))
+    const env = { INFLUX_URL: server.url, INFLUX_DB: 'int2' }
+    const run = startCli(['run', ...load, '--seed', 'int2'], env, cwd)
+    await whenWriting('int2')
+    server.freeze() // writes in flight now hang for the 30 s request timeout
+    run.child.kill('SIGINT')
+    await sleep(300)
+    const t0 = Date.now()
+    run.child.kill('SIGINT')
+    const r = await run.done
+    server.thaw()
+    expect(Date.now() - t0).toBeLessThan(10_000)
+    expect(r.code).toBe(130)
+    expect(r.stderr).toMatch(/not waiting for the writes in flight/)
+    expect(r.stdout).toMatch(/^load cancelled: [\d,]+ points written of 3,000,000 planned \([1-9][\d,]* failed, /m)
+    const path = join(cwd, 'ohlcv-loadgen-int2.account.json')
+    const saved = readAccount(path)
+    expectExact(saved.account)
+    expect(saved.account.pointsInDoubt + saved.account.pointsFailed).toBeGreaterThan(0)
+    await sleep(1500) // influxd works through what it read while frozen
+    const held = await countInflux(server.url, 'int2')
+    expect(held).toBeGreaterThanOrEqual(saved.account.pointsWritten)
+    expect(held).toBeLessThanOrEqual(saved.account.pointsWritten + saved.account.pointsFailed + saved.account.pointsInDoubt)
+
+    const resumed = await runCli(['run', '--resume-from', path], env, 90_000, { cwd })
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0)
+    expect(resumed.stdout).toMatch(/^load succeeded: 3,000,000 points written of 3,000,000 planned \(0 failed, 0 unsent\) in [\d.]+ s, [\d,]+ points\/s over 2 attempts$/m)
+    expect(resumed.stdout).toMatch(/^this attempt \(2 of 2\): [\d,]+ points written in [\d.]+ s, [\d,]+ points\/s$/m)
+    expect(await countInflux(server.url, 'int2')).toBe(3_000_000)
+    expect(readAccount(path).attempts).toHaveLength(2)
+  }, 120_000)
+
+  it('an unwritable working directory: the account goes to the temporary directory, and the summary says where', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'ohlcv-gone-'))
+    const run = startCli(['run', ...load, '--seed', 'gone-cwd', '--retry-max-ms', '1500'], { INFLUX_URL: server.url, INFLUX_DB: 'gone' }, cwd)
+    await whenWriting('gone')
+    rmSync(cwd, { recursive: true }) // the working directory disappears under the run
+    await server.kill() // and the load fails: its account must go somewhere
+    const r = await run.done
+    await server.start()
+    expect(r.code).toBe(1)
+    const fallback = join(tmpdir(), 'ohlcv-loadgen-gone-cwd.account.json')
+    expect(r.stdout).toMatch(/^load failed: [\d,]+ points written of 3,000,000 planned/m)
+    expect(r.stdout).toContain(`could not write ohlcv-loadgen-gone-cwd.account.json (ENOENT): the account is in ${fallback} instead`)
+    expect(r.stdout).toContain(`resume with: ohlcv-loadgen run --resume-from ${fallback}`)
+    expectExact(readAccount(fallback).account)
+    rmSync(fallback)
+  }, 60_000)
+
+  it('one account file, two runs at once: the second is refused with one line; an edited request is refused', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'ohlcv-lock-'))
+    // an account file to resume from: a long null-sink load, interrupted
+    const origin = startCli(['run', '--sink', 'null', '--trades', '5000000000', '--seed', 'lock', '--account-file', 'a.json', '--pool-size', '1'], {}, cwd)
+    await sleep(1500)
+    origin.child.kill('SIGINT')
+    expect((await origin.done).code).toBe(130)
+    const first = startCli(['run', '--sink', 'null', '--resume-from', 'a.json', '--pool-size', '1'], {}, cwd)
+    for (let i = 0; i < 100 && !existsSync(join(cwd, 'a.json.lock')); i++) await sleep(50)
+    const second = await runCli(['run', '--sink', 'null', '--resume-from', 'a.json'], {}, 30_000, { cwd })
+    expect(second.code).toBe(2)
+    expect(second.stderr).toBe(`ohlcv-loadgen: invalid --resume-from: a.json is in use by another run (pid ${first.child.pid}); wait for it to end (or remove a.json.lock if that process is gone)\n`)
+    first.child.kill('SIGINT')
+    expect((await first.done).code).toBe(130)
+    expect(existsSync(join(cwd, 'a.json.lock'))).toBe(false)
+
+    const saved = JSON.parse(readFileSync(join(cwd, 'a.json'), 'utf8')) as { request: { trades: number } }
+    saved.request.trades = 4_000_000_000
+    writeFileSync(join(cwd, 'a.json'), JSON.stringify(saved))
+    const edited = await runCli(['run', '--sink', 'null', '--resume-from', 'a.json'], {}, 30_000, { cwd })
+    expect(edited.code).toBe(2)
+    expect(edited.stderr).toBe('ohlcv-loadgen: invalid --resume-from: the request in a.json was changed after its load ran (its digest does not match): resuming would mix two datasets; start a new load with the changed request instead\n')
+  }, 60_000)
+})
