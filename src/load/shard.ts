@@ -1,9 +1,10 @@
 import { toErrorInfo, WriteError, type ErrorInfo } from '../errors.js'
-import { TradeEncoder, Body } from '../lineprotocol/encoder.js'
-import { GbmModel } from '../market/gbm.js'
+import { TradeEncoder, Body, newFragmentCache, type FragmentCache } from '../lineprotocol/encoder.js'
+import { GbmModel, loadParamsKey } from '../market/gbm.js'
 import { shardSeries, type Scratch } from '../market/series.js'
 import { allocColumns, EXCHANGES, type MarketModel } from '../market/trades.js'
 import { planLoad } from '../plan/plan.js'
+import type { SymbolParamsSpec } from '../request/schema.js'
 import { CircuitBreaker } from '../sink/breaker.js'
 import { WriteConcurrency } from '../sink/concurrency.js'
 import { withRetry, WriteStoppedError, type RetryContext } from '../sink/retry.js'
@@ -19,10 +20,36 @@ export interface WorkerShared {
   slots: WriteSlots
   bodies: Body[]
   columns: Scratch[]
+  /** encoder fragments per measurement: built once per symbol, not once per series and shard */
+  fragments: Map<string, FragmentCache>
+  /** symbol parameters by index, per load (see GbmModel and loadParamsKey); the last two loads' */
+  params: Map<string, (SymbolParamsSpec | undefined)[]>
 }
 
 export function workerShared(maxInFlight: number): WorkerShared {
-  return { slots: new WriteSlots(maxInFlight), bodies: [], columns: [] }
+  return { slots: new WriteSlots(maxInFlight), bodies: [], columns: [], fragments: new Map(), params: new Map() }
+}
+
+function paramsFor(shared: WorkerShared, spec: ShardTask['spec']): (SymbolParamsSpec | undefined)[] {
+  const key = loadParamsKey(spec)
+  let params = shared.params.get(key)
+  if (!params) {
+    if (shared.params.size >= 2) shared.params.clear()
+    params = []
+    shared.params.set(key, params)
+  }
+  return params
+}
+
+/** The worker's fragment cache for a measurement; one measurement's at a time (loads rarely mix). */
+function fragmentsFor(shared: WorkerShared, measurement: string): FragmentCache {
+  let cache = shared.fragments.get(measurement)
+  if (!cache) {
+    if (shared.fragments.size >= 4) shared.fragments.clear()
+    cache = newFragmentCache()
+    shared.fragments.set(measurement, cache)
+  }
+  return cache
 }
 
 function emptyDelta(shard: number): ProgressDelta {
@@ -58,9 +85,9 @@ export async function executeShard(
   const { slots, bodies: free } = shared
   const { spec, shard, control } = task
   const plan = planLoad(spec)
-  const model: MarketModel = new GbmModel(spec, plan)
+  const model: MarketModel = new GbmModel(spec, plan, paramsFor(shared, spec))
   const [startMs] = plan.shardBounds(shard)
-  const encoder = new TradeEncoder(spec.measurement, EXCHANGES, model.tickDecimals)
+  const encoder = new TradeEncoder(spec.measurement, EXCHANGES, model.tickDecimals, fragmentsFor(shared, spec.measurement))
   const breaker = new CircuitBreaker(task.breaker.buffer, task.breaker.settings)
   const concurrency = WriteConcurrency.of(task.breaker, task.concurrency)
   const pacer = task.pace ? new Pacer(task.pace.buffer, task.pace.ratePerSecond) : undefined

@@ -27,6 +27,11 @@ export function symbolParams(spec: Pick<LoadSpec, 'seed' | 'market'>, symbol: st
   return { ...drawn, ...spec.market.symbols[symbol] }
 }
 
+/** What a load's symbol parameters depend on: shards of one load share them (GbmModel's sharedParams). */
+export function loadParamsKey(spec: Pick<LoadSpec, 'seed' | 'symbols' | 'market'>): string {
+  return `${typeof spec.seed}:${String(spec.seed)}\u0000${JSON.stringify(spec.market.symbols)}\u0000${spec.symbols.join(',')}`
+}
+
 /**
  * Geometric Brownian motion per symbol: log S(t) = log S0 + (μ − σ²/2)·t + σ·W(t), t in years
  * since the load's start, rounded to the tick. W at shard edges comes from EdgePath; inside a shard
@@ -42,13 +47,17 @@ export class GbmModel implements MarketModel {
   private readonly tickUnits: number
   private readonly tick: number
   private readonly calendar: SessionCalendar | undefined
-  private readonly paths = new Map<number, EdgePath>()
-  private readonly params = new Map<number, SymbolParamsSpec>()
   private profileFor: { shard: number; profile: Profile | null } | undefined
 
   constructor(
     private readonly spec: MarketInput,
     private readonly plan: Plan,
+    /**
+     * each symbol's parameters by index, kept across the models of one load (a worker's shards):
+     * with 10,000 symbols a shard's model drew 10,000 of them, garbage by the next shard. The
+     * caller keys it by everything they depend on: seed, symbols and market (see loadParamsKey).
+     */
+    private readonly sharedParams: (SymbolParamsSpec | undefined)[] = [],
   ) {
     this.tick = spec.market.tickSize
     this.tickDecimals = tickDecimals(this.tick)
@@ -60,20 +69,11 @@ export class GbmModel implements MarketModel {
   private edgeYears = (k: number): number =>
     ((k >= this.plan.shardCount ? this.spec.toMs : this.plan.shardBounds(k)[0]) - this.spec.fromMs) / MS_PER_YEAR
 
-  private path(j: number): EdgePath {
-    let p = this.paths.get(j)
-    if (!p) {
-      p = new EdgePath(this.spec.seed, this.spec.symbols[j]!, this.plan.shardCount, this.edgeYears)
-      this.paths.set(j, p)
-    }
-    return p
-  }
-
   paramsOf(j: number): SymbolParamsSpec {
-    let p = this.params.get(j)
+    let p = this.sharedParams[j]
     if (!p) {
       p = symbolParams(this.spec, this.spec.symbols[j]!)
-      this.params.set(j, p)
+      this.sharedParams[j] = p
     }
     return p
   }
@@ -111,7 +111,9 @@ export class GbmModel implements MarketModel {
     }
 
     const { price, volatility: sigma, drift: mu } = this.paramsOf(j)
-    const path = this.path(j)
+    // Not kept per symbol: a shard asks each path for two edges, and 10,000 paths held for the
+    // shard's length were megabytes of a worker's 64 MB heap.
+    const path = new EdgePath(this.spec.seed, symbol, this.plan.shardCount, this.edgeYears)
     const wEnd = path.at(shard + 1)
     const t0 = (startMs - this.spec.fromMs) / MS_PER_YEAR
     const tauEnd = widthNs * YEARS_PER_NS
