@@ -159,19 +159,23 @@ export class WriteError extends LoadgenError {
   readonly pointsAccepted: number
   /** No answer within the request timeout: the server may be too busy to answer. */
   readonly timedOut: boolean
+  /** A failure no retry can mend though no server answered (an untrusted TLS certificate). */
+  readonly permanent: boolean
 
   constructor(
     message: string,
-    opts: { status?: number; retryAfterMs?: number; pointsAccepted?: number; timedOut?: boolean; cause?: unknown } = {},
+    opts: { status?: number; retryAfterMs?: number; pointsAccepted?: number; timedOut?: boolean; permanent?: boolean; cause?: unknown } = {},
   ) {
     super('OHLCV_WRITE_FAILED', message, { cause: opts.cause })
     this.status = opts.status
     this.retryAfterMs = opts.retryAfterMs
     this.pointsAccepted = opts.pointsAccepted ?? 0
     this.timedOut = opts.timedOut ?? false
+    this.permanent = opts.permanent ?? false
   }
 
   canRetry(): boolean {
+    if (this.permanent) return false
     if (this.status === undefined) return true
     return this.status === 408 || this.status === 429 || this.status >= 500
   }

@@ -122,6 +122,22 @@ describe('circuit breaker (shared memory)', () => {
     expect(b.stats()).toEqual({ state: 'closed', opens: 1, consecutiveFailures: 0 })
   })
 
+  it('a late failure during half-open leaves the probe its deadline: no second probe goes out', () => {
+    let t = 0
+    const b = CircuitBreaker.create(settings, () => t)
+    for (let i = 0; i < 3; i++) b.failed(false)
+    t = 1000
+    expect(b.gate()).toEqual({ pass: true, probe: true })
+    // writers whose requests left before the circuit opened fail now, enough of them for a threshold
+    for (let i = 0; i < 3; i++) b.failed(false)
+    expect(b.stats().state).toBe('half-open')
+    t = 1000 + settings.cooldownMs + 1 // before the fix, the cooldown had replaced the probe's deadline
+    expect(b.gate().pass).toBe(false)
+    t = 1000 + settings.probeTimeoutMs // only a lost probe is handed over
+    expect(b.gate()).toEqual({ pass: true, probe: true })
+    expect(b.stats().opens).toBe(1)
+  })
+
   it('reopens when the probe fails, and hands a lost probe over after probeTimeoutMs', () => {
     let t = 0
     const b = CircuitBreaker.create(settings, () => t)

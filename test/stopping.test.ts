@@ -131,3 +131,33 @@ describe('every way of stopping `run` leaves an account', () => {
     expect(edited.stderr).toBe('ohlcv-loadgen: invalid --resume-from: the request in a.json was changed after its load ran (its digest does not match): resuming would mix two datasets; start a new load with the changed request instead\n')
   }, 60_000)
 })
+
+describe('defects that ended a run badly', () => {
+  it('an uncaught exception: one line with the account so far, workers stopped, exit 1, no stack trace', async () => {
+    // a bug, simulated: something throws outside any promise chain a second into the load
+    const bug = `data:text/javascript,setTimeout(() => { throw new Error('boom') }, 1000)`
+    const r = await runCli(['run', '--sink', 'null', '--trades', '5000000000', '--seed', 'crash', '--pool-size', '1'], {}, 30_000, { nodeArgs: ['--import', bug] })
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/^ohlcv-loadgen: internal error, stopping: Error: boom; account so far: \{"pointsPlanned":5000000000,"pointsWritten":\d+/m)
+    expect(r.stderr).not.toMatch(/^\s+at /m)
+  }, 60_000)
+
+  it('an untrusted TLS certificate is permanent: the load fails at once and says what to do', async () => {
+    const dir = new URL('./fixtures/tls/', import.meta.url)
+    const { createServer } = await import('node:https')
+    const tls = createServer({ key: readFileSync(new URL('key.pem', dir)), cert: readFileSync(new URL('cert.pem', dir)) }, (_req, res) => res.writeHead(204).end())
+    await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r))
+    try {
+      const port = (tls.address() as { port: number }).port
+      const t0 = Date.now()
+      // no database creation first: the first write meets the certificate, on the write path
+      const r = await runCli(['run', '--trades', '20000', '--seed', 'tls', '--influx-url', `https://localhost:${port}`, '--create-db', 'false'], {}, 60_000)
+      expect(r.code).toBe(1)
+      expect(Date.now() - t0).toBeLessThan(10_000) // not the 60 s retry budget
+      expect(r.stdout).toMatch(/^error: cannot reach localhost:\d+: its TLS certificate is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\); fix the server's certificate, or give Node its CA with NODE_EXTRA_CA_CERTS=/m)
+      expect(r.stdout).not.toMatch(/retries/)
+    } finally {
+      tls.close()
+    }
+  }, 60_000)
+})

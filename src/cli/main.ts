@@ -127,6 +127,12 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io, redactor: 
   }
   const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
   for (const sig of SIGNALS) process.on(sig, onSignal)
+  // After a bug the load stops without waiting for its writes and ends the usual way (account file,
+  // summary), then exits 1; if that way is stuck, the process exits after 5 s anyway.
+  const crash = onCrash(async (err) => {
+    io.stderr.write(redactor.redact(`ohlcv-loadgen: internal error, stopping: ${crashMessage(err)}; account so far: ${JSON.stringify(load.account())}\n`))
+    load.abandonInFlight()
+  }, false)
   let result: LoadResult
   /** CPU of the whole process (every thread) while the load ran: what it cost the machine per point */
   let loadCpu: NodeJS.CpuUsage | undefined
@@ -138,6 +144,7 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io, redactor: 
     loadCpu = process.cpuUsage(loadCpu)
   } finally {
     hideProgress()
+    crash.off()
     for (const sig of SIGNALS) process.off(sig, onSignal)
     await pool.close()
     await metricsServer?.close()
@@ -206,6 +213,7 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io, redactor: 
         (resumable && accountPath ? `account in ${accountPath}; resume with: ohlcv-loadgen run --resume-from ${accountPath}\n` : ''),
     ))
   }
+  if (crash.crashed()) return EXIT_LOAD_FAILED
   if (result.status === 'succeeded') return EXIT_OK
   return result.status === 'cancelled' ? EXIT_INTERRUPTED : EXIT_LOAD_FAILED
 }
@@ -227,6 +235,38 @@ function retriesLine(result: LoadResult): string {
   const total = `${n(result.retries)} retries, ${n(result.batchesSplit)} batches split (413), circuit opened ${n(opens)} time(s)`
   if (result.attempts.length < 2 || !last) return `${total}\n`
   return `in all ${result.attempts.length} attempts: ${total}; this attempt: ${n(last.retries)} retries, circuit opened ${n(last.circuitOpens)} time(s)\n`
+}
+
+/** An error's message and where it came from, in one line (no stack trace for users). */
+function crashMessage(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err)
+}
+
+/**
+ * A bug must not end the process silently or with only a stack trace: on an uncaught exception or
+ * unhandled rejection, `stop` says what it can (the account so far) and stops the workers, then
+ * the process exits 1; if stopping hangs, it exits after 5 s anyway. Returns the unregistration.
+ */
+function onCrash(stop: (err: unknown) => Promise<void>, exitWhenStopped = true): { off(): void; crashed(): boolean } {
+  let crashed = false
+  const handler = (err: unknown) => {
+    if (crashed) return
+    crashed = true
+    setTimeout(() => process.exit(EXIT_LOAD_FAILED), 5000).unref()
+    stop(err).then(
+      () => exitWhenStopped && process.exit(EXIT_LOAD_FAILED),
+      () => process.exit(EXIT_LOAD_FAILED),
+    )
+  }
+  process.on('uncaughtException', handler)
+  process.on('unhandledRejection', handler)
+  return {
+    off() {
+      process.off('uncaughtException', handler)
+      process.off('unhandledRejection', handler)
+    },
+    crashed: () => crashed,
+  }
 }
 
 /** Says how long the server's overload held the load back, if it did. */
@@ -316,6 +356,13 @@ async function serve(args: ReturnType<typeof parseCommandLine>, io: Io, redactor
     maxStreamsPerLoad: config.maxStreamsPerLoad,
     ...(config.maxConnections !== undefined ? { maxConnections: config.maxConnections } : {}),
     ...(config.apiToken !== undefined ? { apiToken: config.apiToken } : {}),
+  })
+  void onCrash(async (err) => {
+    const running = manager.list().filter((l) => !l.finished).map((l) => ({ id: l.id, account: l.account() }))
+    logger.fatal({ err: crashMessage(err), running }, 'internal error: cancelling running loads and exiting')
+    await manager.stopAll()
+    await app.close()
+    await pool.close()
   })
   const address = await app.listen({ host: config.host, port: config.port })
   logger.info({ address, poolSize: config.poolSize, sink: describeSink(config.sink), limits: config.limits, auth: config.apiToken !== undefined }, 'coordinator listening')

@@ -23,11 +23,23 @@ export function keepAliveAgent(url: URL, maxSockets: number): http.Agent {
 }
 
 /**
+ * Node's codes for a certificate it will not trust: a retry gets the same certificate, so they are
+ * permanent (retrying them spent the whole time budget before).
+ */
+const TLS_CERT_CODES = /^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|CERT_UNTRUSTED|CERT_REVOKED|CERT_SIGNATURE_FAILURE|ERR_TLS_CERT_ALTNAME_INVALID|HOSTNAME_MISMATCH|INVALID_CA)$/
+
+/**
  * Transport failures, worded alike by both HTTP clients (this one and the write path's, wire.ts):
  * WriteErrors without a status, so retryable. `detail` is the system's reason (a code or message).
  */
 export const transportError = {
-  unreachable: (host: string, detail: string, cause?: Error) => new WriteError(`cannot reach ${host}: ${detail}`, { cause }),
+  unreachable: (host: string, detail: string, cause?: Error) =>
+    TLS_CERT_CODES.test(detail)
+      ? new WriteError(
+          `cannot reach ${host}: its TLS certificate is not trusted (${detail}); fix the server's certificate, or give Node its CA with NODE_EXTRA_CA_CERTS=/path/to/ca.pem`,
+          { cause, permanent: true },
+        )
+      : new WriteError(`cannot reach ${host}: ${detail}`, { cause }),
   brokeOff: (host: string, detail: string, cause?: Error) => new WriteError(`response from ${host} broke off: ${detail}`, { cause }),
   noAnswer: (host: string, ms: number) => new WriteError(`no answer from ${host} within ${ms} ms`, { timedOut: true }),
 }

@@ -11,9 +11,15 @@
 export const CLOSED = 0
 export const OPEN = 1
 export const HALF_OPEN = 2
+/**
+ * Between winning the swap to OPEN and writing the new deadline: readers wait. Without it the
+ * deadline had to be written before the swap, whatever its outcome, and a late failure during
+ * half-open (its swap from CLOSED fails) cut the probe's deadline short and let a second probe out.
+ */
+const OPENING = 3
 
 export type CircuitState = 'closed' | 'open' | 'half-open'
-const NAMES: readonly CircuitState[] = ['closed', 'open', 'half-open']
+const NAMES: readonly CircuitState[] = ['closed', 'open', 'half-open', 'open']
 
 export interface BreakerSettings {
   /** retryable failures in a row that open the circuit */
@@ -68,12 +74,15 @@ export class CircuitBreaker {
     const t = this.now()
     const state = Atomics.load(this.i32, STATE)
     if (state === CLOSED) return { pass: true, probe: false }
+    if (state === OPENING) return { pass: false, waitMs: 1 }
     const deadline = Number(Atomics.load(this.i64, DEADLINE))
     if (t < deadline) return { pass: false, waitMs: state === OPEN ? deadline - t : Math.min(HALF_OPEN_POLL_MS, deadline - t) }
-    // Open period over (or a probe lost): whoever swaps the state first sends the probe.
+    // Open period over (or a probe lost): whoever swaps the state first sends the probe, and only
+    // the winner moves the deadline (through OPENING, so nobody reads a stale one meanwhile).
+    if (Atomics.compareExchange(this.i32, STATE, state, OPENING) !== state) return { pass: false, waitMs: HALF_OPEN_POLL_MS }
     Atomics.store(this.i64, DEADLINE, BigInt(t + this.settings.probeTimeoutMs))
-    if (Atomics.compareExchange(this.i32, STATE, state, HALF_OPEN) === state) return { pass: true, probe: true }
-    return { pass: false, waitMs: HALF_OPEN_POLL_MS }
+    Atomics.store(this.i32, STATE, HALF_OPEN)
+    return { pass: true, probe: true }
   }
 
   /** The server answered (even with a permanent error): it is up. */
@@ -93,8 +102,12 @@ export class CircuitBreaker {
   }
 
   private open(from: number): void {
+    // Only the writer whose swap wins sets the cooldown: a failure that lost the race (the circuit
+    // already open, or half-open with a probe out) leaves the deadline alone.
+    if (Atomics.compareExchange(this.i32, STATE, from, OPENING) !== from) return
     Atomics.store(this.i64, DEADLINE, BigInt(this.now() + this.settings.cooldownMs))
-    if (Atomics.compareExchange(this.i32, STATE, from, OPEN) === from && from === CLOSED) Atomics.add(this.i32, OPENS, 1)
+    Atomics.store(this.i32, STATE, OPEN)
+    if (from === CLOSED) Atomics.add(this.i32, OPENS, 1)
   }
 
   stats(): BreakerStats {
