@@ -47,9 +47,9 @@ describe('run --account-file / --resume-from, against a real influxd that dies m
 
     const resumed = await runCli(['run', '--json', '--resume-from', accountFile, '--pool-size', '1'], env, 60_000, { cwd })
     expect(resumed.code, resumed.stderr).toBe(0)
-    expect(JSON.parse(resumed.stdout)).toMatchObject({ status: 'succeeded', pointsWritten: 1_500_000, pointsFailed: 0, pointsUnsent: 0, accountFile, datasetFormat: 2 })
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ status: 'succeeded', pointsWritten: 1_500_000, pointsFailed: 0, pointsUnsent: 0, accountFile, datasetFormat: 3 })
     expect(await countInflux(server.url, 'cli_resume')).toBe(1_500_000)
-    expect(JSON.parse(readFileSync(join(cwd, accountFile), 'utf8'))).toMatchObject({ status: 'succeeded', dataset: 2, account: { pointsWritten: 1_500_000 } })
+    expect(JSON.parse(readFileSync(join(cwd, accountFile), 'utf8'))).toMatchObject({ status: 'succeeded', dataset: 3, account: { pointsWritten: 1_500_000 } })
   }, 120_000)
 
   it.each([
@@ -57,7 +57,7 @@ describe('run --account-file / --resume-from, against a real influxd that dies m
     ['not JSON', 'garbage.json', /^ohlcv-loadgen: invalid --resume-from: cannot read garbage\.json: not valid JSON\n$/],
     ['another format', 'other.json', /^ohlcv-loadgen: invalid --resume-from: other\.json is not an ohlcv-loadgen account file/],
     ['a bad shard entry', 'badshard.json', /^ohlcv-loadgen: invalid --resume-from: shards\[0\]\.acked must be sorted, disjoint/],
-    ['an older dataset format', 'format1.json', /^ohlcv-loadgen: invalid --resume-from: format1\.json is for dataset format 1 and this version generates format 2: resuming would mix two datasets/],
+    ['an older dataset format', 'format1.json', /^ohlcv-loadgen: invalid --resume-from: format1\.json is for dataset format 1 and this version generates format 3: resuming would mix two datasets/],
   ])('--resume-from with %s exits 2 with one line', async (_what, file, message) => {
     const cwd = mkdtempSync(join(tmpdir(), 'ohlcv-resume-'))
     writeFileSync(join(cwd, 'garbage.json'), '{"format":')

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { MAX_SHARD_MS, planLoad, TARGET_TRADES_PER_SHARD } from '../src/plan/plan.js'
+import { sameDataset } from '../src/market/dataset.js'
 import { before, share } from '../src/plan/split.js'
 import { stream } from '../src/market/rng.js'
 
@@ -83,5 +84,27 @@ describe('plan', () => {
         }
       }
     }
+  })
+})
+
+describe('dataset format 3: many symbols, longer series', () => {
+  const year = { fromMs: Date.parse('2023-01-01T00:00:00Z'), toMs: Date.parse('2024-01-01T00:00:00Z') }
+  const names = (n: number) => Array.from({ length: n }, (_, i) => `S${i}`)
+
+  it('up to 1,000 symbols the layout is format 2\'s: 100,000 trades a shard', () => {
+    for (const n of [1, 5, 999, 1000]) expect(planLoad({ ...year, trades: 20_000_000, symbols: names(n) }).shardCount).toBe(200)
+    expect(sameDataset(2, 1000)).toBe(true)
+    expect(sameDataset(2, 1001)).toBe(false)
+    expect(sameDataset(1, 5)).toBe(false)
+  })
+
+  it('beyond, a shard holds at least 100 trades a symbol (time permitting: a shard spans at most 7 days)', () => {
+    const plan = planLoad({ ...year, trades: 50_000_000, symbols: names(10_000) })
+    expect(plan.shardCount).toBe(Math.ceil((year.toMs - year.fromMs) / MAX_SHARD_MS)) // 53: the 7-day cap
+    let least = Infinity
+    for (let i = 0; i < plan.shardCount; i++) least = Math.min(least, plan.seriesCount(0, i).count)
+    expect(least).toBeGreaterThanOrEqual(90)
+    const day = { fromMs: Date.parse('2024-01-02T00:00:00Z'), toMs: Date.parse('2024-01-03T00:00:00Z') }
+    expect(planLoad({ ...day, trades: 20_000_000, symbols: names(2000) }).shardCount).toBe(100) // 200,000 a shard
   })
 })

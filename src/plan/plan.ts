@@ -12,6 +12,18 @@ export const TARGET_TRADES_PER_SHARD = 100_000
  * 7 days is 6.05e14 ns, well under 2^53, so every offset is an exact integer.
  */
 export const MAX_SHARD_MS = 7 * 24 * 3600 * 1000
+/**
+ * Dataset format 3: a shard holds at least this many trades per symbol on average. Setting up a
+ * series (its stream, its Brownian edges, its encoder state) costs a few microseconds, which a
+ * 100,000-trade shard of 10,000 symbols (10 trades a series) paid every few trades. Loads of up
+ * to 1,000 symbols keep format 2's layout (100,000 trades a shard), byte for byte.
+ */
+export const MIN_TRADES_PER_SERIES = 100
+
+/** Trades a shard aims at: format 2's target, or more for loads of many symbols (format 3). */
+export function tradesPerShard(symbols: number): number {
+  return Math.max(TARGET_TRADES_PER_SHARD, MIN_TRADES_PER_SERIES * symbols)
+}
 
 export type PlanInput = Pick<LoadSpec, 'trades' | 'symbols' | 'fromMs' | 'toMs'> &
   Partial<Pick<LoadSpec, 'distribution' | 'session' | 'weights'>>
@@ -38,7 +50,7 @@ export class Plan {
 
   constructor(private readonly spec: PlanInput) {
     const rangeMs = spec.toMs - spec.fromMs
-    const byTrades = Math.ceil(spec.trades / TARGET_TRADES_PER_SHARD)
+    const byTrades = Math.ceil(spec.trades / tradesPerShard(spec.symbols.length))
     const byTime = Math.ceil(rangeMs / MAX_SHARD_MS)
     // Every shard spans at least 1 ms so that shard edges are distinct instants.
     this.shardCount = Math.min(Math.max(byTrades, byTime, 1), rangeMs)
