@@ -202,6 +202,6 @@ describe('write client over TLS', () => {
     expect(child.status, child.stderr).toBe(0)
     const [first, second, third] = JSON.parse(child.stdout) as [number, number, string]
     expect([first, second]).toEqual([204, 204])
-    expect(third).toMatch(/^cannot reach 127\.0\.0\.1:\d+: ERR_TLS_CERT_ALTNAME_INVALID$/)
+    expect(third).toMatch(/^cannot reach 127\.0\.0\.1:\d+: its TLS certificate is not trusted \(ERR_TLS_CERT_ALTNAME_INVALID\); fix the server's certificate/)
   })
 })

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { InvalidRequestError } from '../errors.js'
 import { DATASET_FORMAT, sameDataset } from '../market/dataset.js'
+import { DEFAULT_SYMBOLS } from '../request/normalize.js'
 import type { LoadSpec } from '../request/schema.js'
 import type { ShardResult } from '../../workers/messages.js'
 import type { Account } from './account.js'
@@ -145,7 +146,8 @@ export async function readAccountFile(
   const f = parsed as Partial<AccountFile>
   if (typeof f !== 'object' || f === null || f.format !== ACCOUNT_FORMAT) bad(`${path} is not an ohlcv-loadgen account file (format ${ACCOUNT_FORMAT})`)
   const dataset = f.dataset ?? 1
-  const symbols = Array.isArray((f.request as { symbols?: unknown } | undefined)?.symbols) ? (f.request as { symbols: unknown[] }).symbols.length : Infinity
+  const listed = (f.request as { symbols?: unknown } | undefined)?.symbols
+  const symbols = Array.isArray(listed) ? listed.length : DEFAULT_SYMBOLS.length
   if (!sameDataset(dataset, symbols)) {
     bad(`${path} is for dataset format ${String(dataset)} and this version generates format ${DATASET_FORMAT}: resuming would mix two datasets; finish the load with the version that started it, or start it again`)
   }
