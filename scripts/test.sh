@@ -1,13 +1,13 @@
 #!/bin/sh
-# The whole test suite, from a fresh clone: installs what it needs, builds, type-checks, lints,
-# then runs the tests (which start their own influxd and victoria-metrics on loopback).
+# The whole test suite, from a fresh clone: installs what it needs, type-checks, lints, then runs
+# the tests (whose global setup builds dist/ first, then starts influxd and victoria-metrics on
+# loopback).
 set -eu
 cd "$(dirname "$0")/.."
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
 sh scripts/install-servers.sh influxdb victoria-metrics prometheus
-npm run --silent build
 npm run --silent typecheck
 npm run --silent lint
 npx vitest run

@@ -19,6 +19,11 @@ export const ERRORS = {
   OHLCV_NO_DATA: { status: 404, exitCode: 1 },
   OHLCV_SINK_UNAVAILABLE: { status: 503, exitCode: 1 },
   OHLCV_WRITE_FAILED: { status: 502, exitCode: 1 },
+  /** a request Fastify itself refused before any handler (its FST_ code is kept when it has one) */
+  OHLCV_BAD_REQUEST: { status: 400, exitCode: 2 },
+  OHLCV_ROUTE_NOT_FOUND: { status: 404, exitCode: 1 },
+  /** a bug: the message says what threw; no stack trace reaches a user */
+  OHLCV_INTERNAL: { status: 500, exitCode: 1 },
 } as const
 
 export type ErrorCode = keyof typeof ERRORS
@@ -221,5 +226,5 @@ export function toErrorInfo(err: unknown): ErrorInfo {
       : { code: err.code, message: err.message, status: err.status }
   }
   if (err instanceof LoadgenError) return { code: err.code, message: err.message }
-  return { code: 'OHLCV_INTERNAL', message: err instanceof Error ? err.message : String(err) }
+  return { code: 'OHLCV_INTERNAL' satisfies ErrorCode, message: err instanceof Error ? err.message : String(err) }
 }

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { ERRORS, LoadgenError, parseRetryAfter, WriteError, type ErrorCode } from '../src/errors.js'
 import { retryDelay, withRetry, WriteStoppedError, type RetryContext } from '../src/sink/retry.js'
@@ -7,6 +8,14 @@ import { splitBody } from '../src/load/shard.js'
 import { Pacer } from '../src/load/pace.js'
 
 describe('error catalogue', () => {
+  it('every OHLCV_ code written anywhere in src/ is in the catalogue', () => {
+    const files = readdirSync(new URL('../src/', import.meta.url), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'))
+    const used = new Set<string>()
+    for (const f of files) for (const m of readFileSync(new URL(`../src/${f}`, import.meta.url), 'utf8').matchAll(/['"`](OHLCV_[A-Z_]+)['"`]/g)) used.add(m[1]!)
+    expect(used.size).toBeGreaterThan(15)
+    for (const code of used) expect(Object.keys(ERRORS), `${code} is used in src/ but not in ERRORS`).toContain(code)
+  })
+
   it.each(Object.entries(ERRORS))('%s has a stable status and exit code', (code, { status, exitCode }) => {
     const e = new LoadgenError(code as ErrorCode, 'x')
     expect(e.code).toBe(code)

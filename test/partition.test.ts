@@ -109,6 +109,19 @@ describe('partitions into a real influxd, started three ways, and verify per par
   })
 })
 
+describe('a partition that owns no shard', () => {
+  it('says so on stderr, still creates its (empty) --out file, and --json shows it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ohlcv-empty-part-'))
+    const out = join(dir, 'part.lp')
+    // 200,000 trades in a day: 2 shards, so partition 2/3 owns none
+    const r = await runCli(['run', '--sink', 'file', '--out', out, '--trades', '200000', '--seed', 'e', '--to', '2024-01-02', '--partition', '2/3', '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stderr).toBe('ohlcv-loadgen: partition 2/3 owns no shard: the load has 2 shard(s), and only shards with shard % 3 == 2 are its; nothing to write\n')
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'succeeded', pointsPlanned: 0, shardsTotal: 0, partitionOwnsNoShard: true, partition: { index: 2, count: 3 } })
+    expect(readFileSync(out, 'utf8')).toBe('')
+  })
+})
+
 describe('partition sources', () => {
   it('--partition over PARTITION over JOB_COMPLETION_INDEX over PARTITION_DNS', () => {
     const src = (flags: Record<string, string>, env: Record<string, string>) => partitionSource(readSettings(flags, env), env)

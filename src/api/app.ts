@@ -3,7 +3,7 @@ import Fastify, { LogController, type FastifyError } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
-import { InvalidRequestError, LoadgenError, TooManyLoadsError } from '../errors.js'
+import { InvalidRequestError, LoadgenError, TooManyLoadsError, type ErrorCode } from '../errors.js'
 import type { LoadManager } from '../load/manager.js'
 import type { NormalizeContext } from '../request/normalize.js'
 import { AJV_OPTIONS, describeSchemaError } from '../request/validate.js'
@@ -65,7 +65,8 @@ function parseJsonBody(text: string): unknown {
   return parsed
 }
 
-function errorBody(statusCode: number, code: string, message: string) {
+/** `code`: one of the catalogue's (errors.ts), or a Fastify FST_ code it passes through. */
+function errorBody(statusCode: number, code: ErrorCode | `FST_${string}`, message: string) {
   return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message }
 }
 
@@ -115,7 +116,7 @@ export async function buildApp(deps: AppDeps) {
     const status = err.statusCode ?? 500
     if (status >= 400 && status < 500) {
       // Fastify's own client errors (malformed JSON, body too large, bad content type).
-      return reply.code(status).send(errorBody(status, err.code ?? 'OHLCV_BAD_REQUEST', err.message))
+      return reply.code(status).send(errorBody(status, err.code?.startsWith('FST_') ? (err.code as `FST_${string}`) : 'OHLCV_BAD_REQUEST', err.message))
     }
     req.log.error({ err }, 'unhandled error')
     return reply.code(500).send(errorBody(500, 'OHLCV_INTERNAL', 'internal error'))

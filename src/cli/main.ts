@@ -17,7 +17,8 @@ import { describeSink } from '../sink/target.js'
 import type { Candle } from '../candles/candle.js'
 import { ShardPool } from '../../workers/pool.js'
 import { showProgress } from './progress.js'
-import { describePartition, parsePartition, type Partition } from '../partition/partition.js'
+import { describePartition, ownedCount, parsePartition, type Partition } from '../partition/partition.js'
+import { planLoad } from '../plan/plan.js'
 import { helpText, parseCommandLine, usageLine, UsageError } from './args.js'
 
 // What only some commands need (the HTTP app, prom-client, the candle code, DNS discovery) is
@@ -93,6 +94,11 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io, redactor: 
   const report = dataOnStdout ? io.stderr : io.stdout
 
   const mode = progressMode(settings, args.json, io.stderr === process.stderr && process.stderr.isTTY)
+  const shardCount = planLoad(spec).shardCount
+  const ownsNone = partition.count > 1 && ownedCount(partition, shardCount) === 0
+  if (ownsNone) {
+    io.stderr.write(`ohlcv-loadgen: partition ${describePartition(partition)} owns no shard: the load has ${shardCount} shard(s), and only shards with shard % ${partition.count} == ${partition.index} are its; nothing to write\n`)
+  }
   const pool = new ShardPool(size)
   const registry = port !== undefined ? new (await import('prom-client')).Registry() : undefined
   const metrics = registry ? new (await import('../metrics/metrics.js')).Metrics(registry, () => pool.stats()) : undefined
@@ -193,7 +199,7 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io, redactor: 
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     }
     report.write(
-      redactor.redact(`${JSON.stringify({ ...result, seed: spec.seed, datasetFormat: DATASET_FORMAT, from: spec.from, to: spec.to, poolSize: size, batchSize: spec.batchSize, sink: describeSink(sink), partition, client, ...(accountPath ? { accountFile: accountPath } : {}) })}\n`),
+      redactor.redact(`${JSON.stringify({ ...result, seed: spec.seed, datasetFormat: DATASET_FORMAT, from: spec.from, to: spec.to, poolSize: size, batchSize: spec.batchSize, sink: describeSink(sink), partition, ...(ownsNone ? { partitionOwnsNoShard: true } : {}), client, ...(accountPath ? { accountFile: accountPath } : {}) })}\n`),
     )
   } else {
     const n = (x: number) => x.toLocaleString('en-US')

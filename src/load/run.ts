@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import { InvalidRequestError, LoadNotResumableError, toErrorInfo, type ErrorInfo } from '../errors.js'
+import { InvalidRequestError, LoadNotResumableError, toErrorInfo, type ErrorCode, type ErrorInfo } from '../errors.js'
 import { LatencyRecorder, type LatencySummary } from '../metrics/latency.js'
 import type { Metrics } from '../metrics/metrics.js'
 import { describePartition, owns, partitionTrades, WHOLE, type Partition } from '../partition/partition.js'
@@ -324,7 +324,8 @@ export class LoadRun {
   }
 
   private async execute(shards: number[]): Promise<void> {
-    if (shards.length === 0) return
+    // Nothing to run: an InfluxDB is left alone, but a file sink still makes its (empty) output.
+    if (shards.length === 0 && this.sink.kind !== 'file') return
     const prepared = await prepareSink(this.sink, this.shardCount, (shard) => owns(this.partition, shard))
     const shardSpec = toShardSpec(this.spec)
     const breaker = { buffer: this.breaker.buffer, settings: this.breaker.settings }
@@ -391,7 +392,7 @@ export class LoadRun {
       r.splits += before.splits
     }
     this.tally.applyResult(r)
-    if (r.status === 'failed') this.fail(r.error ?? { code: 'OHLCV_WRITE_FAILED', message: `shard ${r.shard} failed` })
+    if (r.status === 'failed') this.fail(r.error ?? { code: 'OHLCV_WRITE_FAILED' satisfies ErrorCode, message: `shard ${r.shard} failed` })
   }
 }
 
