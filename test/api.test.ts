@@ -93,3 +93,30 @@ describe('HTTP API', () => {
     expect((await co.app.inject({ url: '/readyz' })).statusCode).toBe(200)
   })
 })
+
+describe('the OpenAPI document', () => {
+  let co: Coordinator
+  beforeAll(async () => {
+    co = await startCoordinator({ kind: 'null' }, 1, undefined, { apiToken: 'a-token-of-16-chars-or-more' })
+  })
+  afterAll(async () => {
+    await co.close()
+  })
+
+  it('GET /openapi.json describes every route, with its request and response schemas, without a token', async () => {
+    const res = await fetch(`${co.url}/openapi.json`)
+    expect(res.status).toBe(200)
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, { responses: Record<string, unknown>; requestBody?: unknown; parameters?: unknown[] }>>; components: unknown }
+    expect(doc.openapi).toBe('3.0.3')
+    const routes = co.app.routeList().filter((r) => r.url !== '/openapi.json')
+    expect(routes.length).toBeGreaterThanOrEqual(11)
+    for (const r of routes) {
+      const path = r.url.replace(/:([A-Za-z]+)/g, '{$1}')
+      expect(doc.paths[path]?.[r.method.toLowerCase()], `${r.method} ${r.url}`).toBeDefined()
+    }
+    expect(doc.paths['/loads']!.post!.requestBody).toBeDefined()
+    expect(Object.keys(doc.paths['/loads']!.post!.responses)).toEqual(expect.arrayContaining(['202', '400', '429']))
+    expect(doc.paths['/loads']!.get!.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'limit', in: 'query' })]))
+    expect(JSON.stringify(doc.components)).toContain('bearer')
+  })
+})

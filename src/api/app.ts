@@ -17,6 +17,7 @@ import { healthRoutes } from './health.js'
 import { loadRoutes } from './loads.js'
 import { metricsRoutes } from './metrics.js'
 import { STATUS_CODES } from 'node:http'
+import swagger from '@fastify/swagger'
 
 export interface AppDeps {
   manager: LoadManager
@@ -37,6 +38,9 @@ export interface AppDeps {
   /** event streams (SSE) per load at most (default 16) */
   maxStreamsPerLoad?: number
 }
+
+/** The API's version in its OpenAPI document (the package's). */
+const API_VERSION = '0.1.0'
 
 /** Slow clients hold a socket this long at most while sending headers, and a whole request. */
 export const HEADERS_TIMEOUT_MS = 10_000
@@ -125,11 +129,25 @@ export async function buildApp(deps: AppDeps) {
     reply.code(404).send(errorBody(404, 'OHLCV_ROUTE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)),
   )
 
+  // The API's description, generated from the route schemas as they are registered below.
+  const routes: { method: string; url: string }[] = []
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url })
+  })
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'ohlcv-loadgen coordinator', version: API_VERSION, description: 'Loads InfluxDB with reproducible synthetic market trades. See the README.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API_TOKEN, when the coordinator has one' } } },
+      security: deps.apiToken !== undefined ? [{ bearer: [] }] : [],
+    },
+  })
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   await app.register(healthRoutes, { sink: deps.sink, manager: deps.manager })
   await app.register(metricsRoutes, { registry: deps.registry })
   await app.register(loadRoutes, { manager: deps.manager, sink: deps.sink, normalize: deps.normalize })
   await app.register(candleRoutes, { manager: deps.manager, sink: deps.sink })
   await app.register(eventRoutes, { manager: deps.manager, maxStreamsPerLoad: deps.maxStreamsPerLoad ?? DEFAULT_MAX_STREAMS_PER_LOAD })
-  return app
+  return Object.assign(app, { routeList: (): readonly { method: string; url: string }[] => routes })
 }
 

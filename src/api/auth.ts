@@ -2,8 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { UnauthorizedError } from '../errors.js'
 
-/** Routes anyone may call: liveness for orchestrators, metrics for Prometheus. */
-const OPEN_ROUTES = new Set(['/healthz', '/metrics'])
+/** Routes anyone may call: liveness for orchestrators, metrics for Prometheus, the API's description. */
+const OPEN_ROUTES = new Set(['/healthz', '/metrics', '/openapi.json'])
 
 const digest = (s: string) => createHash('sha256').update(s).digest()
 
