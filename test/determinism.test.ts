@@ -126,7 +126,7 @@ describe('the same seed gives the same dataset from one version to the next', ()
 
   // Pinned for dataset format 2 (src/market/dataset.ts; format 1's were 9c3b3d13…, 3b5e0e81…,
   // eefb6480…, 42b35c69…): a dataset loaded by one version verifies against any later one of the
-  // same format. A change here is a new dataset format: bump DATASET_FORMAT, say so in the README,
+  // same format. A change here is a new dataset format: bump DATASET_FORMAT, say so in docs/design.md,
   // then pin the new digests.
   // Format 3 changed only the shard layout of loads of more than 1,000 symbols: these are format 2's
   // digests, unchanged.
