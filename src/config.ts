@@ -6,7 +6,7 @@ import { MAX_TRADES } from './request/schema.js'
 import { checkPartition, MAX_PARTITIONS, parsePartition, WHOLE, type Partition } from './partition/partition.js'
 import { DEFAULT_BREAKER } from './sink/breaker.js'
 import { DEFAULT_RETRY } from './sink/retry.js'
-import { DEFAULT_LIMITS, type LoadLimits } from './load/manager.js'
+import { DEFAULT_LIMITS, type LoadLimits } from './load/limits.js'
 import type { SinkConfig } from './sink/target.js'
 import type { LoadOptions } from './load/run.js'
 

@@ -51,6 +51,13 @@ export class InvalidRequestError extends LoadgenError {
   }
 }
 
+/** A command line, or a run's options, that cannot be used as given: one line, exit 2. */
+export class UsageError extends LoadgenError {
+  constructor(message: string) {
+    super('OHLCV_INVALID_REQUEST', message)
+  }
+}
+
 /** Bad configuration (environment or flags) found at start-up. */
 export class ConfigError extends LoadgenError {
   readonly setting: string

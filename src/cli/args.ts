@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { SETTINGS, type RawSettings, type SettingName } from '../config.js'
-import { ConfigError, InvalidRequestError } from '../errors.js'
+import { ConfigError, InvalidRequestError, UsageError } from '../errors.js'
 
 /** Flags that map to load request fields (named like the fields, kebab-cased). */
 export const REQUEST_FLAGS = {
@@ -35,8 +35,6 @@ export const QUERY_FLAGS = {
   regenerate: 'candles: compute them from the load options and seed instead of the database',
 } as const
 
-/** A command line that cannot be understood: exit 2 with one line. */
-export class UsageError extends Error {}
 
 const options: NonNullable<ParseArgsConfig['options']> = {
   json: { type: 'boolean' },

@@ -2,14 +2,12 @@ import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import type { Registry } from 'prom-client'
-import { loadLimits, loadOptions, metricsPort, partitionSource, poolSize, progressMode, type RawSettings, readSettings, serveConfig, sinkConfig, LOG_LEVELS, type LogLevel } from '../config.js'
-import { LoadgenError } from '../errors.js'
+import { metricsPort, poolSize, progressMode, readSettings, serveConfig, sinkConfig, LOG_LEVELS, type LogLevel } from '../config.js'
+import { LoadgenError, UsageError } from '../errors.js'
 import { createLogger } from '../log.js'
 import { Redactor } from '../secrets.js'
-import { ACCOUNT_FORMAT, lockAccountFile, readAccountFile, writeAccountFileSomewhere } from '../load/accountFile.js'
 import { DATASET_FORMAT } from '../market/dataset.js'
-import { checkTradesLimit, LoadManager } from '../load/manager.js'
-import { LoadRun, type LoadResult } from '../load/run.js'
+import type { LoadRun, LoadResult } from '../load/run.js'
 import { DEFAULT_MEASUREMENT, MAX_TICK_DECIMALS, normalizeRequest, tickDecimals, type NormalizeContext } from '../request/normalize.js'
 import { SYMBOL_PATTERN } from '../request/schema.js'
 import { validateLoadRequest } from '../request/validate.js'
@@ -17,9 +15,9 @@ import { describeSink } from '../sink/target.js'
 import type { Candle } from '../candles/candle.js'
 import { ShardPool } from '../../workers/pool.js'
 import { showProgress } from './progress.js'
-import { describePartition, ownedCount, parsePartition, type Partition } from '../partition/partition.js'
-import { planLoad } from '../plan/plan.js'
-import { helpText, parseCommandLine, usageLine, UsageError } from './args.js'
+import { describePartition } from '../partition/partition.js'
+import { helpText, parseCommandLine, usageLine } from './args.js'
+import { executeRun, prepareRun, requireFixedLoad, resolvePartition } from '../load/runLoad.js'
 
 // What only some commands need (the HTTP app, prom-client, the candle code, DNS discovery) is
 // imported where it is used: every command starts ~0.1 s of CPU sooner.
@@ -64,153 +62,94 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
 async function run(args: ReturnType<typeof parseCommandLine>, io: Io, redactor: Redactor): Promise<number> {
   // Everything is validated before a thread starts: bad input never half-starts a load.
   const settings = readSettings(args.settings, io.env)
-  const sink = sinkConfig(settings)
   const { resumeFrom } = args.run
-  const saved = resumeFrom === undefined ? undefined : await readAccountFile(resumeFrom)
-  if (saved && (Object.keys(args.request).length > 0 || args.run.requestFile !== undefined)) {
+  if (resumeFrom !== undefined && (Object.keys(args.request).length > 0 || args.run.requestFile !== undefined)) {
     throw new UsageError('--resume-from takes the request and seed from the account file: drop the load options')
   }
-  const input = saved ? saved.request : await requestOf(args)
-  const spec = normalizeRequest(validateLoadRequest(input), normalizeContext)
-  checkTradesLimit(spec, loadLimits(settings).maxTradesPerLoad)
-  const partition = saved?.partition ?? (await resolvePartition(settings, io.env))
-  if (saved?.partition && settings.partition !== undefined && describePartition(parsePartition(settings.partition, 'partition')) !== describePartition(saved.partition)) {
-    throw new UsageError(`--resume-from: the account is for partition ${describePartition(saved.partition)}, not ${settings.partition}`)
-  }
-  if (partition.count > 1 && !saved) requireFixedLoad(input, 'a partitioned run')
-  if (saved) {
-    if (sink.kind === 'file') throw new UsageError('--resume-from needs an InfluxDB (or null) sink: a file sink cannot be resumed, run the load again')
-    const now = JSON.stringify(describeSink(sink))
-    if (JSON.stringify(saved.sink) !== now) throw new UsageError(`--resume-from: the account is for sink ${JSON.stringify(saved.sink)}, the settings give ${now}`)
-  }
-  const options = loadOptions(settings, 'timeoutMs' in sink ? sink.timeoutMs : undefined)
-  const size = poolSize(settings)
+  const prepared = await prepareRun({
+    ...(resumeFrom === undefined ? { request: await requestOf(args) } : { resumeFrom }),
+    settings,
+    env: io.env,
+    ...(args.run.accountFile !== undefined ? { accountFile: args.run.accountFile } : {}),
+  })
+  const { spec, sink, partition } = prepared
   const port = metricsPort(settings)
   const dataOnStdout = sink.kind === 'file' && sink.out === '-'
   if (dataOnStdout && args.json) throw new UsageError('--json cannot share stdout with --sink file --out -; give --out a path')
   const level = args.settings.logLevel ?? io.env.LOG_LEVEL ?? 'warn'
   if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`invalid --log-level: ${level}`)
   const logger = createLogger(level as LogLevel, process.stderr, redactor)
-  const report = dataOnStdout ? io.stderr : io.stdout
-
+  const out = dataOnStdout ? io.stderr : io.stdout
   const mode = progressMode(settings, args.json, io.stderr === process.stderr && process.stderr.isTTY)
-  const shardCount = planLoad(spec).shardCount
-  const ownsNone = partition.count > 1 && ownedCount(partition, shardCount) === 0
-  if (ownsNone) {
-    io.stderr.write(`ohlcv-loadgen: partition ${describePartition(partition)} owns no shard: the load has ${shardCount} shard(s), and only shards with shard % ${partition.count} == ${partition.index} are its; nothing to write\n`)
+  if (prepared.ownsNone) {
+    io.stderr.write(`ohlcv-loadgen: partition ${describePartition(partition)} owns no shard: the load has ${prepared.shardCount} shard(s), and only shards with shard % ${partition.count} == ${partition.index} are its; nothing to write\n`)
   }
-  const pool = new ShardPool(size)
+
+  let crashed = () => false
+  let poolOf: (() => ReturnType<ShardPool['stats']>) | undefined
   const registry = port !== undefined ? new (await import('prom-client')).Registry() : undefined
-  const metrics = registry ? new (await import('../metrics/metrics.js')).Metrics(registry, () => pool.stats()) : undefined
-  const load = new LoadRun({ id: 'cli', spec, sink, pool, log: logger, options, partition, ...(metrics ? { metrics } : {}) })
-  metrics?.watch(load)
-  const metricsServer = registry && port !== undefined ? await serveMetrics(registry, settings.host ?? '127.0.0.1', port, load) : undefined
-  if (saved) load.restore(saved.shards)
-  // Lock the account file before anything runs: two runs resuming one file would both write it.
-  const lockedPath = args.run.accountFile ?? resumeFrom
-  const unlock = lockedPath !== undefined ? await lockAccountFile(lockedPath) : async () => {}
-  if (saved) load.restoreAttempts(saved.attempts)
-  const hideProgress = showProgress(load, io.stderr, mode)
-  // A terminal that went away (SIGHUP) makes writes to it fail: the account file matters more.
-  const ignore = () => {}
-  process.stdout.on('error', ignore)
-  process.stderr.on('error', ignore)
-  // Every signal that ends the load still ends with its account: the first stops after the writes
-  // in flight; the second abandons them (they count failed, in doubt) and the account is written at
-  // once; only a third quits without one. SIGHUP is an ssh session dropping: like Ctrl-C.
-  let signals = 0
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals++
-    if (signals === 1) {
-      io.stderr.write(`ohlcv-loadgen: ${signal}: stopping after the writes in flight (again to stop without waiting for them)\n`)
-      load.cancel()
-    } else if (signals === 2) {
-      io.stderr.write(`ohlcv-loadgen: ${signal}: not waiting for the writes in flight (they count as failed: the database may hold them, a resume writes them again); writing the account (again to quit without it)\n`)
-      load.abandonInFlight()
-    } else {
-      process.exit(EXIT_INTERRUPTED)
-    }
-  }
-  const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
-  for (const sig of SIGNALS) process.on(sig, onSignal)
-  // After a bug the load stops without waiting for its writes and ends the usual way (account file,
-  // summary), then exits 1; if that way is stuck, the process exits after 5 s anyway.
-  const crash = onCrash(async (err) => {
-    io.stderr.write(redactor.redact(`ohlcv-loadgen: internal error, stopping: ${crashMessage(err)}; account so far: ${JSON.stringify(load.account())}\n`))
-    load.abandonInFlight()
-  }, false)
-  let result: LoadResult
-  /** CPU of the whole process (every thread) while the load ran: what it cost the machine per point */
-  let loadCpu: NodeJS.CpuUsage | undefined
-  try {
-    // compiled generator before the clock starts: the load's first shards run at full speed
-    await pool.warm()
-    loadCpu = process.cpuUsage()
-    result = await load.run()
-    loadCpu = process.cpuUsage(loadCpu)
-  } finally {
-    hideProgress()
-    crash.off()
-    for (const sig of SIGNALS) process.off(sig, onSignal)
-    await pool.close()
-    await metricsServer?.close()
-  }
+  const metrics = registry ? new (await import('../metrics/metrics.js')).Metrics(registry, () => poolOf?.()) : undefined
+  const { report, load, resumable, accountPath, accountNote } = await executeRun(prepared, {
+    log: logger,
+    redact: (text) => redactor.redact(text),
+    ...(metrics ? { metrics } : {}),
+    // What only the command line has around a load: progress on stderr, /metrics, signals, and
+    // what a bug does.
+    started: async (load, pool) => {
+      poolOf = () => pool.stats()
+      metrics?.watch(load)
+      const metricsServer = registry && port !== undefined ? await serveMetrics(registry, settings.host ?? '127.0.0.1', port, load) : undefined
+      const hideProgress = showProgress(load, io.stderr, mode)
+      // A terminal that went away (SIGHUP) makes writes to it fail: the account file matters more.
+      const ignore = () => {}
+      process.stdout.on('error', ignore)
+      process.stderr.on('error', ignore)
+      // Every signal that ends the load still ends with its account: the first stops after the
+      // writes in flight; the second abandons them (they count failed, in doubt) and the account is
+      // written at once; only a third quits without one. SIGHUP is an ssh session dropping.
+      let signals = 0
+      const onSignal = (signal: NodeJS.Signals) => {
+        signals++
+        if (signals === 1) {
+          io.stderr.write(`ohlcv-loadgen: ${signal}: stopping after the writes in flight (again to stop without waiting for them)\n`)
+          load.cancel()
+        } else if (signals === 2) {
+          io.stderr.write(`ohlcv-loadgen: ${signal}: not waiting for the writes in flight (they count as failed: the database may hold them, a resume writes them again); writing the account (again to quit without it)\n`)
+          load.abandonInFlight()
+        } else {
+          process.exit(EXIT_INTERRUPTED)
+        }
+      }
+      const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+      for (const sig of SIGNALS) process.on(sig, onSignal)
+      // After a bug the load stops without waiting for its writes and ends the usual way (account
+      // file, summary), then exits 1; if that way is stuck, the process exits after 5 s anyway.
+      const crash = onCrash(async (err) => {
+        io.stderr.write(redactor.redact(`ohlcv-loadgen: internal error, stopping: ${crashMessage(err)}; account so far: ${JSON.stringify(load.account())}\n`))
+        load.abandonInFlight()
+      }, false)
+      crashed = () => crash.crashed()
+      return async () => {
+        hideProgress()
+        crash.off()
+        for (const sig of SIGNALS) process.off(sig, onSignal)
+        await metricsServer?.close()
+      }
+    },
+  })
 
-  // The account file: where asked, and always when an InfluxDB load did not finish, so it can be
-  // resumed. Where the working directory cannot be written, it goes to the temporary directory.
-  const resumable = result.status !== 'succeeded' && sink.kind !== 'file'
-  const wanted = args.run.accountFile ?? resumeFrom ?? (resumable ? defaultAccountPath(spec.seed) : undefined)
-  let accountPath: string | undefined
-  let accountNote = ''
-  if (wanted !== undefined) {
-    const { fromMs: _f, toMs: _t, ...request } = spec
-    try {
-      const written = await writeAccountFileSomewhere(wanted, {
-        format: ACCOUNT_FORMAT,
-        dataset: DATASET_FORMAT,
-        request,
-        sink: describeSink(sink),
-        status: result.status,
-        partition,
-        account: load.account(),
-        attempts: load.attempts,
-        ...(result.error ? { error: { code: result.error.code, message: redactor.redact(result.error.message) } } : {}),
-        shards: load.shardResults(),
-      })
-      accountPath = written.path
-      if (written.moved) accountNote = `${written.moved}: the account is in ${written.path} instead\n`
-    } catch (e) {
-      accountNote = `could not write the account file anywhere (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the account is above\n`
-    }
-  }
-  await unlock()
-
+  const result = report
   if (args.json) {
-    // What the generator cost: the whole process (every thread), user + system, from start-up to
-    // exit and while the load ran (start-up and warm-up left out), and its peak RSS.
-    const cpu = process.cpuUsage()
-    const seconds = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1e6
-    const perPoint = (s: number) => (result.pointsWritten > 0 ? Math.round((s * 1e6 * 1000) / result.pointsWritten) / 1000 : 0)
-    const client = {
-      cpuSeconds: Math.round(seconds(cpu) * 1000) / 1000,
-      cpuMicrosPerPoint: perPoint(seconds(cpu)),
-      loadCpuSeconds: loadCpu ? Math.round(seconds(loadCpu) * 1000) / 1000 : 0,
-      loadCpuMicrosPerPoint: loadCpu ? perPoint(seconds(loadCpu)) : 0,
-      peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
-    }
-    report.write(
-      redactor.redact(`${JSON.stringify({ ...result, seed: spec.seed, datasetFormat: DATASET_FORMAT, from: spec.from, to: spec.to, poolSize: size, batchSize: spec.batchSize, sink: describeSink(sink), partition, ...(ownsNone ? { partitionOwnsNoShard: true } : {}), client, ...(accountPath ? { accountFile: accountPath } : {}) })}\n`),
-    )
+    out.write(redactor.redact(`${JSON.stringify(report)}\n`))
   } else {
-    const n = (x: number) => x.toLocaleString('en-US')
-    report.write(redactor.redact(
+    out.write(redactor.redact(
       `load ${result.status}: ${n(result.pointsWritten)} points written of ${n(result.pointsPlanned)} planned ` +
         `(${n(result.pointsFailed)} failed, ${result.pointsInDoubt > 0 ? `${n(result.pointsInDoubt)} in doubt, ` : ''}${n(result.pointsUnsent)} unsent) in ${(result.durationMs / 1000).toFixed(2)} s, ` +
         `${n(result.pointsPerSecond)} points/s${result.attempts.length > 1 ? ` over ${result.attempts.length} attempts` : ''}\n` +
         attemptLine(result) +
         `seed ${JSON.stringify(spec.seed)}, ${spec.from} .. ${spec.to}, ${n(load.shardCount)} shard${load.shardCount === 1 ? '' : 's'}` +
         (partition.count > 1 ? ` (partition ${describePartition(partition)}: ${n(result.shardsTotal)} of them)` : '') +
-        `, pool ${size}, ` +
+        `, pool ${prepared.poolSize}, ` +
         `batch ${spec.batchSize}, sink ${Object.values(describeSink(sink)).join(' ')}\n` +
         (result.retries > 0 || result.batchesSplit > 0 ? retriesLine(result) : '') +
         degradedLine(result) +
@@ -219,9 +158,44 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io, redactor: 
         (resumable && accountPath ? `account in ${accountPath}; resume with: ohlcv-loadgen run --resume-from ${accountPath}\n` : ''),
     ))
   }
-  if (crash.crashed()) return EXIT_LOAD_FAILED
+  if (crashed()) return EXIT_LOAD_FAILED
   if (result.status === 'succeeded') return EXIT_OK
   return result.status === 'cancelled' ? EXIT_INTERRUPTED : EXIT_LOAD_FAILED
+}
+
+/** The request: from `--request FILE` (a POST /loads body) with load flags over it, or the flags alone. */
+async function requestOf(args: ReturnType<typeof parseCommandLine>): Promise<Record<string, unknown>> {
+  const path = args.run.requestFile
+  if (path === undefined) return args.request
+  let body: unknown
+  try {
+    body = JSON.parse(await readFile(path, 'utf8'))
+  } catch (e) {
+    throw new UsageError(`invalid --request: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'not valid JSON'}`)
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new UsageError(`invalid --request: ${path} must hold a JSON object (the POST /loads body)`)
+  return { ...(body as Record<string, unknown>), ...args.request }
+}
+
+/**
+ * `run --metrics-port`: /metrics for Prometheus while the load runs (a Kubernetes Job's pods are
+ * scraped through annotations). Plain node:http: one route, no framework needed.
+ */
+async function serveMetrics(registry: Registry, host: string, port: number, load: LoadRun): Promise<{ close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    if (req.url?.split('?')[0] !== '/metrics') {
+      res.writeHead(404).end()
+      return
+    }
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      () => res.writeHead(500).end(),
+    )
+  })
+  const { Gauge } = await import('prom-client')
+  new Gauge({ name: 'ohlcv_run_points_planned', help: 'Points this run (partition) plans to write.', registers: [registry], collect() { this.set(load.account().pointsPlanned) } })
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve))
+  return { close: () => new Promise<void>((r) => server.close(() => r())) }
 }
 
 const n = (x: number) => x.toLocaleString('en-US')
@@ -283,66 +257,11 @@ function degradedLine(result: LoadResult): string {
 }
 
 /** The request: from `--request FILE` (a POST /loads body) with load flags over it, or the flags alone. */
-async function requestOf(args: ReturnType<typeof parseCommandLine>): Promise<Record<string, unknown>> {
-  const path = args.run.requestFile
-  if (path === undefined) return args.request
-  let body: unknown
-  try {
-    body = JSON.parse(await readFile(path, 'utf8'))
-  } catch (e) {
-    throw new UsageError(`invalid --request: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'not valid JSON'}`)
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new UsageError(`invalid --request: ${path} must hold a JSON object (the POST /loads body)`)
-  return { ...(body as Record<string, unknown>), ...args.request }
-}
-
-/**
- * Partitions (and verify of one) must plan the very same load on every machine: a default seed is
- * random and a default range ends "now", so both must be given.
- */
-function requireFixedLoad(input: Record<string, unknown>, what: string): void {
-  if (input.seed === undefined) throw new UsageError(`${what} needs --seed: every partition must plan the same load`)
-  if (input.to === undefined && input.from === undefined) throw new UsageError(`${what} needs --to or --from: a default range ends "now", which differs from machine to machine`)
-}
-
-async function resolvePartition(settings: RawSettings, env: NodeJS.ProcessEnv): Promise<Partition> {
-  const source = partitionSource(settings, env)
-  if (source.kind === 'fixed') return source.partition
-  const { partitionFromDns } = await import('../partition/dns.js')
-  return partitionFromDns(source.service, source.count)
-}
-
-/**
- * `run --metrics-port`: /metrics for Prometheus while the load runs (a Kubernetes Job's pods are
- * scraped through annotations). Plain node:http: one route, no framework needed.
- */
-async function serveMetrics(registry: Registry, host: string, port: number, load: LoadRun): Promise<{ close(): Promise<void> }> {
-  const server = createServer((req, res) => {
-    if (req.url?.split('?')[0] !== '/metrics') {
-      res.writeHead(404).end()
-      return
-    }
-    registry.metrics().then(
-      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
-      () => res.writeHead(500).end(),
-    )
-  })
-  const { Gauge } = await import('prom-client')
-  new Gauge({ name: 'ohlcv_run_points_planned', help: 'Points this run (partition) plans to write.', registers: [registry], collect() { this.set(load.account().pointsPlanned) } })
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve))
-  return { close: () => new Promise<void>((r) => server.close(() => r())) }
-}
-
-/** ohlcv-loadgen-<seed>.account.json in the working directory, the seed made file-name safe. */
-function defaultAccountPath(seed: string | number): string {
-  return `ohlcv-loadgen-${String(seed).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64)}.account.json`
-}
-
 async function serve(args: ReturnType<typeof parseCommandLine>, io: Io, redactor: Redactor): Promise<number> {
   if (Object.keys(args.request).length > 0) throw new UsageError('load options belong to `run`; serve takes loads over HTTP (POST /loads)')
   const config = serveConfig(readSettings(args.settings, io.env))
   const logger = createLogger(config.logLevel, undefined, redactor)
-  const [{ Registry }, { Metrics }, { buildApp }] = await Promise.all([import('prom-client'), import('../metrics/metrics.js'), import('../api/app.js')])
+  const [{ Registry }, { Metrics }, { buildApp }, { LoadManager }] = await Promise.all([import('prom-client'), import('../metrics/metrics.js'), import('../api/app.js'), import('../load/manager.js')])
   const registry = new Registry()
   const pool = new ShardPool(config.poolSize)
   const metrics = new Metrics(registry, () => pool.stats())

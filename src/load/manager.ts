@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import { verifyLoad, type VerifyReport } from '../candles/verify.js'
-import { InvalidRequestError, LoadFinishedError, LoadNotFoundError, LoadNotResumableError, LoadRunningError, ShuttingDownError, TooManyLoadsError } from '../errors.js'
+import { LoadFinishedError, LoadNotFoundError, LoadNotResumableError, LoadRunningError, ShuttingDownError, TooManyLoadsError } from '../errors.js'
 import type { Metrics } from '../metrics/metrics.js'
 import type { LoadSpec } from '../request/schema.js'
 import { CircuitBreaker, type BreakerStats } from '../sink/breaker.js'
@@ -9,25 +9,10 @@ import type { SinkConfig } from '../sink/target.js'
 import type { ShardPool } from '../../workers/pool.js'
 import { WriteConcurrency, type ConcurrencyStats } from '../sink/concurrency.js'
 import { concurrencySettings, DEFAULT_LOAD_OPTIONS, LoadRun, type LoadOptions } from './run.js'
+import { checkTradesLimit, DEFAULT_LIMITS, type LoadLimits } from './limits.js'
 
 /** Finished loads kept for GET /loads; the oldest are forgotten first, so memory stays bounded. */
 export const MAX_FINISHED_LOADS = 200
-
-export interface LoadLimits {
-  /** loads queued or running at once; more get 429 */
-  maxConcurrentLoads: number
-  /** trades in one load; more get 400 */
-  maxTradesPerLoad: number
-}
-
-export const DEFAULT_LIMITS: LoadLimits = { maxConcurrentLoads: 4, maxTradesPerLoad: 10_000_000_000 }
-
-/** Refuses a load bigger than the configured limit, naming the field and the setting. */
-export function checkTradesLimit(spec: LoadSpec, max: number): void {
-  if (spec.trades > max) {
-    throw new InvalidRequestError('trades', `must be at most ${max.toLocaleString('en-US')} on this coordinator (MAX_TRADES_PER_LOAD)`)
-  }
-}
 
 export interface ManagerInit {
   pool: ShardPool

@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises'
 import { InfluxV1Client } from '../influx/v1.js'
-import { InfluxV2Client } from '../influx/v2.js'
+import type { InfluxV2Client } from '../influx/v2.js'
 import type { Sink, WorkerSinkTarget } from './target.js'
 
 /** Counts and forgets: measures generation and encoding alone. */
@@ -54,6 +54,7 @@ export async function openSink(target: WorkerSinkTarget, maxInFlight: number): P
     case 'influx-v1':
       return new InfluxSink(new InfluxV1Client(target, maxInFlight))
     case 'influx-v2':
-      return new InfluxSink(new InfluxV2Client(target, maxInFlight))
+      // loaded only for a v2 sink (see prepare.ts)
+      return new InfluxSink(new (await import('../influx/v2.js')).InfluxV2Client(target, maxInFlight))
   }
 }
