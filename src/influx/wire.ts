@@ -13,6 +13,13 @@ import { transportError, type HttpResponse } from './http.js'
  * CPU per request here, i.e. 0.1 µs per point at the default 5,000-line batch (measured with
  * `run --batch-size 5000` against `--batch-size 20000`). Queries and pings stay on node:http.
  *
+ * Why not undici (issue 14's A/B, 2026-12-01): its Pool (keep-alive, one connection per in-flight
+ * write, a Buffer body) in place of this client, `run --trades 3000000 --pool-size 2 --json` into a
+ * local influxd 1.6, four interleaved rounds, `client.loadCpuMicrosPerPoint`:
+ *   batch  5,000: this client 0.266 0.247 0.280 0.251 | undici 0.366 0.347 0.340 0.322  (+33%)
+ *   batch 20,000: this client 0.183 0.205 0.178 0.174 | undici 0.238 0.242 0.244 0.237  (+33%)
+ * Points/s were the same (the database sets them). The bar was 5%: this client stays.
+ *
  * Errors are WriteErrors as node:http's path makes them: without a status (retryable) for a
  * connection that cannot be made, breaks off or times out.
  */
