@@ -5,7 +5,7 @@ import { createServer } from 'node:net'
 import { availableParallelism, cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startLocalInfluxd } from '../dist/src/influx/localInfluxd.js'
+import { startLocalInfluxd } from '../dist/tools/localInfluxd.js'
 
 export const BIN = fileURLToPath(new URL('../bin/ohlcv-loadgen.js', import.meta.url))
 export const RESULTS = fileURLToPath(new URL('./results/', import.meta.url))

@@ -1,6 +1,6 @@
 // Starts a local influxd for the demo, detached, and writes its pid: node scripts/local-influxd.mjs DIR PORT
 import { writeFileSync } from 'node:fs'
-import { startLocalInfluxd } from '../dist/src/influx/localInfluxd.js'
+import { startLocalInfluxd } from '../dist/tools/localInfluxd.js'
 
 const [dir, port] = process.argv.slice(2)
 try {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { CircuitBreaker, DEFAULT_BREAKER } from '../src/sink/breaker.js'
-import { WriteConcurrency } from '../src/sink/concurrency.js'
+import { CircuitBreaker, DEFAULT_BREAKER } from '../shared/breaker.js'
+import { WriteConcurrency } from '../shared/concurrency.js'
 import { WriteError } from '../src/errors.js'
 
 function limitAt(now: { t: number }, max = 8) {

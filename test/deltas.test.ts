@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { DeltaBuffer } from '../src/load/deltas.js'
-import type { ProgressDelta } from '../workers/messages.js'
+import { DeltaBuffer } from '../workers/deltas.js'
+import type { ProgressDelta } from '../shared/messages.js'
 
 describe('progress deltas', () => {
   const delta = (written: number, latency: number): ProgressDelta => ({

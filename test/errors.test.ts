@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { ERRORS, LoadgenError, parseRetryAfter, WriteError, type ErrorCode } from '../src/errors.js'
-import { retryDelay, withRetry, WriteStoppedError, type RetryContext } from '../src/sink/retry.js'
-import { CircuitBreaker } from '../src/sink/breaker.js'
-import { addRange, covers, isRangeList, rangeTotal, type Range } from '../src/load/ranges.js'
-import { splitBody } from '../src/load/shard.js'
-import { Pacer } from '../src/load/pace.js'
+import { retryDelay, withRetry, WriteStoppedError, type RetryContext } from '../workers/retry.js'
+import { CircuitBreaker } from '../shared/breaker.js'
+import { addRange, covers, isRangeList, rangeTotal, type Range } from '../shared/ranges.js'
+import { splitBody } from '../workers/executeShard.js'
+import { Pacer } from '../shared/pacer.js'
 
 describe('error catalogue', () => {
   it('every OHLCV_ code written anywhere in src/ is in the catalogue', () => {

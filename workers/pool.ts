@@ -6,9 +6,8 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { MessageChannel } from 'node:worker_threads'
 import { Piscina } from 'piscina'
-import type { ShardCandles } from '../src/candles/expected.js'
 import { normalizeRequest } from '../src/request/normalize.js'
-import { END_OF_PROGRESS, toShardSpec, type CandlesTask, type PortMessage, type ProgressDelta, type ShardResult, type ShardTask, type WarmTask } from './messages.js'
+import { END_OF_PROGRESS, toShardSpec, type CandlesTask, type ShardCandles, type PortMessage, type ProgressDelta, type ShardResult, type ShardTask, type WarmTask } from '../shared/messages.js'
 
 /**
  * The worker runs compiled JavaScript. From dist/workers/pool.js the entry sits next door; when
@@ -56,7 +55,7 @@ export class ShardPool {
       maxThreads: size,
       // Two shards per worker: the next one generates while the last batches of the one before
       // are in flight, so the database is not left with fewer writes at every shard boundary.
-      // Both share the worker's write slots (load/slots.ts): the in-flight limit is unchanged.
+      // Both share the worker's write slots (workers/slots.ts): the in-flight limit is unchanged.
       concurrentTasksPerWorker: TASKS_PER_WORKER,
       // Tasks can wait in the queue: the coordinator bounds how many it submits (see load/run.ts).
       maxQueue: 'auto',

@@ -2,13 +2,13 @@
  * Piscina worker entry: one task = one shard. The task is plain data; the worker builds its own
  * sink (HTTP client), generator and encoder from it.
  */
-import { shardCandles, type ShardCandles } from '../src/candles/expected.js'
-import { DeltaBuffer } from '../src/load/deltas.js'
-import { executeShard, workerShared, type WorkerShared } from '../src/load/shard.js'
-import { openSink } from '../src/sink/open.js'
+import { shardCandles } from './candles.js'
+import { DeltaBuffer } from './deltas.js'
+import { executeShard, workerShared, type WorkerShared } from './executeShard.js'
+import { openSink } from './sinks.js'
 import type { Sink } from '../src/sink/target.js'
-import { encodeLoad } from '../src/load/encodeLoad.js'
-import { END_OF_PROGRESS, type CandlesTask, type ShardResult, type ShardTask, type WarmTask } from './messages.js'
+import { encodeLoad } from './encodeLoad.js'
+import { END_OF_PROGRESS, type CandlesTask, type ShardCandles, type ShardResult, type ShardTask, type WarmTask } from '../shared/messages.js'
 
 /**
  * InfluxDB sinks are kept for the life of the worker thread, keyed by their target, so shards that

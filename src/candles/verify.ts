@@ -4,11 +4,10 @@ import { planLoad, type Plan } from '../plan/plan.js'
 import { tickDecimals } from '../request/normalize.js'
 import type { LoadSpec } from '../request/schema.js'
 import type { SinkConfig } from '../sink/target.js'
-import { toShardSpec } from '../../workers/messages.js'
+import { toShardSpec, type ShardCandles } from '../../shared/messages.js'
 import { TASKS_PER_WORKER, type ShardPool } from '../../workers/pool.js'
 import { runBounded } from '../load/bounded.js'
 import { mergeCandle, type ExactCandle } from './candle.js'
-import type { ShardCandles } from './expected.js'
 import { CandleReader } from './query.js'
 
 /** Candles a verification may hold in memory (symbols × intervals). */

@@ -1,5 +1,5 @@
 import { ownedCount, ownedShards, WHOLE, type Partition } from '../partition/partition.js'
-import type { ProgressDelta, ShardResult } from '../../workers/messages.js'
+import type { ProgressDelta, ShardResult } from '../../shared/messages.js'
 
 /**
  * A load's account. Always exact: pointsPlanned = pointsWritten + pointsFailed + pointsInDoubt +

@@ -1,8 +1,8 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client'
 import type { PoolStats } from '../../workers/pool.js'
-import type { ProgressDelta } from '../../workers/messages.js'
-import type { BreakerStats } from '../sink/breaker.js'
-import type { ConcurrencyStats } from '../sink/concurrency.js'
+import type { ProgressDelta } from '../../shared/messages.js'
+import type { BreakerStats } from '../../shared/breaker.js'
+import type { ConcurrencyStats } from '../../shared/concurrency.js'
 
 /** Write latency buckets (seconds): sub-millisecond null/file writes up to multi-second stalls. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]

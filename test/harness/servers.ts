@@ -4,7 +4,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { startLocalInfluxd, waitForHttp, type InfluxdLimits } from '../../src/influx/localInfluxd.js'
+import { startLocalInfluxd, waitForHttp, type InfluxdLimits } from '../../tools/localInfluxd.js'
 import { InfluxV1Client } from '../../src/influx/v1.js'
 
 export interface RunningServer {

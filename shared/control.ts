@@ -1,4 +1,27 @@
-import { ABANDON, RUN } from '../../workers/messages.js'
+
+/**
+ * A load's control buffer: Int32 slots in one SharedArrayBuffer that the main thread and every
+ * worker of the load see. Slot 0 is the stop flag, slot 1 the points in flight, slot 2 abandon.
+ */
+/**
+ * Slot of `control` counting the load's points sent and not yet accounted: a worker adds a batch's
+ * lines before it sends them; the main thread subtracts them when the batch's delta (written or
+ * failed) arrives. So at every moment the account can count them as in doubt, never as unsent,
+ * even in the few ms between an answer and its delta.
+ */
+export const IN_FLIGHT = 1
+/**
+ * Slot of `control` set to 1 when the load must not wait for its writes in flight (a second
+ * Ctrl-C): workers abandon them at once, counting them failed and in doubt, and report.
+ */
+export const ABANDON = 2
+/** Int32 slots of a load's control buffer: [stop flag, points in flight, abandon]. */
+export const CONTROL_SLOTS = 3
+
+/** Values of `control[0]`, a flag every worker of a load reads between batches. */
+export const RUN = 0
+export const STOP_CANCELLED = 1
+export const STOP_FAILED = 2
 
 /**
  * A load's stop flag: `control[0]` in a SharedArrayBuffer seen by the main thread and every worker

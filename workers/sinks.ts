@@ -1,7 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises'
-import { InfluxV1Client } from '../influx/v1.js'
-import type { InfluxV2Client } from '../influx/v2.js'
-import type { Sink, WorkerSinkTarget } from './target.js'
+import { InfluxV1Client } from '../src/influx/v1.js'
+import type { InfluxV2Client } from '../src/influx/v2.js'
+import type { Sink, WorkerSinkTarget } from '../src/sink/target.js'
 
 /** Counts and forgets: measures generation and encoding alone. */
 class NullSink implements Sink {
@@ -55,6 +55,6 @@ export async function openSink(target: WorkerSinkTarget, maxInFlight: number): P
       return new InfluxSink(new InfluxV1Client(target, maxInFlight))
     case 'influx-v2':
       // loaded only for a v2 sink (see prepare.ts)
-      return new InfluxSink(new (await import('../influx/v2.js')).InfluxV2Client(target, maxInFlight))
+      return new InfluxSink(new (await import('../src/influx/v2.js')).InfluxV2Client(target, maxInFlight))
   }
 }

@@ -5,31 +5,12 @@
 import type { MessagePort } from 'node:worker_threads'
 import type { ErrorInfo } from '../src/errors.js'
 import type { LoadSpec } from '../src/request/schema.js'
-import type { Range } from '../src/load/ranges.js'
-import type { BreakerSettings } from '../src/sink/breaker.js'
-import type { ConcurrencySettings } from '../src/sink/concurrency.js'
-import type { RetryPolicy } from '../src/sink/retry.js'
+import type { Range } from './ranges.js'
+import type { BreakerSettings } from './breaker.js'
+import type { ConcurrencySettings } from './concurrency.js'
+import type { RetryPolicy } from './retryPolicy.js'
 import type { WorkerSinkTarget } from '../src/sink/target.js'
 
-/**
- * Slot of `control` counting the load's points sent and not yet accounted: a worker adds a batch's
- * lines before it sends them; the main thread subtracts them when the batch's delta (written or
- * failed) arrives. So at every moment the account can count them as in doubt, never as unsent,
- * even in the few ms between an answer and its delta.
- */
-export const IN_FLIGHT = 1
-/**
- * Slot of `control` set to 1 when the load must not wait for its writes in flight (a second
- * Ctrl-C): workers abandon them at once, counting them failed and in doubt, and report.
- */
-export const ABANDON = 2
-/** Int32 slots of a load's control buffer: [stop flag, points in flight, abandon]. */
-export const CONTROL_SLOTS = 3
-
-/** Values of `control[0]`, a flag every worker of a load reads between batches. */
-export const RUN = 0
-export const STOP_CANCELLED = 1
-export const STOP_FAILED = 2
 
 /**
  * The part of the load spec a worker needs to regenerate any shard on its own: everything but the
@@ -53,12 +34,12 @@ export interface ShardTask {
   /** shared with the main thread and every worker of the load: [0] = RUN | STOP_*, [1] = points in flight */
   control: Int32Array
   /**
-   * the sink's circuit breaker (src/sink/breaker.ts), shared by every worker and load on it; its
-   * buffer also holds the sink's write concurrency limit (src/sink/concurrency.ts)
+   * the sink's circuit breaker (shared/breaker.ts), shared by every worker and load on it; its
+   * buffer also holds the sink's write concurrency limit (shared/concurrency.ts)
    */
   breaker: { buffer: SharedArrayBuffer; settings: BreakerSettings }
   concurrency: ConcurrencySettings
-  /** the load's send schedule when it runs at a target rate (src/load/pace.ts) */
+  /** the load's send schedule when it runs at a target rate (shared/pacer.ts) */
   pace?: { buffer: SharedArrayBuffer; ratePerSecond: number }
   /** line ranges of this shard the database already acknowledged (a resumed load): not sent again */
   skip?: Range[]
@@ -81,6 +62,12 @@ export interface CandlesTask {
   shard: number
   intervalMs: number
   only?: number[]
+}
+
+/** One shard's candles: per symbol index, flattened [startMs, open, high, low, close, volume, trades]*. */
+export interface ShardCandles {
+  shard: number
+  symbols: { j: number; flat: number[] }[]
 }
 
 /** What changed since the previous delta. Applied to live progress and metrics. */

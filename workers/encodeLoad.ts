@@ -1,9 +1,9 @@
-import { Body, TradeEncoder } from '../lineprotocol/encoder.js'
-import { GbmModel } from '../market/gbm.js'
-import { shardSeries } from '../market/series.js'
-import { EXCHANGES } from '../market/trades.js'
-import { planLoad } from '../plan/plan.js'
-import type { ShardSpec } from '../../workers/messages.js'
+import { Body, TradeEncoder } from '../src/lineprotocol/encoder.js'
+import { GbmModel } from '../src/market/gbm.js'
+import { shardSeries } from '../src/market/series.js'
+import { EXCHANGES } from '../src/market/trades.js'
+import { planLoad } from '../src/plan/plan.js'
+import type { ShardSpec } from '../shared/messages.js'
 
 /**
  * Every line of a load, shard by shard in order, in bodies of `spec.batchSize` lines handed to

@@ -1,14 +1,8 @@
-import { GbmModel } from '../market/gbm.js'
-import { shardSeries } from '../market/series.js'
-import { planLoad } from '../plan/plan.js'
-import type { ShardSpec } from '../../workers/messages.js'
-import { addTrade, type ExactCandle } from './candle.js'
-
-/** One shard's candles: per symbol index, flattened [startMs, open, high, low, close, volume, trades]*. */
-export interface ShardCandles {
-  shard: number
-  symbols: { j: number; flat: number[] }[]
-}
+import { GbmModel } from '../src/market/gbm.js'
+import { shardSeries } from '../src/market/series.js'
+import { planLoad } from '../src/plan/plan.js'
+import type { ShardCandles, ShardSpec } from '../shared/messages.js'
+import { addTrade, type ExactCandle } from '../src/candles/candle.js'
 
 /**
  * Regenerates one shard from its seed and folds it into candles, without encoding or writing:

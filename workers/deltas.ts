@@ -1,4 +1,4 @@
-import type { ProgressDelta } from '../../workers/messages.js'
+import type { ProgressDelta } from '../shared/messages.js'
 
 /**
  * Progress deltas of one shard, merged and posted at most every `everyMs` instead of once per
