@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, inject, it } from 'vitest'
 // the package's own name: resolved through package.json "exports", as a program that installed it would
 import { LoadgenError, runLoad } from 'ohlcv-loadgen'
@@ -22,12 +25,16 @@ describe('import { runLoad } from "ohlcv-loadgen"', () => {
 
   it('an AbortSignal cancels the load, with an exact account', async () => {
     const controller = new AbortController()
-    const running = runLoad({ trades: 2_000_000_000, seed: 'api-abort' }, { sink: 'null', poolSize: 1, signal: controller.signal })
+    const accountFile = join(mkdtempSync(join(tmpdir(), 'ohlcv-api-')), 'abort.account.json')
+    const running = runLoad({ trades: 2_000_000_000, seed: 'api-abort' }, { sink: 'null', poolSize: 1, signal: controller.signal, accountFile })
     setTimeout(() => controller.abort(), 1500)
     const report = await running
     expect(report.status).toBe('cancelled')
     expect(report.pointsWritten).toBeGreaterThan(0)
     expect(report.pointsWritten + report.pointsFailed + report.pointsInDoubt + report.pointsUnsent).toBe(report.pointsPlanned)
+    expect(report.accountFile).toBe(accountFile) // resumable from it
+    const resumed = await runLoad({}, { sink: 'null', poolSize: 1, resumeFrom: accountFile, signal: AbortSignal.timeout(1000) })
+    expect(resumed.attempts).toHaveLength(2)
   }, 30_000)
 
   it('bad input rejects with a typed error naming what is wrong, before anything starts', async () => {
