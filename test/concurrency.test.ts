@@ -68,3 +68,21 @@ describe('the adaptive write concurrency limit (AIMD in shared memory)', () => {
     expect(new WriteError('x', { status: 400 }).overloaded()).toBe(false)
   })
 })
+
+describe('the limit in Prometheus', () => {
+  it('ohlcv_write_concurrency_limit, _max and ohlcv_write_degraded_seconds_total read the shared memory at scrape time', async () => {
+    const { Registry } = await import('prom-client')
+    const { Metrics } = await import('../src/metrics/metrics.js')
+    const now = { t: 1000 }
+    const c = limitAt(now, 8)
+    const registry = new Registry()
+    const metrics = new Metrics(registry, () => undefined)
+    metrics.watch({ circuit: () => ({ state: 'closed', opens: 0, consecutiveFailures: 0 }), pointsInFlight: () => 0, concurrencyStats: () => c.stats() })
+    c.overloaded()
+    now.t += 1500
+    const text = await registry.metrics()
+    expect(text).toMatch(/^ohlcv_write_concurrency_limit 4$/m)
+    expect(text).toMatch(/^ohlcv_write_concurrency_max 8$/m)
+    expect(text).toMatch(/^ohlcv_write_degraded_seconds_total 1\.5$/m)
+  })
+})

@@ -95,24 +95,22 @@ export class Metrics {
       registers,
     })
     const concurrency = () => this.loads?.concurrencyStats()
-    new Gauge({
-      name: 'ohlcv_write_concurrency_limit',
-      help: "Write requests the sink's workers may have on the wire at once now: halved while the server signals overload, raised by one per round of successes up to the pool size times MAX_IN_FLIGHT.",
-      registers,
-      collect() {
-        const c = concurrency()
-        if (c) this.set(c.limit)
-      },
-    })
-    new Gauge({
-      name: 'ohlcv_write_concurrency_max',
-      help: 'The write concurrency limit when the server keeps up (pool size times MAX_IN_FLIGHT).',
-      registers,
-      collect() {
-        const c = concurrency()
-        if (c) this.set(c.max)
-      },
-    })
+    const concurrencyGauge = (name: string, help: string, read: (c: ConcurrencyStats) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          const c = concurrency()
+          if (c) this.set(read(c))
+        },
+      })
+    concurrencyGauge(
+      'ohlcv_write_concurrency_limit',
+      "Write requests the sink's workers may have on the wire at once now: halved while the server signals overload, raised by one per round of successes up to the pool size times MAX_IN_FLIGHT.",
+      (c) => c.limit,
+    )
+    concurrencyGauge('ohlcv_write_concurrency_max', 'The write concurrency limit when the server keeps up (pool size times MAX_IN_FLIGHT).', (c) => c.max)
     new Counter({
       name: 'ohlcv_write_degraded_seconds_total',
       help: 'Seconds the sink ran with its write concurrency limit below the maximum (the server signalled overload).',
