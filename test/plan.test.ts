@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { MAX_SHARD_MS, planLoad, TARGET_TRADES_PER_SHARD } from '../src/plan/plan.js'
+import { MAX_SHARD_MS, MAX_SHARD_MS_MANY_SYMBOLS, planLoad, TARGET_TRADES_PER_SHARD } from '../src/plan/plan.js'
 import { sameDataset } from '../src/market/dataset.js'
 import { before, share } from '../src/plan/split.js'
 import { stream } from '../src/market/rng.js'
@@ -98,9 +98,13 @@ describe('dataset format 3: many symbols, longer series', () => {
     expect(sameDataset(1, 5)).toBe(false)
   })
 
-  it('beyond, a shard holds at least 100 trades a symbol (time permitting: a shard spans at most 7 days)', () => {
+  it('beyond, a shard holds at least 100 trades a symbol (time permitting: a shard spans at most 12 days)', () => {
     const plan = planLoad({ ...year, trades: 50_000_000, symbols: names(10_000) })
-    expect(plan.shardCount).toBe(Math.ceil((year.toMs - year.fromMs) / MAX_SHARD_MS)) // 53: the 7-day cap
+    expect(plan.shardCount).toBe(50) // 1,000,000 trades a shard: 100 a series
+    // fewer trades: the 12-day cap sets the count (31 shards of 69 trades a series)
+    expect(planLoad({ ...year, trades: 20_000_000, symbols: names(10_000) }).shardCount).toBe(Math.ceil((year.toMs - year.fromMs) / MAX_SHARD_MS_MANY_SYMBOLS))
+    expect(MAX_SHARD_MS_MANY_SYMBOLS * 1e6).toBeLessThan(2 ** 50) // every offset in the encoder's exact range
+    expect(planLoad({ ...year, trades: 50_000_000, symbols: names(1000) }).shardCount).toBe(500) // 1,000 symbols: format 2's layout
     let least = Infinity
     for (let i = 0; i < plan.shardCount; i++) least = Math.min(least, plan.seriesCount(0, i).count)
     expect(least).toBeGreaterThanOrEqual(90)

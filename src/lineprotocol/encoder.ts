@@ -347,23 +347,8 @@ export class TradeEncoder {
         // 12 digits in three words: 6 of epoch ms, 6 of the sub-millisecond nanoseconds
         if (epochMs < msFrom || epochMs >= msFrom + 1e6) {
           const high = Math.floor(epochMs / 1e6)
-          if (k + 1 < to && timeNs[k + 1]! - t < 1e9) {
-            // the next line is within a second: a dense series, worth a fragment for the window
-            msFrom = high * 1e6
-            msField = this.msFragment(high)
-          } else {
-            // a sparse series crosses a window every line or two: its digits are written out
-            pos = put(dv, pos, ID_END)
-            pos = writeUInt(dv, pos, high)
-            const low = epochMs - high * 1e6
-            const a = ((low + 0.5) * 0.01) | 0
-            dv.setUint32(pos, DIG4[a]!, true)
-            dv.setUint32(pos + 4, DIG4[(low - a * 100) * 100 + subHi]!, true)
-            dv.setUint32(pos + 8, DIG4[sub - subHi * 10_000]!, true)
-            dv.setUint8(pos + 12, 10) // '\n'
-            pos += 13
-            continue
-          }
+          msFrom = high * 1e6
+          msField = this.msFragment(high)
         }
         pos = put(dv, pos, msField)
         const low = epochMs - msFrom

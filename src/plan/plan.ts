@@ -25,6 +25,19 @@ export function tradesPerShard(symbols: number): number {
   return Math.max(TARGET_TRADES_PER_SHARD, MIN_TRADES_PER_SERIES * symbols)
 }
 
+/**
+ * Format 3 lets a shard of a load of more than 1,000 symbols span up to 12 days (1.04e15 ns), so
+ * that a long, sparse load still gets long series: 20M trades of 10,000 symbols over a year were
+ * 38 trades a series in 7-day shards, 69 in 12-day ones. 12 days keeps every offset under the
+ * encoder's exact range (2^50 ns, see EXACT_BELOW in lineprotocol/encoder.ts).
+ */
+export const MAX_SHARD_MS_MANY_SYMBOLS = 12 * 24 * 3600 * 1000
+
+/** How long a shard may span: format 2's 7 days, or 12 for loads of more than 1,000 symbols. */
+export function maxShardMs(symbols: number): number {
+  return symbols * MIN_TRADES_PER_SERIES > TARGET_TRADES_PER_SHARD ? MAX_SHARD_MS_MANY_SYMBOLS : MAX_SHARD_MS
+}
+
 export type PlanInput = Pick<LoadSpec, 'trades' | 'symbols' | 'fromMs' | 'toMs'> &
   Partial<Pick<LoadSpec, 'distribution' | 'session' | 'weights'>>
 
@@ -51,7 +64,7 @@ export class Plan {
   constructor(private readonly spec: PlanInput) {
     const rangeMs = spec.toMs - spec.fromMs
     const byTrades = Math.ceil(spec.trades / tradesPerShard(spec.symbols.length))
-    const byTime = Math.ceil(rangeMs / MAX_SHARD_MS)
+    const byTime = Math.ceil(rangeMs / maxShardMs(spec.symbols.length))
     // Every shard spans at least 1 ms so that shard edges are distinct instants.
     this.shardCount = Math.min(Math.max(byTrades, byTime, 1), rangeMs)
     this.trades = spec.trades
