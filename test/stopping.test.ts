@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BIN, runCli, type CliResult } from './harness/cli.js'
+import { BIN, runCli, startServe, type CliResult } from './harness/cli.js'
 import { countInflux, startFaultyInfluxd, type FaultyInfluxd } from './harness/servers.js'
 
 /** The CLI as a process a test can signal; resolves like runCli. */
@@ -160,4 +160,21 @@ describe('defects that ended a run badly', () => {
       tls.close()
     }
   }, 60_000)
+})
+
+describe('serve and a bug', () => {
+  it('an uncaught exception: one fatal log line with the running loads\' accounts, loads cancelled, exit 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ohlcv-serve-bug-'))
+    const bug = join(dir, 'bug.mjs')
+    writeFileSync(bug, "setTimeout(() => { throw new Error('boom') }, 2500)\n")
+    const s = startServe({ SINK: 'null', POOL_SIZE: '1', NODE_OPTIONS: `--import ${bug}` })
+    const url = await s.listening
+    const created = await fetch(`${url}/loads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ trades: 5_000_000_000, seed: 'bug' }) })
+    expect(created.status).toBe(202)
+    expect(await s.exited).toBe(1)
+    const fatal = s.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; err?: string; running?: { account: { pointsPlanned: number } }[] }).find((l) => l.msg === 'internal error: cancelling running loads and exiting')
+    expect(fatal?.err).toBe('Error: boom')
+    expect(fatal?.running?.[0]?.account.pointsPlanned).toBe(5_000_000_000)
+    expect(s.output()).not.toMatch(/^\s+at /m)
+  }, 30_000)
 })
