@@ -6,6 +6,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src src
 COPY workers workers
+COPY shared shared
+COPY tools tools
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
