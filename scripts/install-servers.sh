@@ -1,15 +1,17 @@
 #!/bin/sh
-# Installs Debian's InfluxDB 1.x (`influxdb`), for the v2-API tests `victoria-metrics`, and for the
-# scrape test `prometheus` (with promtool), when their binaries are missing. Needs root or sudo.
-# Usage: install-servers.sh [influxdb] [victoria-metrics] [prometheus]
+# Installs Debian's InfluxDB 1.x (`influxdb`), for the v2-API tests `victoria-metrics`, for the
+# scrape test `prometheus` (with promtool), and for the browser tests `chromium` (driven by
+# playwright-core; never a browser download), when their binaries are missing. Needs root or sudo.
+# Usage: install-servers.sh [influxdb] [victoria-metrics] [prometheus] [chromium]
 set -eu
-[ $# -gt 0 ] || set -- influxdb victoria-metrics prometheus
+[ $# -gt 0 ] || set -- influxdb victoria-metrics prometheus chromium
 need=""
 for pkg in "$@"; do
   case "$pkg" in
     influxdb) bin=influxd ;;
     victoria-metrics) bin=victoria-metrics ;;
     prometheus) bin=promtool ;;
+    chromium) bin=chromium ;;
     *) echo "install-servers: unknown package $pkg" >&2; exit 2 ;;
   esac
   command -v "$bin" >/dev/null 2>&1 || need="$need $pkg"

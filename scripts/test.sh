@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
-sh scripts/install-servers.sh influxdb victoria-metrics prometheus
+sh scripts/install-servers.sh influxdb victoria-metrics prometheus chromium
 npm run --silent typecheck
 npm run --silent lint
 npx vitest run
