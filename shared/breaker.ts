@@ -51,7 +51,7 @@ const HALF_OPEN_POLL_MS = 50
 
 export class CircuitBreaker {
   static readonly BYTES = 24
-  /** the whole per-sink buffer: the breaker, then the write concurrency limit (shared/concurrency.ts) at BYTES */
+  /** the whole per-sink buffer: the breaker, then the write concurrency limit at BYTES (WriteConcurrency.BYTES = 40: concurrency.ts imports this file, not the reverse) */
   static readonly SINK_STATE_BYTES = CircuitBreaker.BYTES + 40
   private readonly i32: Int32Array
   private readonly i64: BigInt64Array

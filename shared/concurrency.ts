@@ -2,7 +2,7 @@
  * The sink's write concurrency limit, adapted to what the server sustains (AIMD, as TCP does with
  * its window): every worker of every load on the sink takes a token per request on the wire, so
  * the limit holds across threads. It lives in shared memory beside the circuit breaker (one buffer
- * per sink: see `sinkStateBuffer`); workers drive it, the main thread only reads it.
+ * per sink: CircuitBreaker.SINK_STATE_BYTES, WriteConcurrency.of); workers drive it, the main thread only reads it.
  *
  * - An overload answer (429, 503, influxd's full cache, a timeout) halves the limit, at most once
  *   per `decreaseEveryMs`: the writes already in flight when the server tipped over all fail

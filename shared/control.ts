@@ -1,8 +1,8 @@
-
 /**
  * A load's control buffer: Int32 slots in one SharedArrayBuffer that the main thread and every
  * worker of the load see. Slot 0 is the stop flag, slot 1 the points in flight, slot 2 abandon.
  */
+
 /**
  * Slot of `control` counting the load's points sent and not yet accounted: a worker adds a batch's
  * lines before it sends them; the main thread subtracts them when the batch's delta (written or

@@ -47,7 +47,7 @@ export class Redactor {
   constructor(secrets: readonly (string | undefined)[]) {
     this.secrets = secrets.filter((s): s is string => s !== undefined && s !== '')
     const all = new Set<string>()
-    for (const s of secrets) if (s !== undefined && s !== '') for (const f of forms(s)) all.add(f)
+    for (const s of this.secrets) for (const f of forms(s)) all.add(f)
     // longest first, so a secret that contains another is masked whole
     this.needles = [...all].sort((a, b) => b.length - a.length)
   }

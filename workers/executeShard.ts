@@ -10,11 +10,10 @@ import { WriteConcurrency } from '../shared/concurrency.js'
 import { withRetry, WriteStoppedError, type RetryContext } from './retry.js'
 import type { Sink } from '../src/sink/target.js'
 import type { ProgressDelta, ShardResult, ShardTask } from '../shared/messages.js'
-import { ABANDON, IN_FLIGHT, STOP_FAILED } from '../shared/control.js'
+import { ABANDON, IN_FLIGHT, isStopped, signalStop, sleepUnlessStopped, STOP_FAILED, whenAbandoned } from '../shared/control.js'
 import { nowMicros, Pacer } from '../shared/pacer.js'
 import { addRange, covers, rangeTotal, subtractRanges, type Range } from '../shared/ranges.js'
 import { WriteSlots } from './slots.js'
-import { isStopped, signalStop, sleepUnlessStopped, whenAbandoned } from '../shared/control.js'
 
 /** What the shards a worker runs share: write slots, spare bodies and columns (see executeShard). */
 export interface WorkerShared {
@@ -263,9 +262,9 @@ export async function executeShard(
   // run sent unanswered is failed now and in doubt for the next run.
   const earlier = subtractRanges(task.doubt ?? [], acked)
   result.inDoubt = rangeTotal(subtractRanges(earlier, sentNow))
-  result.doubt = subtractRanges(earlier, [])
-  for (const [a, b] of failedNow) addRange(result.doubt, a, b)
-  result.doubt = subtractRanges(result.doubt, acked)
+  for (const [a, b] of failedNow) addRange(earlier, a, b)
+  // a failed batch may have had its first half acknowledged (a 413 split)
+  result.doubt = subtractRanges(earlier, acked)
   if (firstError) {
     result.status = 'failed'
     result.error = firstError

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import type { Registry } from 'prom-client'
@@ -8,7 +7,7 @@ import { createLogger } from '../log.js'
 import { Redactor } from '../secrets.js'
 import { DATASET_FORMAT } from '../market/dataset.js'
 import type { LoadRun, LoadResult } from '../load/run.js'
-import { DEFAULT_MEASUREMENT, MAX_TICK_DECIMALS, normalizeRequest, tickDecimals, type NormalizeContext } from '../request/normalize.js'
+import { DEFAULT_MEASUREMENT, MAX_TICK_DECIMALS, normalizeRequest, tickDecimals } from '../request/normalize.js'
 import { SYMBOL_PATTERN } from '../request/schema.js'
 import { validateLoadRequest } from '../request/validate.js'
 import { describeSink } from '../sink/target.js'
@@ -17,7 +16,7 @@ import { ShardPool } from '../../workers/pool.js'
 import { showProgress } from './progress.js'
 import { describePartition } from '../partition/partition.js'
 import { helpText, parseCommandLine, usageLine } from './args.js'
-import { executeRun, prepareRun, requireFixedLoad, resolvePartition } from '../load/runLoad.js'
+import { executeRun, normalizeContext, prepareRun, requireFixedLoad, resolvePartition } from '../load/runLoad.js'
 
 // What only some commands need (the HTTP app, prom-client, the candle code, DNS discovery) is
 // imported where it is used: every command starts ~0.1 s of CPU sooner.
@@ -33,7 +32,6 @@ export interface Io {
   env: NodeJS.ProcessEnv
 }
 
-const normalizeContext: NormalizeContext = { now: () => Date.now(), newSeed: () => randomBytes(6).toString('hex') }
 
 /** Runs one command; resolves with the process exit code. Bad input never throws past here. */
 export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
@@ -256,7 +254,6 @@ function degradedLine(result: LoadResult): string {
   return `ran degraded for ${(c.degradedMs / 1000).toFixed(1)} s: the server signalled overload, writes in flight went down to ${c.lowest} of ${c.max}\n`
 }
 
-/** The request: from `--request FILE` (a POST /loads body) with load flags over it, or the flags alone. */
 async function serve(args: ReturnType<typeof parseCommandLine>, io: Io, redactor: Redactor): Promise<number> {
   if (Object.keys(args.request).length > 0) throw new UsageError('load options belong to `run`; serve takes loads over HTTP (POST /loads)')
   const config = serveConfig(readSettings(args.settings, io.env))

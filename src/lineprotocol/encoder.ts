@@ -197,7 +197,7 @@ export function newFragmentCache(): FragmentCache {
 
 /** Symbols whose tag sets an encoder keeps (a request has at most 10,000): ~1 kB each. */
 const MAX_CACHED_SYMBOLS = 10_000
-/** 17-minute windows whose timestamp fragments it keeps: a 7-day shard spans ~600 */
+/** 17-minute windows whose timestamp fragments it keeps: a 12-day shard spans ~1,000 */
 const MAX_CACHED_MS = 4096
 
 /**

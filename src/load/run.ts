@@ -11,12 +11,11 @@ import { prepareSink } from '../sink/prepare.js'
 import { DEFAULT_RETRY, type RetryPolicy } from '../../shared/retryPolicy.js'
 import type { SinkConfig } from '../sink/target.js'
 import { toShardSpec, type ProgressDelta, type ShardResult } from '../../shared/messages.js'
-import { CONTROL_SLOTS, IN_FLIGHT, RUN, STOP_CANCELLED, STOP_FAILED } from '../../shared/control.js'
+import { CONTROL_SLOTS, IN_FLIGHT, RUN, signalAbandon, signalStop, STOP_CANCELLED, STOP_FAILED } from '../../shared/control.js'
 import { TASKS_PER_WORKER, type ShardPool } from '../../workers/pool.js'
 import { Tally, type Account } from './account.js'
 import { runBounded } from './bounded.js'
 import { Pacer } from '../../shared/pacer.js'
-import { signalAbandon, signalStop } from '../../shared/control.js'
 
 export type LoadStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
 
@@ -261,7 +260,8 @@ export class LoadRun {
   async run(): Promise<LoadResult> {
     const t0 = performance.now()
     const startedAt = new Date().toISOString()
-    const before = { written: this.account().pointsWritten, retries: this.account().retries, opens: this.breaker.stats().opens }
+    const atFirst = this.account()
+    const before = { written: atFirst.pointsWritten, retries: atFirst.retries, opens: this.breaker.stats().opens }
     const atStart = this.concurrency.stats()
     this.degradedAtStart = atStart.degradedMs
     this.lowestAtStart = atStart.lowest

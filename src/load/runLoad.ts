@@ -23,7 +23,8 @@ import { LoadRun, type LoadOptions, type LoadResult } from './run.js'
  * load into InfluxDB does not finish, so it can be resumed.
  */
 
-const normalizeContext: NormalizeContext = { now: () => Date.now(), newSeed: () => randomBytes(6).toString('hex') }
+/** Defaults that depend on the moment: `to` is now, the seed is random (and reported). */
+export const normalizeContext: NormalizeContext = { now: () => Date.now(), newSeed: () => randomBytes(6).toString('hex') }
 
 export interface RunInput {
   /** the POST /loads body; absent with `resumeFrom` (the account file holds it) */
