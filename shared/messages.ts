@@ -79,6 +79,11 @@ export interface ProgressDelta {
   batches: number
   retries: number
   splits: number
+  /**
+   * line ranges of the shard the database acknowledged in this delta: the coordinator's load store
+   * records them as they come, so a crash loses at most a moment of acknowledgements
+   */
+  acked: Range[]
   /** one entry per failed attempt */
   errors: { kind: 'retryable' | 'permanent'; status: number | undefined }[]
   /**

@@ -3,8 +3,10 @@ import { DeltaBuffer } from '../workers/deltas.js'
 import type { ProgressDelta } from '../shared/messages.js'
 
 describe('progress deltas', () => {
-  const delta = (written: number, latency: number): ProgressDelta => ({
+  let offset = 0
+  const delta = (written: number, latency: number, at = offset): ProgressDelta => ({
     shard: 3,
+    acked: [[at, (offset = at + written)]],
     written,
     failed: 1,
     bytes: written * 100,
@@ -23,7 +25,8 @@ describe('progress deltas', () => {
     deltas.add(delta(20, 0.2))
     expect(posted).toEqual([])
     await new Promise((r) => setTimeout(r, 60))
-    expect(posted).toEqual([{ ...delta(30, 0.1), failed: 2, bytes: 3000, batches: 2, errors: [{ kind: 'retryable', status: 503 }, { kind: 'retryable', status: 503 }], latencies: [0.1, 0.2], encodeSeconds: [0.001, 0.001] }])
+    // the acknowledged ranges merge: [0, 10) and [10, 30) are [0, 30)
+    expect(posted).toEqual([{ ...delta(30, 0.1, 0), failed: 2, bytes: 3000, batches: 2, errors: [{ kind: 'retryable', status: 503 }, { kind: 'retryable', status: 503 }], latencies: [0.1, 0.2], encodeSeconds: [0.001, 0.001] }])
     deltas.add(delta(5, 0.3))
     deltas.flush()
     deltas.flush()

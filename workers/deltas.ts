@@ -1,4 +1,5 @@
 import type { ProgressDelta } from '../shared/messages.js'
+import { addRange } from '../shared/ranges.js'
 
 /**
  * Progress deltas of one shard, merged and posted at most every `everyMs` instead of once per
@@ -21,7 +22,7 @@ export class DeltaBuffer {
     if (this.everyMs === 0) return this.post(d)
     const p = this.pending
     if (!p) {
-      this.pending = { ...d, errors: [...d.errors], latencies: [...d.latencies], encodeSeconds: [...d.encodeSeconds] }
+      this.pending = { ...d, acked: d.acked.map(([a, b]) => [a, b]), errors: [...d.errors], latencies: [...d.latencies], encodeSeconds: [...d.encodeSeconds] }
       this.timer = setTimeout(() => this.flush(), this.everyMs)
       this.timer.unref() // flush() at the shard's end posts what is left
       return
@@ -32,6 +33,7 @@ export class DeltaBuffer {
     p.batches += d.batches
     p.retries += d.retries
     p.splits += d.splits
+    for (const [a, b] of d.acked) addRange(p.acked, a, b)
     p.errors.push(...d.errors)
     p.latencies.push(...d.latencies)
     p.encodeSeconds.push(...d.encodeSeconds)

@@ -53,7 +53,7 @@ function fragmentsFor(shared: WorkerShared, measurement: string): FragmentCache 
 }
 
 function emptyDelta(shard: number): ProgressDelta {
-  return { shard, written: 0, failed: 0, bytes: 0, batches: 0, retries: 0, splits: 0, errors: [], latencies: [], encodeSeconds: [] }
+  return { shard, written: 0, failed: 0, bytes: 0, batches: 0, retries: 0, splits: 0, acked: [], errors: [], latencies: [], encodeSeconds: [] }
 }
 
 /** Splits a body of `lines` lines at the line boundary nearest its middle. */
@@ -126,6 +126,7 @@ export async function executeShard(
     try {
       await withRetry(() => write(buf, lines), task.retry, ctx)
       addRange(acked, offset, offset + lines)
+      addRange(delta.acked, offset, offset + lines)
       delta.written += lines
     } catch (e) {
       if (!(e instanceof WriteError) || e.status !== 413 || lines < 2) throw e
