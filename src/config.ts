@@ -44,6 +44,8 @@ export const SETTINGS = {
   maxConnections: { flag: 'max-connections', env: 'MAX_CONNECTIONS', help: 'serve: open connections at most; at the cap the oldest idle one is closed (default: half the open-files limit, at most 4096)', default: undefined, doc: '`serve`: open connections at most; at the cap the oldest idle one is closed', defaultDoc: 'half the open-files limit, at most 4096' },
   maxStreamsPerLoad: { flag: 'max-streams-per-load', env: 'MAX_STREAMS_PER_LOAD', help: 'serve: event streams (GET /loads/:id/events) open at once per load', default: '16', doc: '`serve`: event streams open at once per load', defaultDoc: '16' },
   bodyLimit: { flag: 'body-limit', env: 'BODY_LIMIT', help: 'serve: request body limit in bytes', default: String(1024 * 1024), doc: '`serve`: request body limit in bytes (`413` beyond)', defaultDoc: '1048576' },
+  stateDir: { flag: 'state-dir', env: 'STATE_DIR', help: 'serve: directory of the load store (loads.sqlite); :memory: keeps loads in memory only', default: '.ohlcv-loadgen', doc: '`serve`: directory of the load store (`loads.sqlite`, SQLite): loads outlive the coordinator, an interrupted one can be resumed (see [API](api.md#history-and-crash-recovery)); `:memory:` keeps them in memory only', defaultDoc: '`.ohlcv-loadgen` in the working directory' },
+  loadHistory: { flag: 'load-history', env: 'LOAD_HISTORY', help: 'serve: loads the store keeps; the oldest finished ones are removed beyond it', default: '1000', doc: '`serve`: loads the store keeps; beyond it the oldest finished ones are removed', defaultDoc: '1000' },
   shutdownGraceMs: { flag: 'shutdown-grace-ms', env: 'SHUTDOWN_GRACE_MS', help: 'serve: on SIGTERM, wait this long for loads before cancelling them', default: '30000', doc: '`serve`: on SIGTERM/SIGINT, how long running loads may go on before they are cancelled', defaultDoc: '30000' },
   partition: { flag: 'partition', env: 'PARTITION', help: 'run, verify: I/N, own only the shards with shard % N == I', default: undefined, doc: '`run`, `verify`: own only the shards `shard % N == I` (see [Scale out](scale-out.md))', metavar: 'I/N', defaultDoc: 'the whole load' },
   partitionCount: { flag: 'partition-count', env: 'PARTITION_COUNT', help: 'N, with Kubernetes\' JOB_COMPLETION_INDEX or with PARTITION_DNS', default: undefined, doc: 'N, with Kubernetes\' `JOB_COMPLETION_INDEX` (the index) or with `PARTITION_DNS`', metavar: 'N' },
@@ -249,6 +251,9 @@ export interface ServeConfig {
   allowedHosts: string[]
   maxConnections: number | undefined
   maxStreamsPerLoad: number
+  /** the load store's directory, or `:memory:` */
+  stateDir: string
+  loadHistory: number
 }
 
 /** ALLOWED_HOSTS: comma-separated host names (no scheme, no port), or `*`. */
@@ -259,6 +264,12 @@ function hostList(raw: RawSettings): string[] {
     if (h !== '*' && !/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/i.test(h)) throw new ConfigError(label('allowedHosts'), `must be host names without scheme or port, or * (got ${JSON.stringify(h)})`)
   }
   return hosts
+}
+
+function stateDir(raw: RawSettings): string {
+  const dir = raw.stateDir!
+  if (dir.trim() === '') throw new ConfigError(label('stateDir'), 'must be a directory, or :memory:')
+  return dir
 }
 
 /** Everything `serve` needs, validated once at start-up and frozen. */
@@ -284,5 +295,7 @@ export function serveConfig(raw: RawSettings): Readonly<ServeConfig> {
     allowedHosts: Object.freeze(defaultAllowedHosts(host, hostList(raw))) as string[],
     maxConnections: raw.maxConnections === undefined ? undefined : int(raw, 'maxConnections', 2, 1_000_000),
     maxStreamsPerLoad: int(raw, 'maxStreamsPerLoad', 1, 10_000),
+    stateDir: stateDir(raw),
+    loadHistory: int(raw, 'loadHistory', 1, 10_000_000),
   })
 }

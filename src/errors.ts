@@ -9,6 +9,14 @@ export const ERRORS = {
   OHLCV_LOAD_FINISHED: { status: 409, exitCode: 1 },
   OHLCV_LOAD_RUNNING: { status: 409, exitCode: 1 },
   OHLCV_NOT_RESUMABLE: { status: 409, exitCode: 1 },
+  /** a stored load asked of a coordinator that writes to another sink than the load did */
+  OHLCV_OTHER_SINK: { status: 409, exitCode: 1 },
+  /** in a load's account: the coordinator stopped (crashed, was killed) while the load ran */
+  OHLCV_INTERRUPTED: { status: 409, exitCode: 1 },
+  /** the load store (STATE_DIR) cannot be used: not a store, damaged, from a newer version */
+  OHLCV_STATE_STORE: { status: 500, exitCode: 2 },
+  /** another coordinator uses the same STATE_DIR */
+  OHLCV_STATE_LOCKED: { status: 500, exitCode: 2 },
   OHLCV_TOO_MANY_LOADS: { status: 429, exitCode: 1 },
   OHLCV_UNAUTHORIZED: { status: 401, exitCode: 1 },
   OHLCV_FORBIDDEN_HOST: { status: 403, exitCode: 1 },
@@ -80,8 +88,8 @@ export class LoadFinishedError extends LoadgenError {
 }
 
 export class LoadRunningError extends LoadgenError {
-  constructor(id: string) {
-    super('OHLCV_LOAD_RUNNING', `load ${id} is still running; verify it once it has finished`)
+  constructor(id: string, action = 'verify') {
+    super('OHLCV_LOAD_RUNNING', `load ${id} is still running; ${action} it once it has finished`)
   }
 }
 
@@ -89,6 +97,28 @@ export class LoadRunningError extends LoadgenError {
 export class LoadNotResumableError extends LoadgenError {
   constructor(why: string) {
     super('OHLCV_NOT_RESUMABLE', `cannot resume: ${why}`)
+  }
+}
+
+/** A stored load asked of a coordinator whose sink is not the load's. */
+export class OtherSinkError extends LoadgenError {
+  constructor(id: string, what: string, loadSink: Record<string, string>, ours: Record<string, string>) {
+    super('OHLCV_OTHER_SINK', `cannot ${what} load ${id}: it wrote to ${JSON.stringify(loadSink)} and this coordinator writes to ${JSON.stringify(ours)}; start a coordinator with the load's sink`)
+  }
+}
+
+/** The load store cannot be used. The message names the file; the file is left as it was. */
+export class StoreError extends LoadgenError {
+  /** `untouched`: say the file was left as it is, and what to do (a file that is not a usable store) */
+  constructor(path: string, problem: string, untouched = true) {
+    super('OHLCV_STATE_STORE', `load store ${path} ${problem}${untouched ? '; it was left untouched: move it away, or set STATE_DIR (--state-dir) elsewhere' : ''}`)
+  }
+}
+
+/** A second coordinator on a STATE_DIR another one holds. */
+export class StoreLockedError extends LoadgenError {
+  constructor(path: string, holder?: string) {
+    super('OHLCV_STATE_LOCKED', `load store ${path} is in use by another coordinator${holder ? ` (${holder})` : ''}: stop it, or give this one another STATE_DIR (--state-dir)`)
   }
 }
 

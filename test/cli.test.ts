@@ -73,7 +73,7 @@ describe('CLI input errors: exit 2, one readable line, nothing started', () => {
   it('serve listens, answers, and exits 0 on SIGTERM', async () => {
     const { spawn } = await import('node:child_process')
     const { BIN } = await import('./harness/cli.js')
-    const child = spawn(process.execPath, [BIN, 'serve'], { env: { ...process.env, PORT: '0', SINK: 'null', POOL_SIZE: '1', LOG_LEVEL: 'warn' } })
+    const child = spawn(process.execPath, [BIN, 'serve'], { env: { ...process.env, PORT: '0', STATE_DIR: ':memory:', SINK: 'null', POOL_SIZE: '1', LOG_LEVEL: 'warn' } })
     let err = ''
     const address = await new Promise<string>((resolve, reject) => {
       child.stderr.on('data', (c: Buffer) => {

@@ -1,11 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
 import type { LoadManager } from '../load/manager.js'
 import type { LoadRun } from '../load/run.js'
 import { normalizeRequest, type NormalizeContext } from '../request/normalize.js'
 import { LoadRequestSchema } from '../request/schema.js'
-import { describeSink, type SinkConfig } from '../sink/target.js'
-import { InvalidRequestError } from '../errors.js'
-import { ErrorSchema, LoadCreatedSchema, LoadIdParams, LoadListQuery, LoadListSchema, LoadViewSchema, type LoadSummary, type LoadView } from './schemas.js'
+import type { SinkConfig } from '../sink/target.js'
+import { ErrorSchema, LoadCreatedSchema, LoadDeleteQuery, LoadIdParams, LoadListQuery, LoadListSchema, LoadViewSchema, type LoadView } from './schemas.js'
+import { links } from './summary.js'
 
 export interface LoadRoutesOptions {
   manager: LoadManager
@@ -13,15 +14,12 @@ export interface LoadRoutesOptions {
   normalize: NormalizeContext
 }
 
-function links(id: string) {
-  return { self: `/loads/${id}`, cancel: `/loads/${id}`, resume: `/loads/${id}/resume`, verify: `/loads/${id}/verify`, events: `/loads/${id}/events` }
-}
-
 function roundMs<T extends { degradedMs: number }>(c: T): T {
   return { ...c, degradedMs: Math.round(c.degradedMs) }
 }
 
-export function loadView(load: LoadRun, sink: SinkConfig): LoadView {
+/** A load in full; `sink`: where it writes, secrets masked. */
+export function loadView(load: LoadRun, sink: Record<string, string>): LoadView {
   const { fromMs: _f, toMs: _t, ...request } = load.spec
   const result = load.getResult()
   return {
@@ -30,7 +28,7 @@ export function loadView(load: LoadRun, sink: SinkConfig): LoadView {
     seed: load.spec.seed,
     shards: load.shardCount,
     request,
-    sink: describeSink(sink),
+    sink,
     progress: {
       ...load.account(),
       ...(result ? { pointsPerSecond: 0, etaSeconds: null } : load.rate()),
@@ -49,39 +47,9 @@ export function loadView(load: LoadRun, sink: SinkConfig): LoadView {
   }
 }
 
-/** A load as a list shows it: a few hundred bytes whatever its symbol count. */
-export function loadSummary(load: LoadRun): LoadSummary {
-  const { spec } = load
-  const result = load.getResult()
-  return {
-    id: load.id,
-    status: load.status,
-    seed: spec.seed,
-    shards: load.shardCount,
-    request: {
-      from: spec.from,
-      to: spec.to,
-      trades: spec.trades,
-      symbolCount: spec.symbols.length,
-      symbols: spec.symbols.slice(0, 10),
-      distribution: spec.distribution,
-      batchSize: spec.batchSize,
-      measurement: spec.measurement,
-      ...(spec.ratePerSecond !== undefined ? { ratePerSecond: spec.ratePerSecond } : {}),
-    },
-    account: load.account(),
-    ...(result ? { durationMs: result.durationMs, pointsPerSecond: result.pointsPerSecond, writeLatencyP99Ms: result.writeLatencyMs.p99 } : {}),
-    ...(load.error ? { error: load.error } : {}),
-    resumes: load.resumes,
-    createdAt: load.createdAt.toISOString(),
-    ...(load.startedAt ? { startedAt: load.startedAt.toISOString() } : {}),
-    ...(load.finishedAt ? { finishedAt: load.finishedAt.toISOString() } : {}),
-    links: links(load.id),
-  }
-}
-
 export const loadRoutes: FastifyPluginAsyncTypebox<LoadRoutesOptions> = async (app, opts) => {
-  const { manager, sink } = opts
+  const { manager } = opts
+  const view = (load: LoadRun) => loadView(load, manager.sinkOf(load))
   const errors = { 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 429: ErrorSchema, 503: ErrorSchema }
 
   app.post(
@@ -104,34 +72,37 @@ export const loadRoutes: FastifyPluginAsyncTypebox<LoadRoutesOptions> = async (a
     },
   )
 
-  // Newest first, a page at a time, each load in brief: a list of big loads stays small and quick.
+  // Newest first, a page at a time, each load in brief, from the store: loads of earlier runs of
+  // the coordinator too. A list of big loads stays small and quick.
   app.get('/loads', { schema: { querystring: LoadListQuery, response: { 200: LoadListSchema, 400: ErrorSchema } } }, async (req) => {
     const { limit = 50, before, status } = req.query
-    let all = manager.list().reverse()
-    if (before !== undefined) {
-      const at = all.findIndex((l) => l.id === before)
-      if (at < 0) throw new InvalidRequestError('querystring.before', `no load with id ${JSON.stringify(before)} (it may have been forgotten: start from the first page)`)
-      all = all.slice(at + 1)
-    }
-    if (status !== undefined) all = all.filter((l) => l.status === status)
-    const page = all.slice(0, limit)
-    const last = page[page.length - 1]
-    const next = all.length > limit && last ? `/loads?${new URLSearchParams({ limit: String(limit), before: last.id, ...(status ? { status } : {}) }).toString()}` : null
-    return { loads: page.map(loadSummary), next }
+    const { loads, more } = manager.historyPage({ limit, before, status })
+    const last = loads[loads.length - 1]
+    const next = more && last ? `/loads?${new URLSearchParams({ limit: String(limit), before: last.id, ...(status ? { status } : {}) }).toString()}` : null
+    return { loads, next }
   })
 
   app.get('/loads/:id', { schema: { params: LoadIdParams, response: { 200: LoadViewSchema, ...errors } } }, async (req) =>
-    loadView(manager.get(req.params.id), sink),
+    view(manager.get(req.params.id)),
   )
 
-  app.delete('/loads/:id', { schema: { params: LoadIdParams, response: { 202: LoadViewSchema, ...errors } } }, async (req, reply) => {
-    const load = manager.cancel(req.params.id)
-    return reply.code(202).send(loadView(load, sink))
-  })
+  // Cancels a running load; with ?forget=true removes a finished one from the store instead.
+  app.delete(
+    '/loads/:id',
+    { schema: { params: LoadIdParams, querystring: LoadDeleteQuery, response: { 202: LoadViewSchema, 204: Type.Null({ description: 'forgotten' }), ...errors } } },
+    async (req, reply) => {
+      if (req.query.forget === true) {
+        manager.forget(req.params.id)
+        return reply.code(204).send(null)
+      }
+      const load = manager.cancel(req.params.id)
+      return reply.code(202).send(view(load))
+    },
+  )
 
   // Re-runs the shards a failed or cancelled load did not complete; same id, same account.
   app.post('/loads/:id/resume', { schema: { params: LoadIdParams, response: { 202: LoadViewSchema, ...errors } } }, async (req, reply) => {
     const load = manager.resume(req.params.id)
-    return reply.code(202).header('location', `/loads/${load.id}`).send(loadView(load, sink))
+    return reply.code(202).header('location', `/loads/${load.id}`).send(view(load))
   })
 }

@@ -44,7 +44,8 @@ const ConcurrencyFields = {
 
 export const LoadStatusSchema = Type.Unsafe<LoadStatus>({
   type: 'string',
-  enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'],
+  enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted'],
+  description: 'interrupted: the coordinator stopped (crashed, was killed) while the load ran; POST /loads/:id/resume completes it',
 })
 
 export const LoadViewSchema = Type.Object({
@@ -159,5 +160,10 @@ export const LoadCreatedSchema = Type.Object({
   request: LoadSpecSchema,
   links: Type.Object({ self: Type.String(), cancel: Type.String(), resume: Type.String(), verify: Type.String(), events: Type.String() }),
 })
+
+export const LoadDeleteQuery = Type.Object(
+  { forget: Type.Optional(Type.Boolean({ description: 'remove a finished load from the history instead of cancelling a running one' })) },
+  { additionalProperties: false },
+)
 
 export const LoadIdParams = Type.Object({ id: Type.String({ maxLength: 64 }) }, { additionalProperties: false })

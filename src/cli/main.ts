@@ -258,11 +258,19 @@ async function serve(args: ReturnType<typeof parseCommandLine>, io: Io, redactor
   if (Object.keys(args.request).length > 0) throw new UsageError('load options belong to `run`; serve takes loads over HTTP (POST /loads)')
   const config = serveConfig(readSettings(args.settings, io.env))
   const logger = createLogger(config.logLevel, undefined, redactor)
-  const [{ Registry }, { Metrics }, { buildApp }, { LoadManager }] = await Promise.all([import('prom-client'), import('../metrics/metrics.js'), import('../api/app.js'), import('../load/manager.js')])
+  const [{ Registry }, { Metrics }, { buildApp }, { LoadManager }, { LoadStore }] = await Promise.all([
+    import('prom-client'),
+    import('../metrics/metrics.js'),
+    import('../api/app.js'),
+    import('../load/manager.js'),
+    import('../store/loadStore.js'),
+  ])
+  // First: a store that cannot be used (locked, damaged) stops the start before anything else does.
+  const store = LoadStore.open(config.stateDir)
   const registry = new Registry()
   const pool = new ShardPool(config.poolSize)
   const metrics = new Metrics(registry, () => pool.stats())
-  const manager = new LoadManager({ pool, sink: config.sink, log: logger, metrics, options: config.load, limits: config.limits })
+  const manager = new LoadManager({ pool, sink: config.sink, log: logger, metrics, options: config.load, limits: config.limits, store, history: config.loadHistory })
   metrics.watch(manager)
   // in the background: a load posted meanwhile queues behind the warm-up tasks (~0.1 s)
   pool.warm().catch((err: unknown) => logger.warn({ err }, 'worker warm-up failed'))
@@ -283,11 +291,12 @@ async function serve(args: ReturnType<typeof parseCommandLine>, io: Io, redactor
     const running = manager.list().filter((l) => !l.finished).map((l) => ({ id: l.id, account: l.account() }))
     logger.fatal({ err: crashMessage(err), running }, 'internal error: cancelling running loads and exiting')
     await manager.stopAll()
+    manager.close()
     await app.close()
     await pool.close()
   })
   const address = await app.listen({ host: config.host, port: config.port })
-  logger.info({ address, poolSize: config.poolSize, sink: describeSink(config.sink), limits: config.limits, auth: config.apiToken !== undefined }, 'coordinator listening')
+  logger.info({ address, poolSize: config.poolSize, sink: describeSink(config.sink), limits: config.limits, auth: config.apiToken !== undefined, store: store.path, loadsStored: store.count() }, 'coordinator listening')
   io.stderr.write(`ohlcv-loadgen: listening on ${address} (pool ${config.poolSize}, sink ${Object.values(describeSink(config.sink)).join(' ')})\n`)
 
   // Graceful shutdown: refuse new loads (503) at once, give running ones the grace period, then
@@ -307,6 +316,7 @@ async function serve(args: ReturnType<typeof parseCommandLine>, io: Io, redactor
       void (async () => {
         if (!(await manager.waitForRunning(config.shutdownGraceMs))) logger.warn('grace period over: cancelling running loads')
         await manager.stopAll()
+        manager.close()
         await app.close()
         await pool.close()
         logger.info('shut down')

@@ -1,5 +1,7 @@
 import { ownedCount, ownedShards, WHOLE, type Partition } from '../partition/partition.js'
 import type { ProgressDelta, ShardResult } from '../../shared/messages.js'
+import { addRange, type Range } from '../../shared/ranges.js'
+import type { ShardRow } from '../store/loadStore.js'
 
 /**
  * A load's account. Always exact: pointsPlanned = pointsWritten + pointsFailed + pointsInDoubt +
@@ -48,6 +50,10 @@ export class Tally {
   private readonly results = new Map<number, ShardResult>()
   private readonly final = zero()
   private completed = 0
+  /** running shards: the line ranges acknowledged so far, earlier runs' included */
+  private readonly liveAcked = new Map<number, Range[]>()
+  /** shards whose progress changed since the last takeChanged() */
+  private readonly changed = new Set<number>()
 
   /** shards this run owns (all of them unless the load is partitioned) */
   readonly shardsTotal: number
@@ -60,15 +66,29 @@ export class Tally {
     this.shardsTotal = ownedCount(partition, shardCount)
   }
 
+  /** A shard handed to the pool: from now on its acknowledged ranges are tracked as they come. */
+  started(shard: number): void {
+    const before = this.results.get(shard)
+    this.liveAcked.set(shard, before ? before.acked.map(([a, b]): Range => [a, b]) : [])
+    this.changed.add(shard)
+  }
+
   applyDelta(d: ProgressDelta): void {
     let s = this.live.get(d.shard)
     if (!s) this.live.set(d.shard, (s = zero()))
     add(s, d)
+    const acked = this.liveAcked.get(d.shard)
+    if (acked && d.acked.length > 0) {
+      for (const [a, b] of d.acked) addRange(acked, a, b)
+      this.changed.add(d.shard)
+    }
   }
 
   /** The shard's own result is the truth: its live deltas and any earlier result are dropped. */
   applyResult(r: ShardResult): void {
     this.live.delete(r.shard)
+    this.liveAcked.delete(r.shard)
+    this.changed.add(r.shard)
     const before = this.results.get(r.shard)
     if (before) {
       add(this.final, before, -1)
@@ -86,6 +106,42 @@ export class Tally {
   /** Every shard result so far, in shard order (what an account file keeps). */
   shardResults(): ShardResult[] {
     return [...this.results.values()].sort((a, b) => a.shard - b.shard)
+  }
+
+  /**
+   * What changed per shard since the last call (the load store records it): a finished shard's
+   * result, or a running shard's acknowledged ranges and counts so far.
+   */
+  takeChanged(): ShardRow[] {
+    const rows: ShardRow[] = []
+    for (const shard of this.changed) {
+      const acked = this.liveAcked.get(shard)
+      const base = this.results.get(shard)
+      if (!acked) {
+        if (base) rows.push({ shard, status: base.status, result: base })
+        continue
+      }
+      const s = this.live.get(shard) ?? zero()
+      rows.push({
+        shard,
+        status: 'running',
+        progress: {
+          shard,
+          acked: acked.map(([a, b]): Range => [a, b]),
+          ...(base?.doubt?.length ? { doubt: base.doubt } : {}),
+          bytes: (base?.bytes ?? 0) + s.bytes,
+          batches: (base?.batches ?? 0) + s.batches,
+          retries: (base?.retries ?? 0) + s.retries,
+          splits: (base?.splits ?? 0) + s.splits,
+        },
+      })
+    }
+    this.changed.clear()
+    return rows
+  }
+
+  markChanged(shards: readonly number[]): void {
+    for (const s of shards) this.changed.add(s)
   }
 
   /** Shards not yet complete: never run, stopped part-way or failed. */

@@ -16,8 +16,10 @@ import { TASKS_PER_WORKER, type ShardPool } from '../../workers/pool.js'
 import { Tally, type Account } from './account.js'
 import { runBounded } from './bounded.js'
 import { Pacer } from '../../shared/pacer.js'
+import type { ShardRow } from '../store/loadStore.js'
 
-export type LoadStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
+/** `interrupted`: the coordinator stopped (crashed, was killed) while the load ran; it can be resumed. */
+export type LoadStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted'
 
 export interface LoadOptions {
   /** batches each worker may have in flight (default 2: one on the wire, one being acknowledged) */
@@ -78,6 +80,10 @@ export interface LoadRunInit {
   breaker?: CircuitBreaker
   /** run only this partition's shards (scale-out); default the whole load */
   partition?: Partition
+  /** when the load was first posted (a load restored from the store keeps its own) */
+  createdAt?: Date
+  /** called as each shard is handed to the pool, after the tally knows it (the load store records it at once) */
+  onShardStart?: () => void
 }
 
 export interface LoadConcurrency {
@@ -100,7 +106,7 @@ const RATE_WINDOW_MS = 5000
  */
 export class LoadRun {
   status: LoadStatus = 'queued'
-  readonly createdAt = new Date()
+  readonly createdAt: Date
   startedAt: Date | undefined
   finishedAt: Date | undefined
   error: ErrorInfo | undefined
@@ -128,9 +134,14 @@ export class LoadRun {
   private degradedAtStart = 0
   private lowestLimit: number
   private lowestAtStart = 0
+  /** where the run in progress began: what attemptSoFar() measures from */
+  private attemptBase: { t0: number; startedAt: string; written: number; retries: number; opens: number } | undefined
+  private readonly onShardStart: (() => void) | undefined
 
   constructor(init: LoadRunInit) {
     this.id = init.id
+    this.createdAt = init.createdAt ?? new Date()
+    this.onShardStart = init.onShardStart
     this.spec = init.spec
     this.sink = init.sink
     this.pool = init.pool
@@ -262,6 +273,7 @@ export class LoadRun {
     const startedAt = new Date().toISOString()
     const atFirst = this.account()
     const before = { written: atFirst.pointsWritten, retries: atFirst.retries, opens: this.breaker.stats().opens }
+    this.attemptBase = { t0, startedAt, ...before }
     const atStart = this.concurrency.stats()
     this.degradedAtStart = atStart.degradedMs
     this.lowestAtStart = atStart.lowest
@@ -309,6 +321,7 @@ export class LoadRun {
       writeConcurrency,
       ...(this.error ? { error: this.error } : {}),
     }
+    this.attemptBase = undefined
     this.metrics?.loadsRunning.dec()
     this.metrics?.loadsFinished.inc({ status: this.status })
     this.log[this.status === 'failed' ? 'error' : 'info']({ result: this.result, circuit: this.circuit() }, `load ${this.status}`)
@@ -317,6 +330,64 @@ export class LoadRun {
 
   getResult(): LoadResult | undefined {
     return this.result
+  }
+
+  /** The run in progress so far, as an attempt (what the load store keeps in case of a crash). */
+  attemptSoFar(): Attempt | undefined {
+    const b = this.attemptBase
+    if (!b) return undefined
+    const account = this.account()
+    return {
+      startedAt: b.startedAt,
+      durationMs: Math.round(performance.now() - b.t0),
+      pointsWritten: account.pointsWritten - b.written,
+      retries: account.retries - b.retries,
+      circuitOpens: this.breaker.stats().opens - b.opens,
+      degradedMs: 0,
+    }
+  }
+
+  /** Per-shard progress since the last call, for the load store (see Tally.takeChanged). */
+  takeChangedShards(): ShardRow[] {
+    return this.tally.takeChanged()
+  }
+
+  /** Marks rows taken by takeChangedShards() as changed again (they could not be written). */
+  keepChangedShards(rows: readonly ShardRow[]): void {
+    this.tally.markChanged(rows.map((r) => r.shard))
+  }
+
+  /**
+   * A load read back from the store, before run(): its timestamps, resumes and, if it was not
+   * running, its outcome. A load the store shows as running was cut short by the end of the
+   * process that ran it: it becomes `interrupted`, with the run recorded up to then as an attempt.
+   */
+  restoreOutcome(o: { status: LoadStatus; startedAt?: string | undefined; finishedAt?: string | undefined; resumes: number; error?: ErrorInfo | undefined; result?: LoadResult | undefined; cutShort?: Attempt | undefined; interruption?: ErrorInfo }): void {
+    this.resumes = o.resumes
+    if (o.startedAt) this.startedAt = new Date(o.startedAt)
+    if (o.status === 'queued' || o.status === 'running' || o.status === 'interrupted') {
+      if (o.cutShort) this.attempts.push(o.cutShort)
+      this.status = 'interrupted'
+      this.error = o.status === 'interrupted' ? o.error : o.interruption
+      this.finishedAt = o.finishedAt ? new Date(o.finishedAt) : new Date()
+      const durationMs = this.attempts.reduce((t, a) => t + a.durationMs, 0)
+      const account = this.account()
+      this.result = {
+        status: 'interrupted',
+        ...account,
+        durationMs,
+        pointsPerSecond: durationMs > 0 ? Math.round(account.pointsWritten / (durationMs / 1000)) : 0,
+        attempts: [...this.attempts],
+        writeLatencyMs: this.latency.summary(),
+        writeConcurrency: { max: this.concurrency.settings.max, lowest: this.concurrency.settings.max, degradedMs: this.attempts.reduce((t, a) => t + a.degradedMs, 0) },
+        ...(this.error ? { error: this.error } : {}),
+      }
+      return
+    }
+    this.status = o.status
+    this.error = o.error
+    if (o.finishedAt) this.finishedAt = new Date(o.finishedAt)
+    this.result = o.result
   }
 
   private fail(err: ErrorInfo): void {
@@ -335,6 +406,8 @@ export class LoadRun {
     const task = (i: number): Promise<void> => {
       const shard = shards[i]!
       const before = this.tally.result(shard)
+      this.tally.started(shard)
+      this.onShardStart?.()
       return this.pool
         .run(
           {

@@ -52,7 +52,8 @@ export function startServe(env: Record<string, string>, args: string[] = [], opt
     ? [process.execPath, [BIN, 'serve', ...args]]
     : ['/bin/sh', ['-c', `ulimit -n ${opts.ulimit} && exec "$0" "$@"`, process.execPath, BIN, 'serve', ...args]]
   const child = spawn(cmd, argv, {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', ...env },
+    // a store in memory unless the test gives one: serves started side by side never share a STATE_DIR
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', STATE_DIR: ':memory:', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
@@ -67,5 +68,6 @@ export function startServe(env: Record<string, string>, args: string[] = [], opt
     }
     throw new Error(`serve did not start: ${output}`)
   })()
+  listening.catch(() => {}) // a test that expects a refusal awaits `exited` instead
   return { child, exited, listening, output: () => output }
 }

@@ -1,0 +1,117 @@
+import Database from 'better-sqlite3'
+import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { StoreError, StoreLockedError } from '../errors.js'
+import { MIGRATIONS, type Migration } from './schema.js'
+
+/** The store's file inside STATE_DIR. */
+export const STORE_FILE = 'loads.sqlite'
+/** `PRAGMA application_id` of a load store ('OHLC'): another program's SQLite file is refused, not written. */
+export const APPLICATION_ID = 0x4f484c43
+const SQLITE_MAGIC = 'SQLite format 3\0'
+
+export type Db = Database.Database
+
+/** Where the store of STATE_DIR `dir` lives (`:memory:` stays in memory). */
+export function storePath(dir: string): string {
+  return dir === ':memory:' ? dir : join(resolve(dir), STORE_FILE)
+}
+
+/**
+ * Checks the file's header before SQLite touches it: a file that is not an SQLite database, or is
+ * shorter than its header says (truncated), is refused with the reason and left exactly as it is.
+ */
+function checkHeader(path: string): void {
+  let size: number
+  try {
+    size = statSync(path).size
+  } catch {
+    return // a new store
+  }
+  if (size === 0) return // created and never written (a crash during the first start): nothing to lose
+  const head = Buffer.alloc(100)
+  const fd = openSync(path, 'r')
+  let got: number
+  try {
+    got = readSync(fd, head, 0, 100, 0)
+  } finally {
+    closeSync(fd)
+  }
+  if (got < 100 || head.toString('latin1', 0, 16) !== SQLITE_MAGIC) {
+    throw new StoreError(path, 'is not a load store (not an SQLite database)')
+  }
+  const raw = head.readUInt16BE(16)
+  const pageSize = raw === 1 ? 65536 : raw
+  // The page count in the header is valid when the change counter matches "version valid for".
+  const pages = head.readUInt32BE(28)
+  if (head.readUInt32BE(24) === head.readUInt32BE(92) && pages > 0 && size < pages * pageSize) {
+    throw new StoreError(path, `is truncated (${size} bytes; its header says ${pages * pageSize})`)
+  }
+}
+
+function isBusy(e: unknown): boolean {
+  const code = (e as { code?: string }).code ?? ''
+  return code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')
+}
+
+/**
+ * Opens (or creates) the store at `path` for this process alone: WAL, and SQLite's exclusive
+ * locking mode, so a second coordinator on the same STATE_DIR cannot read or write it while this
+ * one lives. The lock is the kernel's (fcntl), so a coordinator killed with SIGKILL leaves none
+ * behind. Refuses, naming the file and never writing to it, a file that is not a load store, is
+ * damaged, or comes from a newer version.
+ */
+export function openStore(path: string, migrations: readonly Migration[] = MIGRATIONS): Db {
+  if (path !== ':memory:') {
+    mkdirSync(resolve(path, '..'), { recursive: true, mode: 0o700 })
+    checkHeader(path)
+  }
+  let db: Db
+  try {
+    db = new Database(path, { timeout: 250 })
+  } catch (e) {
+    throw new StoreError(path, `cannot be opened (${(e as Error).message})`, false)
+  }
+  try {
+    db.pragma('locking_mode = EXCLUSIVE')
+    // Read-only look first: a file that is not ours is refused before anything is written.
+    const appId = db.pragma('application_id', { simple: true }) as number
+    const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'").get() as { n: number }).n
+    if (appId !== APPLICATION_ID && (appId !== 0 || tables > 0)) throw new StoreError(path, 'is an SQLite database of another program, not a load store')
+    if (path !== ':memory:') {
+      const check = db.pragma('quick_check', { simple: true }) as string
+      if (check !== 'ok') throw new StoreError(path, `is damaged (SQLite's quick_check: ${check})`)
+    }
+    const version = db.pragma('user_version', { simple: true }) as number
+    const latest = migrations.length
+    if (version > latest) {
+      throw new StoreError(path, `was written by a newer ohlcv-loadgen (store schema ${version}; this version reads up to ${latest}): upgrade, or use another STATE_DIR (--state-dir)`, false)
+    }
+    // Taking the write lock now, not at the first load: the second coordinator is refused at start.
+    db.pragma('journal_mode = WAL')
+    db.pragma('synchronous = NORMAL') // WAL + NORMAL: a killed process loses nothing committed
+    db.pragma('foreign_keys = ON')
+    migrate(db, version, migrations)
+    return db
+  } catch (e) {
+    db.close()
+    if (e instanceof StoreError) throw e
+    if (isBusy(e)) throw new StoreLockedError(path)
+    const code = (e as { code?: string }).code
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') throw new StoreError(path, `is damaged (${(e as Error).message})`)
+    throw new StoreError(path, `cannot be used (${(e as Error).message})`, false)
+  }
+}
+
+/** Brings a store at `version` up to date, one migration per transaction, each setting user_version. */
+function migrate(db: Db, version: number, migrations: readonly Migration[]): void {
+  db.exec('BEGIN IMMEDIATE; COMMIT') // the write lock, held until close (exclusive locking mode)
+  for (let v = version; v < migrations.length; v++) {
+    const m = migrations[v]!
+    db.transaction(() => {
+      m.up(db)
+      db.pragma(`application_id = ${APPLICATION_ID}`)
+      db.pragma(`user_version = ${v + 1}`)
+    })()
+  }
+}
