@@ -186,9 +186,17 @@ describe('history across restarts', () => {
     const cancelled = await post(url, { trades: 2_000_000_000, seed: 'h3' })
     await sleep(300)
     expect((await call(url, 'DELETE', `/loads/${cancelled}`)).status).toBe(202)
-    expect((await finished(url, cancelled)).status).toBe('cancelled')
+    const cancelledView = await finished(url, cancelled)
+    expect(cancelledView.status).toBe('cancelled')
     s.child.kill('SIGTERM')
     expect(await s.exited).toBe(0)
+    // on disk: a finished load has each shard that ran as its result, and no shard left "running"
+    const store = LoadStore.open(dir)
+    const rows = store.shards(cancelled)
+    expect(rows.length).toBeGreaterThan(0)
+    expect(rows.filter((r) => r.status === 'running')).toEqual([])
+    expect(rows.reduce((t, r) => t + (r.status === 'running' ? 0 : r.result.written), 0)).toBe(cancelledView.result!.pointsWritten)
+    store.close()
 
     // 2nd run: the three are there, newest first; the cancelled one shows what it wrote, and resumes
     s = startServe(env)
@@ -243,9 +251,9 @@ describe('history across restarts', () => {
     // SIGTERM (no grace): the running load is cancelled, and recorded so
     s.child.kill('SIGTERM')
     expect(await s.exited).toBe(0)
-    const store = LoadStore.open(dir)
-    expect(store.get(running)).toMatchObject({ status: 'cancelled', result: { status: 'cancelled' } })
-    store.close()
+    const last = LoadStore.open(dir)
+    expect(last.get(running)).toMatchObject({ status: 'cancelled', result: { status: 'cancelled' } })
+    last.close()
   }, 60_000)
 })
 

@@ -73,6 +73,11 @@ export class Tally {
     this.changed.add(shard)
   }
 
+  /** A shard marked started that never ran: it is again what it was before. */
+  unstart(shard: number): void {
+    if (this.liveAcked.delete(shard)) this.changed.add(shard)
+  }
+
   applyDelta(d: ProgressDelta): void {
     let s = this.live.get(d.shard)
     if (!s) this.live.set(d.shard, (s = zero()))
@@ -118,7 +123,7 @@ export class Tally {
       const acked = this.liveAcked.get(shard)
       const base = this.results.get(shard)
       if (!acked) {
-        if (base) rows.push({ shard, status: base.status, result: base })
+        rows.push(base ? { shard, status: base.status, result: base } : { shard, status: 'none' })
         continue
       }
       const s = this.live.get(shard) ?? zero()

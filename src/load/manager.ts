@@ -292,7 +292,7 @@ export class LoadManager {
       ...(createdAt ? { createdAt } : {}),
       // A shard handed to a worker is on disk before its first write can be acknowledged: after a
       // crash its lines count in doubt, not unsent.
-      onShardStart: () => this.save(load, true),
+      onShardsStarting: () => this.save(load, true),
     })
     return load
   }

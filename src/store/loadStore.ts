@@ -44,7 +44,11 @@ export interface ShardProgress {
   splits: number
 }
 
-export type ShardRow = { shard: number; status: 'running'; progress: ShardProgress } | { shard: number; status: ShardStatus; result: ShardResult }
+/** `none`: the shard has no row (marked started, then not run after all) */
+export type ShardRow =
+  | { shard: number; status: 'running'; progress: ShardProgress }
+  | { shard: number; status: ShardStatus; result: ShardResult }
+  | { shard: number; status: 'none' }
 
 interface Row {
   seq: number
@@ -146,6 +150,7 @@ export class LoadStore {
         `INSERT INTO shards (load_seq, shard, status, result) VALUES ((SELECT seq FROM loads WHERE id = ?), ?, ?, ?)
          ON CONFLICT (load_seq, shard) DO UPDATE SET status = excluded.status, result = excluded.result`,
       ),
+      deleteShard: db.prepare('DELETE FROM shards WHERE load_seq = (SELECT seq FROM loads WHERE id = ?) AND shard = ?'),
       get: db.prepare('SELECT * FROM loads WHERE id = ?'),
       shards: db.prepare('SELECT shard, status, result FROM shards WHERE load_seq = (SELECT seq FROM loads WHERE id = ?) ORDER BY shard'),
       seqOf: db.prepare('SELECT seq FROM loads WHERE id = ?'),
@@ -203,7 +208,10 @@ export class LoadStore {
   saveShards(id: string, shards: readonly ShardRow[]): void {
     if (shards.length === 0) return
     this.db.transaction(() => {
-      for (const s of shards) this.st.upsertShard.run(id, s.shard, s.status, JSON.stringify(s.status === 'running' ? s.progress : s.result))
+      for (const s of shards) {
+        if (s.status === 'none') this.st.deleteShard.run(id, s.shard)
+        else this.st.upsertShard.run(id, s.shard, s.status, JSON.stringify(s.status === 'running' ? s.progress : s.result))
+      }
     })()
   }
 
@@ -212,7 +220,7 @@ export class LoadStore {
     return r ? toRecord(r) : undefined
   }
 
-  shards(id: string): ShardRow[] {
+  shards(id: string): Exclude<ShardRow, { status: 'none' }>[] {
     return (this.st.shards.all(id) as { shard: number; status: string; result: string }[]).map((r) =>
       r.status === 'running'
         ? { shard: r.shard, status: 'running', progress: JSON.parse(r.result) as ShardProgress }

@@ -10,7 +10,7 @@ import type { ShardRow } from './loadStore.js'
  * again (the very same points, a rewrite) until the database holds exactly the plan.
  * `planned(shard)`: the shard's points, from the load's plan.
  */
-export function interruptedShards(rows: readonly ShardRow[], planned: (shard: number) => number): ShardResult[] {
+export function interruptedShards(rows: readonly Exclude<ShardRow, { status: 'none' }>[], planned: (shard: number) => number): ShardResult[] {
   return rows.map((row) => {
     if (row.status !== 'running') return row.result
     const p = row.progress
