@@ -126,6 +126,27 @@ describe('schema migrations', () => {
     db.close()
   })
 
+  it('a store of schema 1 (before timelines) is migrated when serve opens it, and new loads keep their timelines in it', async () => {
+    const dir = tempDir()
+    const v1 = openStore(join(dir, STORE_FILE), MIGRATIONS.slice(0, 1))
+    v1.close()
+    // a serve of this version opens it (migrating it), runs a load, and a later one reads both
+    const s = startServe({ SINK: 'null', POOL_SIZE: '1', STATE_DIR: dir, LOG_LEVEL: 'warn' })
+    const url = await s.listening
+    const { body } = await call<{ id: string }>(url, 'POST', '/loads', { trades: 10_000, seed: 'migrated' })
+    await finished(url, body.id)
+    const timeline = (await call<{ samples: unknown[] }>(url, 'GET', `/loads/${body.id}/timeline`)).body
+    expect(timeline.samples.length).toBeGreaterThan(0)
+    s.child.kill('SIGTERM')
+    expect(await s.exited).toBe(0)
+    const db = new Database(join(dir, STORE_FILE), { readonly: true })
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length)
+    db.close()
+    const store = LoadStore.open(dir)
+    expect(store.get(body.id)?.timeline?.samples.length).toBe(timeline.samples.length)
+    store.close()
+  }, 30_000)
+
   it('a migration that fails leaves the store at its version', () => {
     const path = join(tempDir(), STORE_FILE)
     openStore(path, MIGRATIONS).close()

@@ -12,6 +12,7 @@ import { bearerCheck } from './auth.js'
 import { capConnections, defaultMaxConnections } from './connections.js'
 import { defaultAllowedHosts, requestGuard } from './guard.js'
 import { candleRoutes } from './candles.js'
+import { consoleRoutes } from './console.js'
 import { DEFAULT_MAX_STREAMS_PER_LOAD, eventRoutes } from './events.js'
 import { healthRoutes } from './health.js'
 import { loadRoutes } from './loads.js'
@@ -70,8 +71,8 @@ function parseJsonBody(text: string): unknown {
 }
 
 /** `code`: one of the catalogue's (errors.ts), or a Fastify FST_ code it passes through. */
-function errorBody(statusCode: number, code: ErrorCode | `FST_${string}`, message: string) {
-  return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message }
+function errorBody(statusCode: number, code: ErrorCode | `FST_${string}`, message: string, field?: string) {
+  return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message, ...(field ? { field } : {}) }
 }
 
 /** Builds the coordinator's HTTP app. Does not listen: `serve` does, tests use `inject`. */
@@ -111,11 +112,11 @@ export async function buildApp(deps: AppDeps) {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err.validation?.[0]) {
       const e = describeSchemaError(err.validation[0], err.validationContext ?? 'body')
-      return reply.code(400).send(errorBody(400, e.code, e.message))
+      return reply.code(400).send(errorBody(400, e.code, e.message, e.field))
     }
     if (err instanceof TooManyLoadsError) reply.header('retry-after', String(err.retryAfterSeconds))
     if (err instanceof LoadgenError) {
-      return reply.code(err.statusCode).send(errorBody(err.statusCode, err.code, err.message))
+      return reply.code(err.statusCode).send(errorBody(err.statusCode, err.code, err.message, err instanceof InvalidRequestError ? err.field : undefined))
     }
     const status = err.statusCode ?? 500
     if (status >= 400 && status < 500) {
@@ -147,6 +148,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(metricsRoutes, { registry: deps.registry })
   await app.register(loadRoutes, { manager: deps.manager, sink: deps.sink, normalize: deps.normalize })
   await app.register(candleRoutes, { manager: deps.manager, sink: deps.sink })
+  await app.register(consoleRoutes, { manager: deps.manager })
   await app.register(eventRoutes, { manager: deps.manager, maxStreamsPerLoad: deps.maxStreamsPerLoad ?? DEFAULT_MAX_STREAMS_PER_LOAD })
   return Object.assign(app, { routeList: (): readonly { method: string; url: string }[] => routes })
 }

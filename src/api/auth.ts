@@ -2,13 +2,16 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { UnauthorizedError } from '../errors.js'
 
-/** Routes anyone may call: liveness for orchestrators, metrics for Prometheus, the API's description. */
-const OPEN_ROUTES = new Set(['/healthz', '/metrics', '/openapi.json'])
+/**
+ * Routes anyone may call: liveness for orchestrators, metrics for Prometheus, the API's
+ * description, and the web console's page (it holds no data; it asks for the token itself).
+ */
+const OPEN_ROUTES = new Set(['/', '/healthz', '/metrics', '/openapi.json'])
 
 const digest = (s: string) => createHash('sha256').update(s).digest()
 
 /**
- * With API_TOKEN set, every route but /healthz and /metrics needs `Authorization: Bearer <token>`.
+ * With API_TOKEN set, every route but the open ones needs `Authorization: Bearer <token>`.
  * Both sides are hashed first so the comparison is constant-time whatever the lengths.
  */
 export function bearerCheck(token: string): (req: FastifyRequest, reply: FastifyReply) => Promise<void> {

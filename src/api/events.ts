@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { TooManyStreamsError } from '../errors.js'
 import type { LoadManager } from '../load/manager.js'
 import type { LoadRun } from '../load/run.js'
-import { LoadIdParams } from './schemas.js'
+import { ErrorSchema, LoadIdParams, TimelineSchema } from './schemas.js'
 
 /** How often a progress event goes out: a few times a second, cheap to compute (no I/O). */
 export const EVENT_INTERVAL_MS = 250
@@ -29,7 +29,8 @@ export function progressEvent(load: LoadRun) {
 
 /**
  * GET /loads/:id/events: Server-Sent Events. `progress` every EVENT_INTERVAL_MS while the load
- * runs, then one `done` event with the final account, and the stream ends. A finished load gets
+ * runs, the timeline (`timeline` whole, then each new `sample`), then the whole `timeline` and one
+ * `done` event with the final account, and the stream ends. A finished load gets
  * its `done` event at once. Unknown ids are a plain 404 (checked before the stream starts).
  */
 export const DEFAULT_MAX_STREAMS_PER_LOAD = 16
@@ -38,6 +39,11 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ manager: LoadManager; inte
   /** open streams per load: one client must not hold every connection on one load's timer */
   const open = new Map<string, number>()
   const max = opts.maxStreamsPerLoad ?? DEFAULT_MAX_STREAMS_PER_LOAD
+  app.get('/loads/:id/timeline', { schema: { params: LoadIdParams, response: { 200: TimelineSchema, 404: ErrorSchema } } }, async (req) => {
+    const load = opts.manager.get(req.params.id)
+    return { id: load.id, status: load.status, ...load.timeline.view() }
+  })
+
   app.get('/loads/:id/events', { schema: { params: LoadIdParams } }, async (req, reply) => {
     const load = opts.manager.get(req.params.id)
     const n = open.get(load.id) ?? 0
@@ -65,12 +71,28 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ manager: LoadManager; inte
       clearInterval(timer)
       res.end()
     }
+    // The timeline: whole at first (a page opened late draws the load from its start) and when its
+    // resolution changes, else each new sample as it comes.
+    let sentResolution = 0
+    let sentSamples = 0
+    const timeline = () => {
+      const c = load.timeline.committed()
+      if (c.resolutionSeconds !== sentResolution) {
+        send('timeline', { resolutionSeconds: c.resolutionSeconds, samples: c.samples })
+        sentResolution = c.resolutionSeconds
+        sentSamples = c.samples.length
+        return
+      }
+      for (; sentSamples < c.samples.length; sentSamples++) send('sample', c.samples[sentSamples])
+    }
     const tick = () => {
       const result = load.getResult()
       if (result) {
+        send('timeline', load.timeline.view())
         send('done', { id: load.id, ...result })
         stop()
       } else {
+        timeline()
         send('progress', progressEvent(load))
       }
     }

@@ -7,6 +7,7 @@ export const ErrorSchema = Type.Object({
   code: Type.String(),
   error: Type.String(),
   message: Type.String(),
+  field: Type.Optional(Type.String({ description: 'the request field the message is about (400s): body.trades, from, market.tickSize, ...' })),
 })
 
 const ErrorInfoSchema = Type.Object({ code: Type.String(), message: Type.String(), status: Type.Optional(Type.Integer()) })
@@ -167,3 +168,30 @@ export const LoadDeleteQuery = Type.Object(
 )
 
 export const LoadIdParams = Type.Object({ id: Type.String({ maxLength: 64 }) }, { additionalProperties: false })
+
+const nullableMs = (description: string) => Type.Union([Type.Number(), Type.Null()], { description })
+
+export const TimelineSampleSchema = Type.Object({
+  t: Type.Number({ description: 'seconds since the load first started, at the end of the interval' }),
+  dt: Type.Number({ description: 'length of the interval, seconds' }),
+  written: Type.Integer({ description: 'points written in total at the end of the interval' }),
+  pps: Type.Integer({ description: 'points written per second over the interval' }),
+  p50: nullableMs('batch write latency over the interval, ms (null: no batch finished)'),
+  p90: nullableMs('ms'),
+  p99: nullableMs('ms; the highest of the merged intervals once downsampled'),
+  batches: Type.Integer(),
+  retries: Type.Integer(),
+  errorsRetryable: Type.Integer({ description: 'failed attempts that may succeed on retry (429, 5xx, timeouts, refused)' }),
+  errorsPermanent: Type.Integer({ description: 'failed attempts that cannot (400, 401, 404, ...)' }),
+  splits: Type.Integer({ description: 'batches split in two after a 413' }),
+  inFlight: Type.Integer({ description: 'points sent and not yet answered (the highest, once downsampled)' }),
+  circuit: Type.Integer({ description: '0 closed, 1 half-open, 2 open (the worst, once downsampled)' }),
+  limit: Type.Integer({ description: 'write concurrency limit (the lowest, once downsampled)' }),
+})
+
+export const TimelineSchema = Type.Object({
+  id: Type.String(),
+  status: LoadStatusSchema,
+  resolutionSeconds: Type.Integer({ description: 'seconds per sample: 1, then 2, 4, ... as a long load is downsampled (720 samples at most)' }),
+  samples: Type.Array(TimelineSampleSchema),
+})

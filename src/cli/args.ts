@@ -26,6 +26,7 @@ export const RUN_FLAGS = {
   request: 'run, verify: a JSON file with the request (the POST /loads body); load options given as flags override its fields',
   'account-file': 'write the final account here (per-shard, for --resume-from); on failure it is written anyway',
   'resume-from': 'an account file: re-run only the shards that did not complete, with the request and seed it holds',
+  report: 'write the load as one self-contained HTML report here at the end (charts over time, account, settings, environment; opens offline)',
 } as const
 
 /** Flags of `candles` and `verify` that are not request fields. */
@@ -51,7 +52,7 @@ export interface ParsedArgs {
   request: Record<string, unknown>
   settings: RawSettings
   query: { symbol?: string; interval?: string; regenerate?: boolean }
-  run: { accountFile?: string; resumeFrom?: string; requestFile?: string }
+  run: { accountFile?: string; resumeFrom?: string; requestFile?: string; report?: string }
   json: boolean
   help: boolean
 }
@@ -130,6 +131,7 @@ export function parseCommandLine(argv: string[]): ParsedArgs {
   if (typeof values['account-file'] === 'string') run.accountFile = values['account-file']
   if (typeof values['resume-from'] === 'string') run.resumeFrom = values['resume-from']
   if (typeof values.request === 'string') run.requestFile = values.request
+  if (typeof values.report === 'string') run.report = values.report
   return { command: positionals[0], request, settings, query, run, json: values.json === true, help: values.help === true }
 }
 

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import type { Registry } from 'prom-client'
 import { metricsPort, poolSize, progressMode, readSettings, serveConfig, sinkConfig, LOG_LEVELS, type LogLevel } from '../config.js'
@@ -137,8 +137,10 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io, redactor: 
   })
 
   const result = report
+  const reportNote = args.run.report !== undefined ? await writeReport(args.run.report, load, describeSink(sink), prepared.poolSize) : ''
   if (args.json) {
     out.write(redactor.redact(`${JSON.stringify(report)}\n`))
+    if (reportNote) io.stderr.write(reportNote)
   } else {
     out.write(redactor.redact(
       `load ${result.status}: ${n(result.pointsWritten)} points written of ${n(result.pointsPlanned)} planned ` +
@@ -153,12 +155,29 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io, redactor: 
         degradedLine(result) +
         (result.error ? `error: ${result.error.message}\n` : '') +
         accountNote +
+        reportNote +
         (resumable && accountPath ? `account in ${accountPath}; resume with: ohlcv-loadgen run --resume-from ${accountPath}\n` : ''),
     ))
   }
   if (crashed()) return EXIT_LOAD_FAILED
   if (result.status === 'succeeded') return EXIT_OK
   return result.status === 'cancelled' ? EXIT_INTERRUPTED : EXIT_LOAD_FAILED
+}
+
+/**
+ * `run --report FILE`: the load as the console's self-contained report. A report that cannot be
+ * written is said in the summary; it never changes the load's outcome or exit code.
+ */
+async function writeReport(path: string, load: LoadRun, sink: Record<string, string>, poolSize: number): Promise<string> {
+  const [{ loadView }, { renderReport, environment }] = await Promise.all([import('../api/loads.js'), import('../report/report.js')])
+  const html = renderReport(loadView(load, sink), load.timeline.view(), environment(poolSize))
+  if (html === undefined) return 'report not written: the web console is not built (npm run build)\n'
+  try {
+    await writeFile(path, html)
+    return `report in ${path}\n`
+  } catch (e) {
+    return `report not written: cannot write ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})\n`
+  }
 }
 
 /** The request: from `--request FILE` (a POST /loads body) with load flags over it, or the flags alone. */

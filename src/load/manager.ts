@@ -9,6 +9,7 @@ import { planLoad } from '../plan/plan.js'
 import { describeSink } from '../sink/target.js'
 import { LoadStore, type LoadRecord } from '../store/loadStore.js'
 import { interruptedShards } from '../store/recover.js'
+import type { TimelineView } from './timeline.js'
 import type { Metrics } from '../metrics/metrics.js'
 import type { LoadSpec } from '../request/schema.js'
 import { CircuitBreaker, type BreakerStats } from '../../shared/breaker.js'
@@ -24,6 +25,8 @@ export const MAX_FINISHED_LOADS = 200
 export const DEFAULT_LOAD_HISTORY = 1000
 /** How often running loads' progress is written to the store: what a crash may lose at most. */
 export const CHECKPOINT_EVERY_MS = 200
+/** A running load's timeline is written this often (and when it ends): a few kB, not every checkpoint. */
+const TIMELINE_EVERY_MS = 5000
 
 export interface ManagerInit {
   pool: ShardPool
@@ -160,6 +163,10 @@ export class LoadManager {
     this.store.forget(id)
   }
 
+  get poolSize(): number {
+    return this.init.pool.size
+  }
+
   get runningCount(): number {
     return this.running.size
   }
@@ -255,8 +262,13 @@ export class LoadManager {
     }
   }
 
+  private readonly timelineSaved = new WeakMap<LoadRun, number>()
+
   private record(load: LoadRun): LoadRecord {
     const result = load.getResult()
+    const now = Date.now()
+    const withTimeline = result !== undefined || now - (this.timelineSaved.get(load) ?? 0) >= TIMELINE_EVERY_MS
+    if (withTimeline) this.timelineSaved.set(load, now)
     return {
       id: load.id,
       status: load.status,
@@ -269,6 +281,7 @@ export class LoadManager {
       attempts: [...load.attempts],
       currentAttempt: result ? undefined : load.attemptSoFar(),
       summary: loadSummary(load),
+      timeline: withTimeline ? load.timeline.view() : undefined,
       resumes: load.resumes,
       createdAt: load.createdAt.toISOString(),
       startedAt: load.startedAt?.toISOString(),
@@ -279,7 +292,7 @@ export class LoadManager {
 
   private readonly sinkViews = new WeakMap<LoadRun, Record<string, string>>()
 
-  private newRun(id: string, spec: LoadSpec, createdAt?: Date): LoadRun {
+  private newRun(id: string, spec: LoadSpec, createdAt?: Date, timeline?: TimelineView): LoadRun {
     const load: LoadRun = new LoadRun({
       id,
       spec,
@@ -290,6 +303,7 @@ export class LoadManager {
       options: this.options,
       breaker: this.breaker,
       ...(createdAt ? { createdAt } : {}),
+      ...(timeline ? { timeline } : {}),
       // A shard handed to a worker is on disk before its first write can be acknowledged: after a
       // crash its lines count in doubt, not unsent.
       onShardsStarting: () => this.save(load, true),
@@ -299,7 +313,7 @@ export class LoadManager {
 
   /** A stored load as a LoadRun: its plan, shard results and outcome (interrupted if it was running). */
   private fromRecord(rec: LoadRecord): LoadRun {
-    const load = this.newRun(rec.id, rec.spec, new Date(rec.createdAt))
+    const load = this.newRun(rec.id, rec.spec, new Date(rec.createdAt), rec.timeline)
     if (JSON.stringify(rec.sink) !== JSON.stringify(this.sinkView)) this.sinkViews.set(load, rec.sink)
     const rows = this.store.shards(rec.id)
     const plan = rows.some((r) => r.status === 'running') ? planLoad(rec.spec) : undefined

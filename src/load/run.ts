@@ -17,6 +17,7 @@ import { Tally, type Account } from './account.js'
 import { runBounded } from './bounded.js'
 import { Pacer } from '../../shared/pacer.js'
 import type { ShardRow } from '../store/loadStore.js'
+import { Timeline, type TimelineView } from './timeline.js'
 
 /** `interrupted`: the coordinator stopped (crashed, was killed) while the load ran; it can be resumed. */
 export type LoadStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted'
@@ -82,6 +83,8 @@ export interface LoadRunInit {
   partition?: Partition
   /** when the load was first posted (a load restored from the store keeps its own) */
   createdAt?: Date
+  /** its timeline so far (a load restored from the store) */
+  timeline?: TimelineView
   /**
    * called when shards are about to be handed to the pool, after the tally knows them (the load
    * store records them at once, before any of their writes can be acknowledged)
@@ -100,6 +103,9 @@ export interface LoadConcurrency {
 
 /** Window over which "current rate" is measured. */
 const RATE_WINDOW_MS = 5000
+/** A timeline sample this often while the load runs. */
+export const TIMELINE_EVERY_MS = 1000
+const CIRCUIT_LEVEL = { closed: 0, 'half-open': 1, open: 2 } as const
 
 /**
  * One load from plan to final account. The main thread only plans, hands shards to the pool and
@@ -130,6 +136,12 @@ export class LoadRun {
   /** shared with every worker running a shard of this load: [0] = RUN | STOP_CANCELLED | STOP_FAILED */
   private readonly control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_SLOTS))
   private readonly latency = new LatencyRecorder()
+  /** the load over time (charts, reports) */
+  readonly timeline: Timeline
+  /** what happened since the last timeline sample */
+  private readonly tick = { latency: new LatencyRecorder(), batches: 0, retries: 0, errorsRetryable: 0, errorsPermanent: 0, splits: 0 }
+  private sampler: NodeJS.Timeout | undefined
+  private lastSample = { at: 0, written: 0, t: 0 }
   private samples: { t: number; written: number }[] = []
   private result: LoadResult | undefined
   /** degraded time of earlier attempts, and the sink's degraded-time reading when this one began */
@@ -145,6 +157,7 @@ export class LoadRun {
     this.id = init.id
     this.createdAt = init.createdAt ?? new Date()
     this.onShardsStarting = init.onShardsStarting
+    this.timeline = new Timeline(init.timeline)
     this.spec = init.spec
     this.sink = init.sink
     this.pool = init.pool
@@ -277,6 +290,10 @@ export class LoadRun {
     const atFirst = this.account()
     const before = { written: atFirst.pointsWritten, retries: atFirst.retries, opens: this.breaker.stats().opens }
     this.attemptBase = { t0, startedAt, ...before }
+    const last = this.timeline.view().samples.at(-1)
+    this.lastSample = { at: t0, written: atFirst.pointsWritten, t: last?.t ?? 0 }
+    this.sampler = setInterval(() => this.sample(), TIMELINE_EVERY_MS)
+    this.sampler.unref()
     const atStart = this.concurrency.stats()
     this.degradedAtStart = atStart.degradedMs
     this.lowestAtStart = atStart.lowest
@@ -294,6 +311,8 @@ export class LoadRun {
     } catch (e) {
       this.fail(toErrorInfo(e))
     }
+    clearInterval(this.sampler)
+    this.sample() // the last, shorter interval
     const elapsed = performance.now() - t0
     const degradedBefore = this.degradedMs
     const { limit: _limit, ...writeConcurrency } = this.writeConcurrency()
@@ -333,6 +352,39 @@ export class LoadRun {
 
   getResult(): LoadResult | undefined {
     return this.result
+  }
+
+  /** Closes the interval since the last sample into one timeline sample. */
+  private sample(): void {
+    const now = performance.now()
+    const dtMs = now - this.lastSample.at
+    // a last sliver of an interval is noise, unless it is all the load has
+    if (dtMs < 50 && this.timeline.committed().samples.length > 0) return
+    if (dtMs <= 0) return
+    const written = this.account().pointsWritten
+    const k = this.tick
+    const lat = k.latency.summary()
+    const t = Math.round((this.lastSample.t + dtMs / 1000) * 1000) / 1000
+    this.timeline.add({
+      t,
+      dt: Math.round(dtMs) / 1000,
+      written,
+      pps: Math.round(((written - this.lastSample.written) * 1000) / dtMs),
+      p50: lat.count > 0 ? lat.p50 : null,
+      p90: lat.count > 0 ? lat.p90 : null,
+      p99: lat.count > 0 ? lat.p99 : null,
+      batches: k.batches,
+      retries: k.retries,
+      errorsRetryable: k.errorsRetryable,
+      errorsPermanent: k.errorsPermanent,
+      splits: k.splits,
+      inFlight: this.pointsInFlight(),
+      circuit: CIRCUIT_LEVEL[this.breaker.stats().state] ?? 0,
+      limit: this.concurrency.stats().limit,
+    })
+    this.lastSample = { at: now, written, t }
+    k.latency.reset()
+    k.batches = k.retries = k.errorsRetryable = k.errorsPermanent = k.splits = 0
   }
 
   /** The run in progress so far, as an attempt (what the load store keeps in case of a crash). */
@@ -461,7 +513,18 @@ export class LoadRun {
     this.tally.applyDelta(d)
     if (d.retries > 0 || d.batches > 0) this.writeConcurrency() // samples the limit: its lowest while this load ran
     this.metrics?.apply(d)
-    for (const s of d.latencies) this.latency.record(s)
+    for (const s of d.latencies) {
+      this.latency.record(s)
+      this.tick.latency.record(s)
+    }
+    const k = this.tick
+    k.batches += d.batches
+    k.retries += d.retries
+    k.splits += d.splits
+    for (const e of d.errors) {
+      if (e.kind === 'retryable') k.errorsRetryable++
+      else k.errorsPermanent++
+    }
     // Per-batch lines only at debug: a load writes thousands of batches.
     if (this.debug && d.batches > 0) {
       this.log.debug({ shard: d.shard, points: d.written, bytes: d.bytes, retries: d.retries, latencyMs: (d.latencies[0] ?? 0) * 1000 }, 'batch written')

@@ -21,6 +21,10 @@ export class LatencyRecorder {
     this.h.recordValue(Math.min(3_600_000_000, Math.max(1, Math.round(seconds * 1e6))))
   }
 
+  reset(): void {
+    this.h.reset()
+  }
+
   summary(): LatencySummary {
     const ms = (us: number) => Math.round(us) / 1000
     if (this.h.totalCount === 0) return { count: 0, p50: 0, p90: 0, p99: 0, max: 0 }

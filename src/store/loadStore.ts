@@ -8,6 +8,7 @@ import type { ShardResult, ShardStatus } from '../../shared/messages.js'
 import type { Range } from '../../shared/ranges.js'
 import type { Account } from '../load/account.js'
 import type { Attempt, LoadResult, LoadStatus } from '../load/run.js'
+import type { TimelineView } from '../load/timeline.js'
 import { openStore, storePath, type Db } from './open.js'
 
 /** One load as the store keeps it. */
@@ -25,6 +26,8 @@ export interface LoadRecord {
   /** the run in progress as last recorded: what a crash cut short */
   currentAttempt?: Attempt | undefined
   summary: LoadSummary
+  /** the load over time; undefined in a save(): the stored one stays */
+  timeline?: TimelineView | undefined
   resumes: number
   createdAt: string
   startedAt?: string | undefined
@@ -64,6 +67,7 @@ interface Row {
   attempts: string
   current_attempt: string | null
   summary: string
+  timeline: string | null
   resumes: number
   created_at: string
   started_at: string | null
@@ -87,6 +91,7 @@ function toRecord(r: Row): LoadRecord {
     attempts: JSON.parse(r.attempts) as Attempt[],
     currentAttempt: parse<Attempt>(r.current_attempt),
     summary: JSON.parse(r.summary) as LoadSummary,
+    timeline: parse<TimelineView>(r.timeline),
     resumes: r.resumes,
     createdAt: r.created_at,
     startedAt: r.started_at ?? undefined,
@@ -106,6 +111,7 @@ function changingParams(rec: LoadRecord) {
     attempts: JSON.stringify(rec.attempts),
     current_attempt: json(rec.currentAttempt),
     summary: JSON.stringify(rec.summary),
+    timeline: json(rec.timeline),
     resumes: rec.resumes,
     started_at: rec.startedAt ?? null,
     finished_at: rec.finishedAt ?? null,
@@ -139,12 +145,12 @@ export class LoadStore {
     this.path = db.name
     this.st = {
       insert: db.prepare(
-        `INSERT INTO loads (id, status, seed, dataset, request, sink, account, error, result, attempts, current_attempt, summary, resumes, created_at, started_at, finished_at, updated_at)
-         VALUES (@id, @status, @seed, @dataset, @request, @sink, @account, @error, @result, @attempts, @current_attempt, @summary, @resumes, @created_at, @started_at, @finished_at, @updated_at)`,
+        `INSERT INTO loads (id, status, seed, dataset, request, sink, account, error, result, attempts, current_attempt, summary, timeline, resumes, created_at, started_at, finished_at, updated_at)
+         VALUES (@id, @status, @seed, @dataset, @request, @sink, @account, @error, @result, @attempts, @current_attempt, @summary, @timeline, @resumes, @created_at, @started_at, @finished_at, @updated_at)`,
       ),
       update: db.prepare(
         `UPDATE loads SET status = @status, account = @account, error = @error, result = @result, attempts = @attempts, current_attempt = @current_attempt,
-         summary = @summary, resumes = @resumes, started_at = @started_at, finished_at = @finished_at, updated_at = @updated_at WHERE id = @id`,
+         summary = @summary, timeline = coalesce(@timeline, timeline), resumes = @resumes, started_at = @started_at, finished_at = @finished_at, updated_at = @updated_at WHERE id = @id`,
       ),
       upsertShard: db.prepare(
         `INSERT INTO shards (load_seq, shard, status, result) VALUES ((SELECT seq FROM loads WHERE id = ?), ?, ?, ?)

@@ -49,4 +49,10 @@ export const MIGRATIONS: readonly Migration[] = [
       `)
     },
   },
+  {
+    about: 'each load keeps its timeline (charts, reports)',
+    up(db) {
+      db.exec('ALTER TABLE loads ADD COLUMN timeline TEXT')
+    },
+  },
 ]

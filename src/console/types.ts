@@ -1,0 +1,134 @@
+/** The API's answers as the page reads them (the schemas are in src/api/schemas.ts). */
+export interface Account {
+  pointsPlanned: number
+  pointsWritten: number
+  pointsFailed: number
+  pointsInDoubt: number
+  pointsUnsent: number
+  bytesWritten: number
+  batchesWritten: number
+  retries: number
+  batchesSplit: number
+  shardsDone: number
+  shardsTotal: number
+}
+
+export interface Latency {
+  count: number
+  p50: number
+  p90: number
+  p99: number
+  max: number
+}
+
+export interface Attempt {
+  startedAt: string
+  durationMs: number
+  pointsWritten: number
+  retries: number
+  circuitOpens: number
+  degradedMs: number
+}
+
+export interface ErrorInfo {
+  code: string
+  message: string
+  status?: number
+}
+
+export interface LoadResult extends Account {
+  status: string
+  durationMs: number
+  pointsPerSecond: number
+  attempts: Attempt[]
+  writeLatencyMs: Latency
+  error?: ErrorInfo
+}
+
+export interface LoadRequest {
+  symbols: string[]
+  from: string
+  to: string
+  trades: number
+  seed: string | number
+  batchSize: number
+  ratePerSecond?: number
+  distribution: string
+  measurement: string
+  [k: string]: unknown
+}
+
+export interface LoadView {
+  id: string
+  status: string
+  seed: string | number
+  shards: number
+  request: LoadRequest
+  sink: Record<string, string>
+  progress: Account & { pointsPerSecond: number; etaSeconds: number | null; pointsInFlight: number; writeLatencyMs: Latency }
+  writeConcurrency: { limit: number; max: number; lowest: number; degradedMs: number }
+  result?: LoadResult
+  error?: ErrorInfo
+  circuit: { state: string; opens: number }
+  resumes: number
+  createdAt: string
+  startedAt?: string
+  finishedAt?: string
+}
+
+export interface LoadSummary {
+  id: string
+  status: string
+  seed: string | number
+  request: { from: string; to: string; trades: number; symbolCount: number; symbols: string[]; batchSize: number; measurement: string }
+  account: Account
+  durationMs?: number
+  pointsPerSecond?: number
+  writeLatencyP99Ms?: number
+  createdAt: string
+}
+
+export interface Sample {
+  t: number
+  dt: number
+  written: number
+  pps: number
+  p50: number | null
+  p90: number | null
+  p99: number | null
+  batches: number
+  retries: number
+  errorsRetryable: number
+  errorsPermanent: number
+  splits: number
+  inFlight: number
+  circuit: number
+  limit: number
+}
+
+export interface Timeline {
+  resolutionSeconds: number
+  samples: Sample[]
+}
+
+export interface Progress {
+  status: string
+  pointsPlanned: number
+  pointsWritten: number
+  pointsFailed: number
+  pointsInFlight: number
+  percent: number
+  pointsPerSecond: number
+  etaSeconds: number | null
+  shardsDone: number
+  shardsTotal: number
+  circuit: string
+}
+
+/** What a report embeds (GET /loads/:id/report, run --report). */
+export interface ReportData {
+  generatedAt: string
+  view: LoadView
+  timeline: Timeline
+  environment: Record<string, string | number>
+}
