@@ -60,6 +60,13 @@ describe('metrics, SSE and logs of a real load', () => {
     const done = events.at(-1)!
     expect(done.event).toBe('done')
     expect(events.filter((e) => e.event === 'done')).toHaveLength(1)
+    // the timeline: whole first, then each sample as it comes, then whole again before `done`
+    expect(events[0]!.event).toBe('timeline')
+    expect(events.at(-2)!.event).toBe('timeline')
+    const final = events.at(-2)!.data as { samples: { written: number }[] }
+    const streamed = events.filter((e) => e.event === 'sample').length
+    expect(final.samples.length).toBeGreaterThanOrEqual(streamed)
+    expect(final.samples.at(-1)!.written).toBe(1_000_000)
     // a few per second, every field there, monotonic
     expect(progress.length).toBeGreaterThanOrEqual(Math.floor(seconds * 2))
     const written = progress.map((e) => e.data.pointsWritten as number)
@@ -104,7 +111,8 @@ describe('metrics, SSE and logs of a real load', () => {
 
     // SSE of a finished load: the final event at once; unknown id: 404
     const again = await readEvents(await fetch(`${co.url}/loads/${created.body.id}/events`))
-    expect(again).toEqual([{ event: 'done', data: done.data }])
+    expect(again.map((e) => e.event)).toEqual(['timeline', 'done'])
+    expect(again[1]).toEqual({ event: 'done', data: done.data })
     expect((await fetch(`${co.url}/loads/nope/events`)).status).toBe(404)
   }, 60_000)
 

@@ -54,6 +54,17 @@ describe('a load timeline', () => {
     expect(mergeSamples(sample(1, { p50: null, p90: null, p99: null, batches: 0 }), sample(2)).p50).toBe(10)
   })
 
+  it("a run's short last interval is folded into the sample before it: no spike, no count lost", () => {
+    const tl = new Timeline()
+    tl.add(sample(1))
+    tl.add(sample(2))
+    tl.addTail(sample(2.06, { dt: 0.06, pps: 900_000, batches: 3, retries: 1 }))
+    const v = tl.view().samples
+    expect(v).toHaveLength(2)
+    expect(v[1]).toMatchObject({ t: 2.06, dt: 1.06, batches: 5, retries: 1 })
+    expect(v[1]!.pps).toBe(Math.round((1000 * 1 + 900_000 * 0.06) / 1.06))
+  })
+
   it('a real load samples itself: written grows to the plan, the samples cover the load', async () => {
     const s = spec({ trades: 3_000_000, seed: 'timeline', from: '2024-01-01T00:00:00Z', to: '2024-01-03T00:00:00Z' })
     const pool = new ShardPool(2)

@@ -312,7 +312,7 @@ export class LoadRun {
       this.fail(toErrorInfo(e))
     }
     clearInterval(this.sampler)
-    this.sample() // the last, shorter interval
+    this.sample(true) // the last, shorter interval
     const elapsed = performance.now() - t0
     const degradedBefore = this.degradedMs
     const { limit: _limit, ...writeConcurrency } = this.writeConcurrency()
@@ -354,18 +354,17 @@ export class LoadRun {
     return this.result
   }
 
-  /** Closes the interval since the last sample into one timeline sample. */
-  private sample(): void {
+  /** Closes the interval since the last sample into one timeline sample (`tail`: the run's last one). */
+  private sample(tail = false): void {
     const now = performance.now()
     const dtMs = now - this.lastSample.at
-    // a last sliver of an interval is noise, unless it is all the load has
-    if (dtMs < 50 && this.timeline.committed().samples.length > 0) return
     if (dtMs <= 0) return
     const written = this.account().pointsWritten
     const k = this.tick
     const lat = k.latency.summary()
     const t = Math.round((this.lastSample.t + dtMs / 1000) * 1000) / 1000
-    this.timeline.add({
+    const add = tail && dtMs < TIMELINE_EVERY_MS / 2 ? 'addTail' : 'add'
+    this.timeline[add]({
       t,
       dt: Math.round(dtMs) / 1000,
       written,

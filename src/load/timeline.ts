@@ -109,6 +109,18 @@ export class Timeline {
     }
   }
 
+  /**
+   * The short interval at the end of a run, folded into the sample before it: a 60 ms tail is
+   * noise as a rate of its own, but its counts belong in the totals.
+   */
+  addTail(s: TimelineSample): void {
+    const last = this.samples.length - 1
+    if (this.pending) this.pending = mergeSamples(this.pending, s)
+    else if (last >= 0) this.samples[last] = mergeSamples(this.samples[last]!, s)
+    else return this.add(s)
+    this.version++
+  }
+
   /** The timeline so far, the step in progress included as a last (shorter) sample. */
   view(): TimelineView {
     return { resolutionSeconds: this.resolution, samples: this.pending ? [...this.samples, this.pending] : [...this.samples] }
