@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runCli } from './harness/cli.js'
 
@@ -88,5 +91,31 @@ describe('CLI input errors: exit 2, one readable line, nothing started', () => {
     const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
     child.kill('SIGTERM')
     expect(await exit).toBe(0)
+  })
+})
+
+describe('run --report', () => {
+  it('writes the load as one HTML file with the account, the timeline and the environment embedded; an unwritable path is said, not fatal', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ohlcv-report-cli-'))
+    const file = join(dir, 'load.html')
+    const res = await runCli(['run', '--sink', 'null', '--trades', '2000000', '--seed', 'report', '--report', file], { POOL_SIZE: '2' })
+    expect(res.code).toBe(0)
+    expect(res.stdout).toContain(`report in ${file}\n`)
+    const html = readFileSync(file, 'utf8')
+    // nothing loaded from elsewhere: no script or stylesheet by URL, no url() to a server
+    expect(/<script[^>]+src=|<link[^>]+href="(?!data:)|url\(\s*["']?https?:/.exec(html)?.[0]).toBeUndefined()
+    const data = JSON.parse(/<script type="application\/json" id="report-data">(.*?)<\/script>/s.exec(html)![1]!) as {
+      view: { status: string; seed: string; result: { pointsWritten: number } }
+      timeline: { samples: { written: number }[] }
+      environment: { poolSize: number; node: string }
+    }
+    expect(data.view).toMatchObject({ status: 'succeeded', seed: 'report', result: { pointsWritten: 2_000_000 } })
+    expect(data.timeline.samples.at(-1)!.written).toBe(2_000_000)
+    expect(data.environment).toMatchObject({ poolSize: 2, node: process.version })
+    // a report that cannot be written does not change the load's outcome
+    const bad = await runCli(['run', '--sink', 'null', '--trades', '1000', '--report', join(dir, 'missing', 'x.html')], { POOL_SIZE: '1' })
+    expect(bad.code).toBe(0)
+    expect(bad.stdout).toContain(`report not written: cannot write ${join(dir, 'missing', 'x.html')} (ENOENT)`)
+    rmSync(dir, { recursive: true, force: true })
   })
 })
