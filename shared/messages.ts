@@ -85,7 +85,7 @@ export interface ProgressDelta {
    */
   acked: Range[]
   /** one entry per failed attempt */
-  errors: { kind: 'retryable' | 'permanent'; status: number | undefined }[]
+  errors: { kind: 'retryable' | 'permanent' | 'rejected'; status: number | undefined }[]
   /**
    * batch write latencies in seconds (successful batches), from the intended send time: when the
    * load is paced, a batch that waited for a stalled server counts its wait (coordinated omission)

@@ -18,17 +18,19 @@ export const SETTINGS = {
   sink: { flag: 'sink', env: 'SINK', help: 'influx | null | file', default: 'influx', doc: '`influx`, `null` (count only: measures generation) or `file`', defaultDoc: '`influx`' },
   out: { flag: 'out', env: 'OUT', help: 'file sink output path, - for stdout', default: '-', doc: 'file sink: output path, `-` for stdout', defaultDoc: '`-`' },
   influxUrl: { flag: 'influx-url', env: 'INFLUX_URL', help: 'InfluxDB base URL', default: 'http://127.0.0.1:8086', doc: 'InfluxDB base URL (http/https, no credentials in it)', defaultDoc: '`http://127.0.0.1:8086`' },
-  influxApi: { flag: 'influx-api', env: 'INFLUX_API', help: 'v1 (/write) | v2 (/api/v2/write)', default: 'v1', doc: '`v1` (`/write`) or `v2` (`/api/v2/write`)', defaultDoc: '`v1`' },
-  db: { flag: 'db', env: 'INFLUX_DB', help: 'v1 database (created if missing)', default: 'ohlcv', doc: 'v1 database; created if missing', defaultDoc: '`ohlcv`' },
+  influxApi: { flag: 'influx-api', env: 'INFLUX_API', help: 'v1 (/write) | v2 (/api/v2/write) | v3 (/api/v3/write_lp, InfluxDB 3)', default: 'v1', doc: '`v1` (`/write`), `v2` (`/api/v2/write`, InfluxDB 2.x) or `v3` (`/api/v3/write_lp`, InfluxDB 3 Core, Enterprise, Cloud; see [Sinks](faults.md#sinks))', defaultDoc: '`v1`' },
+  db: { flag: 'db', env: 'INFLUX_DB', help: 'v1/v3 database (created if missing)', default: 'ohlcv', doc: 'v1 and v3 database; created if missing', defaultDoc: '`ohlcv`' },
   rp: { flag: 'rp', env: 'INFLUX_RP', help: 'v1 retention policy', default: undefined, doc: 'v1 retention policy', defaultDoc: 'server default' },
   username: { flag: 'username', env: 'INFLUX_USERNAME', help: 'v1 user', default: undefined, doc: 'v1 user (sent as HTTP Basic auth)' },
   password: { flag: 'password', env: 'INFLUX_PASSWORD', help: 'v1 password (prefer the env var)', default: undefined, doc: 'v1 password' },
   org: { flag: 'org', env: 'INFLUX_ORG', help: 'v2 organisation', default: undefined, doc: 'v2 organisation (required for v2)' },
   bucket: { flag: 'bucket', env: 'INFLUX_BUCKET', help: 'v2 bucket', default: undefined, doc: 'v2 bucket (required for v2)' },
-  token: { flag: 'token', env: 'INFLUX_TOKEN', help: 'v2 API token (prefer the env var)', default: undefined, doc: 'v2 API token' },
+  token: { flag: 'token', env: 'INFLUX_TOKEN', help: 'v2/v3 API token (prefer the env var)', default: undefined, doc: 'v2 and v3 API token (sent as `Authorization: Token` on v2, `Bearer` on v3)' },
+  noSync: { flag: 'no-sync', env: 'INFLUX_NO_SYNC', help: 'v3: acknowledged before the WAL is persisted (faster; a server crash may lose acknowledged points)', default: 'false', doc: 'v3: `true` (or `--no-sync`) writes with `no_sync=true`: InfluxDB 3 acknowledges before its WAL is persisted, so writes return sooner, and a crash of the server may lose points it acknowledged (the account would then say more than the database holds)', defaultDoc: '`false`' },
+  acceptPartial: { flag: 'accept-partial', env: 'INFLUX_ACCEPT_PARTIAL', help: 'v3: a batch with rejected lines keeps its other lines (true|false)', default: 'false', doc: 'v3: `true` writes with `accept_partial=true` (a batch with rejected lines stores the others, counted exactly from the lines the server names, up to the 100 it lists); `false`: a batch with a rejected line stores nothing, so the account never depends on that list', defaultDoc: '`false`' },
   timeoutMs: { flag: 'timeout-ms', env: 'INFLUX_TIMEOUT_MS', help: 'per-request timeout', default: '30000', doc: 'per write request', defaultDoc: '30000' },
   maxInFlight: { flag: 'max-in-flight', env: 'MAX_IN_FLIGHT', help: 'batches in flight per worker', default: '2', doc: 'write requests in flight per worker thread', defaultDoc: '2' },
-  createDb: { flag: 'create-db', env: 'INFLUX_CREATE_DB', help: 'v1: create the database if missing (true|false)', default: 'true', doc: 'v1: `true` creates the database before a load; `false` leaves it to exist (a missing one fails the first write with 404, at once)', defaultDoc: '`true`' },
+  createDb: { flag: 'create-db', env: 'INFLUX_CREATE_DB', help: 'v1/v3: create the database if missing (true|false)', default: 'true', doc: 'v1 and v3: `true` creates the database before a load (v3: `POST /api/v3/configure/database`, an existing one is fine); `false` leaves it to exist (a missing one fails the first write with 404, at once)', defaultDoc: '`true`' },
   retries: { flag: 'retries', env: 'WRITE_RETRIES', help: 'write attempts per batch, first included (unset: as many as --retry-max-ms allows)', default: undefined, doc: 'attempts per batch while the circuit is closed, the first included', defaultDoc: 'as many as `WRITE_RETRY_MAX_MS` allows' },
   retryMaxMs: { flag: 'retry-max-ms', env: 'WRITE_RETRY_MAX_MS', help: 'time budget per batch: retries and waits on an open circuit', default: String(DEFAULT_RETRY.maxElapsedMs), doc: 'time budget per batch: attempts, backoffs and waits on an open circuit together', defaultDoc: '60000' },
   adaptiveConcurrency: { flag: 'adaptive-concurrency', env: 'ADAPTIVE_CONCURRENCY', help: 'halve the writes in flight while the server signals overload, raise them again while it keeps up (true|false)', default: 'true', doc: '`true`: while the server signals overload, all workers together halve the writes in flight, then raise them by one per round of successes (see [Faults](faults.md#faults)); `false`: always pool size x `MAX_IN_FLIGHT`', defaultDoc: '`true`' },
@@ -135,7 +137,19 @@ export function sinkConfig(raw: RawSettings): SinkConfig {
   if (kind === 'file') return { kind, out: raw.out! }
   const url = httpUrl(raw)
   const timeoutMs = int(raw, 'timeoutMs', 100, 600_000)
-  const api = oneOf(raw, 'influxApi', ['v1', 'v2'] as const)
+  const api = oneOf(raw, 'influxApi', ['v1', 'v2', 'v3'] as const)
+  if (api === 'v3') {
+    return {
+      kind: 'influx-v3',
+      url,
+      db: raw.db!,
+      token: raw.token ?? '',
+      noSync: oneOf(raw, 'noSync', ['true', 'false'] as const) === 'true',
+      acceptPartial: oneOf(raw, 'acceptPartial', ['true', 'false'] as const) === 'true',
+      createDb: oneOf(raw, 'createDb', ['true', 'false'] as const) === 'true',
+      timeoutMs,
+    }
+  }
   if (api === 'v2') {
     return {
       kind: 'influx-v2',

@@ -203,10 +203,12 @@ export class WriteError extends LoadgenError {
   readonly timedOut: boolean
   /** A failure no retry can mend though no server answered (an untrusted TLS certificate). */
   readonly permanent: boolean
+  /** Lines the server refused by name (InfluxDB 3 lists them); 0 for other failures. */
+  readonly rejectedLines: number
 
   constructor(
     message: string,
-    opts: { status?: number; retryAfterMs?: number; pointsAccepted?: number; timedOut?: boolean; permanent?: boolean; cause?: unknown } = {},
+    opts: { status?: number; retryAfterMs?: number; pointsAccepted?: number; rejectedLines?: number; timedOut?: boolean; permanent?: boolean; cause?: unknown } = {},
   ) {
     super('OHLCV_WRITE_FAILED', message, { cause: opts.cause })
     this.status = opts.status
@@ -214,6 +216,7 @@ export class WriteError extends LoadgenError {
     this.pointsAccepted = opts.pointsAccepted ?? 0
     this.timedOut = opts.timedOut ?? false
     this.permanent = opts.permanent ?? false
+    this.rejectedLines = opts.rejectedLines ?? 0
   }
 
   canRetry(): boolean {
@@ -233,7 +236,9 @@ export class WriteError extends LoadgenError {
   }
 
   /** 'retryable' or 'permanent': the label used in metrics and reports. */
-  get kind(): 'retryable' | 'permanent' {
+  /** `rejected`: the server refused some lines of the batch by name (InfluxDB 3's partial writes) */
+  get kind(): 'retryable' | 'permanent' | 'rejected' {
+    if (this.rejectedLines > 0) return 'rejected'
     return this.canRetry() ? 'retryable' : 'permanent'
   }
 }

@@ -205,14 +205,18 @@ describe('a real Prometheus scrapes the coordinator', () => {
 
 describe('the Docker stack files', () => {
   const compose = parseYaml(readFileSync('docker-compose.yml', 'utf8')) as {
-    services: Record<string, { image?: string; build?: string; ports?: string[]; environment?: Record<string, string>; volumes?: string[] }>
+    services: Record<string, { image?: string; build?: string; ports?: string[]; environment?: Record<string, string>; volumes?: string[]; profiles?: string[] }>
   }
   /** ${VAR:-default} as compose would fill it with nothing set. */
   const withDefaults = (env: Record<string, string>) =>
     Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{\w+:-([^}]*)\}/g, '$1')]))
 
   it('compose: InfluxDB, the coordinator, Prometheus and Grafana, published on loopback only', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['coordinator', 'generator', 'grafana', 'influxdb', 'prometheus'])
+    expect(Object.keys(compose.services).sort()).toEqual(['coordinator', 'coordinator-v3', 'generator', 'grafana', 'influxdb', 'influxdb3', 'influxdb3-token', 'prometheus'])
+    // InfluxDB 3 Core is a profile beside 2.7, with a coordinator of its own that is a valid v3 configuration
+    for (const name of ['influxdb3', 'influxdb3-token', 'coordinator-v3']) expect(compose.services[name]!.profiles, name).toEqual(['influxdb3'])
+    expect(compose.services.influxdb3!.image).toMatch(/^influxdb:3-core/)
+    expect(serveConfig(readSettings({}, { ...withDefaults(compose.services['coordinator-v3']!.environment!), INFLUX_TOKEN: 'from-the-file' })).sink).toMatchObject({ kind: 'influx-v3', url: 'http://influxdb3:8181', db: 'trades' })
     for (const [name, s] of Object.entries(compose.services)) for (const p of s.ports ?? []) expect(p, name).toMatch(/^127\.0\.0\.1:/)
     expect(compose.services.influxdb!.image).toMatch(/^influxdb:2\.7/)
     // the coordinator's environment is a valid configuration for `serve` (0.0.0.0 needs API_TOKEN)

@@ -36,7 +36,7 @@ function sharedFor(key: string, maxInFlight: number): WorkerShared {
 
 async function sinkFor(task: ShardTask): Promise<{ sink: Sink; shared: WorkerShared; owned: boolean }> {
   const target = task.sink
-  if (target.kind !== 'influx-v1' && target.kind !== 'influx-v2') {
+  if (target.kind === 'null' || target.kind === 'file-part') {
     return { sink: await openSink(target, task.maxInFlight), shared: sharedFor(`local#${task.maxInFlight}`, task.maxInFlight), owned: true }
   }
   const key = `${JSON.stringify(target)}#${task.maxInFlight}`

@@ -1,6 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises'
 import { InfluxV1Client } from '../src/influx/v1.js'
 import type { InfluxV2Client } from '../src/influx/v2.js'
+import { InfluxV3Client } from '../src/influx/v3.js'
 import type { Sink, WorkerSinkTarget } from '../src/sink/target.js'
 
 /** Counts and forgets: measures generation and encoding alone. */
@@ -34,7 +35,7 @@ class FilePartSink implements Sink {
 }
 
 class InfluxSink implements Sink {
-  constructor(private readonly client: InfluxV1Client | InfluxV2Client) {}
+  constructor(private readonly client: InfluxV1Client | InfluxV2Client | InfluxV3Client) {}
   write(body: Buffer, lines: number): Promise<void> {
     return this.client.write(body, lines)
   }
@@ -53,6 +54,8 @@ export async function openSink(target: WorkerSinkTarget, maxInFlight: number): P
       return FilePartSink.open(target.path)
     case 'influx-v1':
       return new InfluxSink(new InfluxV1Client(target, maxInFlight))
+    case 'influx-v3':
+      return new InfluxSink(new InfluxV3Client(target, maxInFlight))
     case 'influx-v2':
       // loaded only for a v2 sink (see prepare.ts)
       return new InfluxSink(new (await import('../src/influx/v2.js')).InfluxV2Client(target, maxInFlight))

@@ -1,6 +1,8 @@
 import { InfluxDB } from '@influxdata/influxdb-client'
 import { InvalidRequestError } from '../errors.js'
-import { InfluxV1Client, quoteIdent } from '../influx/v1.js'
+import { InfluxV1Client, quoteIdent, type InfluxQLResult } from '../influx/v1.js'
+import { InfluxV3Client } from '../influx/v3.js'
+import { v2SpeaksFlux } from '../influx/v2.js'
 import type { SinkConfig } from '../sink/target.js'
 import type { ExactCandle } from './candle.js'
 
@@ -12,10 +14,10 @@ export interface CandleQuery {
   intervalMs: number
 }
 
-type InfluxSink = Extract<SinkConfig, { kind: 'influx-v1' | 'influx-v2' }>
+type InfluxSink = Extract<SinkConfig, { kind: 'influx-v1' | 'influx-v2' | 'influx-v3' }>
 
 export function requireInflux(sink: SinkConfig): InfluxSink {
-  if (sink.kind !== 'influx-v1' && sink.kind !== 'influx-v2') {
+  if (sink.kind !== 'influx-v1' && sink.kind !== 'influx-v2' && sink.kind !== 'influx-v3') {
     throw new InvalidRequestError('sink', `candles and verification read from InfluxDB; the configured sink is ${sink.kind}`)
   }
   return sink
@@ -70,18 +72,41 @@ function units(price: number, decimals: number): number {
 }
 
 /**
- * Reads candles and counts from the configured InfluxDB: InfluxQL on 1.x, Flux on 2.x. Opened once
+ * A time from an InfluxQL answer in ms: a number (1.x with epoch=ms) or an RFC 3339 string (InfluxDB
+ * 3's query_influxql, which may leave out the zone: it is UTC).
+ */
+export function influxQLTimeMs(t: unknown): number {
+  if (typeof t === 'number') return t
+  const s = String(t)
+  return Date.parse(/(Z|[+-]\d\d:?\d\d)$/.test(s) ? s : `${s}Z`)
+}
+
+/**
+ * Reads candles and counts from the configured InfluxDB: InfluxQL on 1.x and 3.x (InfluxDB 3 has
+ * no Flux: its /api/v3/query_influxql answers InfluxQL in 1.x's JSON shape), Flux on 2.x. Opened once
  * per request or verification, so a verification of many symbols reuses one client and its
  * keep-alive connection instead of opening one per symbol.
  */
 export class CandleReader {
   private readonly v1: InfluxV1Client | undefined
-  private readonly v2: { query: ReturnType<InfluxDB['getQueryApi']>; bucket: string } | undefined
+  private readonly v3: InfluxV3Client | undefined
+  private readonly v2: { query: ReturnType<InfluxDB['getQueryApi']>; bucket: string; checked: Promise<void> } | undefined
 
   constructor(sink: SinkConfig) {
     const s = requireInflux(sink)
     if (s.kind === 'influx-v1') this.v1 = new InfluxV1Client(s, 1)
-    else this.v2 = { query: new InfluxDB({ url: s.url, token: s.token, timeout: s.timeoutMs }).getQueryApi(s.org), bucket: s.bucket }
+    else if (s.kind === 'influx-v3') this.v3 = new InfluxV3Client(s, 1)
+    else {
+      // an InfluxDB 3 has no Flux: say so once, before the first query fails obscurely
+      const checked = v2SpeaksFlux(s.url, s.timeoutMs)
+      checked.catch(() => {})
+      this.v2 = { query: new InfluxDB({ url: s.url, token: s.token, timeout: s.timeoutMs }).getQueryApi(s.org), bucket: s.bucket, checked }
+    }
+  }
+
+  /** InfluxQL on 1.x (epoch ms) or 3.x. */
+  private influxQL(q: string): Promise<InfluxQLResult> {
+    return this.v1 ? this.v1.query(q, 'GET', 'ms') : this.v3!.query(q)
   }
 
   /** Candles computed by InfluxDB itself, prices in exact units of 10^-decimals. */
@@ -95,11 +120,15 @@ export class CandleReader {
       volume: v,
       trades: n,
     })
-    if (this.v1) {
-      const r = await this.v1.query(influxQL(q), 'GET', 'ms')
+    if (this.v1 || this.v3) {
+      const r = await this.influxQL(influxQL(q))
       const rows = r.results?.[0]?.series?.[0]?.values ?? []
-      return rows.map((v) => toExact(...(v as [number, number, number, number, number, number, number])))
+      return rows.map((v) => {
+        const [t, o, h, l, c, vol, n] = v as [unknown, number, number, number, number, number, number]
+        return toExact(influxQLTimeMs(t), o, h, l, c, vol, n)
+      })
     }
+    await this.v2!.checked
     const rows = await this.v2!.query.collectRows<Record<string, unknown>>(flux(q, this.v2!.bucket))
     return rows.map((r) =>
       toExact(Date.parse(String(r._time)), Number(r.open), Number(r.high), Number(r.low), Number(r.close), Number(r.volume), Number(r.trades)),
@@ -109,12 +138,8 @@ export class CandleReader {
   /** Points per symbol in [from, to): count of trade_id, which every trade has. */
   async counts(measurement: string, fromMs: number, toMs: number): Promise<Map<string, number>> {
     const out = new Map<string, number>()
-    if (this.v1) {
-      const r = await this.v1.query(
-        `SELECT count("trade_id") FROM ${quoteIdent(measurement)} WHERE time >= ${fromMs}ms AND time < ${toMs}ms GROUP BY "symbol"`,
-        'GET',
-        'ms',
-      )
+    if (this.v1 || this.v3) {
+      const r = await this.influxQL(`SELECT count("trade_id") FROM ${quoteIdent(measurement)} WHERE time >= ${fromMs}ms AND time < ${toMs}ms GROUP BY "symbol"`)
       for (const series of r.results?.[0]?.series ?? []) out.set(series.tags?.symbol ?? '', Number(series.values[0]?.[1] ?? 0))
       return out
     }
@@ -123,6 +148,7 @@ export class CandleReader {
   |> filter(fn: (r) => r._measurement == ${fluxString(measurement)} and r._field == "trade_id")
   |> group(columns: ["symbol"])
   |> count()`
+    await this.v2!.checked
     const rows = await this.v2!.query.collectRows<Record<string, unknown>>(query)
     for (const r of rows) out.set(String(r.symbol), Number(r._value))
     return out
@@ -130,5 +156,6 @@ export class CandleReader {
 
   close(): void {
     this.v1?.close()
+    this.v3?.close()
   }
 }

@@ -46,6 +46,9 @@ for (const f of Object.keys(REQUEST_FLAGS)) options[f] = { type: 'string' }
 for (const f of Object.keys(QUERY_FLAGS)) options[f] ??= { type: 'string' }
 for (const f of Object.keys(RUN_FLAGS)) options[f] = { type: 'string' }
 for (const s of Object.values(SETTINGS)) options[s.flag] = { type: 'string' }
+/** settings that are also bare switches: `--no-sync` is `--no-sync true` */
+const SWITCHES = new Set<string>([SETTINGS.noSync.flag])
+for (const f of SWITCHES) options[f] = { type: 'boolean' }
 
 export interface ParsedArgs {
   command: string | undefined
@@ -122,6 +125,7 @@ export function parseCommandLine(argv: string[]): ParsedArgs {
   for (const [name, s] of Object.entries(SETTINGS) as [SettingName, (typeof SETTINGS)[SettingName]][]) {
     const v = values[s.flag]
     if (typeof v === 'string') settings[name] = v
+    else if (v === true && SWITCHES.has(s.flag)) settings[name] = 'true'
   }
   const query: ParsedArgs['query'] = {}
   if (typeof values.symbol === 'string') query.symbol = values.symbol

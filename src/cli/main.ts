@@ -71,6 +71,10 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io, redactor: 
     ...(args.run.accountFile !== undefined ? { accountFile: args.run.accountFile } : {}),
   })
   const { spec, sink, partition } = prepared
+  if (sink.kind === 'influx-v3') {
+    const warning = (await import('../influx/v3.js')).v3BatchWarning(spec)
+    if (warning) io.stderr.write(`ohlcv-loadgen: warning: ${warning}\n`)
+  }
   const port = metricsPort(settings)
   const dataOnStdout = sink.kind === 'file' && sink.out === '-'
   if (dataOnStdout && args.json) throw new UsageError('--json cannot share stdout with --sink file --out -; give --out a path')

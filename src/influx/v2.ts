@@ -3,6 +3,24 @@ import https from 'node:https'
 import { HttpError, InfluxDB } from '@influxdata/influxdb-client'
 import { SinkUnavailableError, WriteError, parseRetryAfter } from '../errors.js'
 import { request } from './http.js'
+import { serverVersion } from './v3.js'
+
+/**
+ * Rejects when the server says it is InfluxDB 3 (its /ping's version): it takes v2 writes but has
+ * no Flux, so candles and verify would fail later and obscurely. Servers that do not say (2.x
+ * answers /health; VictoriaMetrics has no version header) pass.
+ */
+export async function v2SpeaksFlux(base: string, timeoutMs: number): Promise<void> {
+  let version: string | undefined
+  try {
+    version = serverVersion(await request(new URL('/ping', base), { method: 'GET', timeoutMs: Math.min(timeoutMs, 5000) }))
+  } catch {
+    return // unreachable: the health check or the query says so in its own words
+  }
+  if (version && /^v?3\./.test(version)) {
+    throw new SinkUnavailableError(`the server at ${new URL(base).host} is InfluxDB ${version}, which has no Flux: use INFLUX_API=v3 (--influx-api v3) with INFLUX_DB`)
+  }
+}
 
 export interface InfluxV2Target {
   kind: 'influx-v2'
@@ -63,6 +81,7 @@ export class InfluxV2Client {
       throw new SinkUnavailableError(`InfluxDB at ${url.host} is unreachable: ${(e as Error).message}`)
     }
     if (status !== 200) throw new SinkUnavailableError(`InfluxDB health check answered ${status}`)
+    await v2SpeaksFlux(this.target.url, this.target.timeoutMs)
   }
 
   close(): void {

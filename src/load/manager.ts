@@ -7,6 +7,7 @@ import { InvalidRequestError, LoadFinishedError, LoadNotFoundError, LoadNotResum
 import { DATASET_FORMAT, sameDataset } from '../market/dataset.js'
 import { planLoad } from '../plan/plan.js'
 import { describeSink } from '../sink/target.js'
+import { v3BatchWarning } from '../influx/v3.js'
 import { LoadStore, type LoadRecord } from '../store/loadStore.js'
 import { interruptedShards } from '../store/recover.js'
 import type { TimelineView } from './timeline.js'
@@ -85,6 +86,10 @@ export class LoadManager {
     checkTradesLimit(spec, this.limits.maxTradesPerLoad)
     this.admit()
     const load = this.newRun(randomUUID(), spec)
+    if (this.init.sink.kind === 'influx-v3') {
+      const warning = v3BatchWarning(spec)
+      if (warning) this.init.log.warn({ loadId: load.id, batchSize: spec.batchSize }, warning)
+    }
     // recorded before it starts: a store that cannot be written refuses the load, never half-starts it
     try {
       this.store.insert(this.record(load))

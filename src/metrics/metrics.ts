@@ -19,7 +19,7 @@ export interface LoadsView {
 
 /**
  * The tool's Prometheus metrics, registered on a Registry the caller owns (never the global one).
- * Labels are bounded: error kind (2 values) and HTTP status; no load id or symbol labels.
+ * Labels are bounded: error kind (3 values) and HTTP status; no load id or symbol labels.
  */
 export class Metrics {
   readonly pointsWritten: Counter
@@ -52,7 +52,7 @@ export class Metrics {
     this.batchesWritten = new Counter({ name: 'ohlcv_batches_written_total', help: 'Write requests acknowledged by the sink.', registers })
     this.writeErrors = new Counter({
       name: 'ohlcv_write_errors_total',
-      help: 'Failed write attempts, by kind (retryable|permanent) and HTTP status ("none" for transport errors).',
+      help: 'Failed write attempts, by kind (retryable|permanent|rejected: the server refused lines by name, InfluxDB 3) and HTTP status ("none" for transport errors).',
       labelNames: ['kind', 'status'],
       registers,
     })

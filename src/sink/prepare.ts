@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path'
 import type { Writable } from 'node:stream'
 import { SinkUnavailableError } from '../errors.js'
 import { InfluxV1Client } from '../influx/v1.js'
+import { InfluxV3Client } from '../influx/v3.js'
 import type { SinkConfig, WorkerSinkTarget } from './target.js'
 
 /** The main thread's handle on a sink for one load. */
@@ -37,6 +38,13 @@ export async function checkSink(cfg: SinkConfig): Promise<void> {
     } finally {
       c.close()
     }
+  } else if (cfg.kind === 'influx-v3') {
+    const c = new InfluxV3Client(cfg, 1)
+    try {
+      await c.ping()
+    } finally {
+      c.close()
+    }
   }
 }
 
@@ -62,6 +70,19 @@ export async function prepareSink(cfg: SinkConfig, shardCount: number, owned: (s
     case 'influx-v2':
       await checkSink(cfg)
       return fixedTarget(cfg)
+    case 'influx-v3': {
+      await checkSink(cfg)
+      if (!cfg.createDb) return fixedTarget(cfg)
+      const c = new InfluxV3Client(cfg, 1)
+      try {
+        await c.createDatabase()
+      } catch (e) {
+        throw new SinkUnavailableError(`cannot create database ${cfg.db} at ${cfg.url}: ${(e as Error).message}`, { cause: e })
+      } finally {
+        c.close()
+      }
+      return fixedTarget(cfg)
+    }
     case 'null':
       return fixedTarget(cfg)
     case 'file':
