@@ -15,7 +15,7 @@ describe('CLI input errors: exit 2, one readable line, nothing started', () => {
     [['run', '--frobnicate'], /^ohlcv-loadgen: unknown option --frobnicate/],
     [['run', '--trades'], /^ohlcv-loadgen: option --trades needs a value$/],
     [['run', '--sink', 'kafka'], /^ohlcv-loadgen: invalid --sink \/ SINK: must be one of influx, null, file/],
-    [['run', '--influx-api', 'v3'], /^ohlcv-loadgen: invalid --influx-api \/ INFLUX_API: must be one of v1, v2/],
+    [['run', '--influx-api', 'v4'], /^ohlcv-loadgen: invalid --influx-api \/ INFLUX_API: must be one of v1, v2, v3/],
     [['run', '--influx-api', 'v2'], /^ohlcv-loadgen: invalid --org \/ INFLUX_ORG: is required for InfluxDB v2$/],
     [['run', '--influx-url', 'ftp://x'], /^ohlcv-loadgen: invalid --influx-url \/ INFLUX_URL: must be http/],
     [['run', '--pool-size', '0'], /^ohlcv-loadgen: invalid --pool-size \/ POOL_SIZE: must be an integer from 1 to 256/],
