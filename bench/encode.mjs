@@ -7,6 +7,8 @@
 import { availableParallelism, cpus } from 'node:os'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { Bench } from 'tinybench'
+import { Buffer } from 'node:buffer'
+import { gzipSync } from 'node:zlib'
 import { Body, TradeEncoder } from '../dist/src/lineprotocol/encoder.js'
 import { GbmModel } from '../dist/src/market/gbm.js'
 import { shardSeries } from '../dist/src/market/series.js'
@@ -41,6 +43,28 @@ function encodeSeries(s) {
   }
 }
 
+// The shard's bodies as the sink gets them, for the gzip rows (--gzip: what compression costs a worker per point).
+const bodies = []
+{
+  const b = new Body(spec.batchSize * 160)
+  for (const s of series) {
+    encoder.useSymbol(spec.symbols[s.j])
+    for (let k = 0; k < s.count; ) {
+      const take = Math.min(s.count - k, spec.batchSize - b.lines)
+      encoder.encode(s.cols, k, k + take, startMs, s.offset + 1 + k, b)
+      k += take
+      if (b.lines === spec.batchSize) {
+        bodies.push(Buffer.from(b.view()))
+        b.reset()
+      }
+    }
+  }
+  if (b.lines > 0) bodies.push(Buffer.from(b.view()))
+}
+const plainBytes = bodies.reduce((t, b) => t + b.length, 0)
+const ratio = {}
+for (const level of [1, 6]) ratio[level] = plainBytes / bodies.reduce((t, b) => t + gzipSync(b, { level }).length, 0)
+
 const bench = new Bench({ time, warmupTime: 500 })
 bench
   .add('generate', () => {
@@ -52,6 +76,12 @@ bench
   .add('generate+encode', () => {
     for (const s of shardSeries(plan, model, shard)) encodeSeries(s)
   })
+  .add('gzip level 1', () => {
+    for (const b of bodies) gzipSync(b, { level: 1 })
+  })
+  .add('gzip level 6', () => {
+    for (const b of bodies) gzipSync(b, { level: 6 })
+  })
 await bench.run()
 
 const rows = bench.tasks.map((t) => {
@@ -61,7 +91,9 @@ const rows = bench.tasks.map((t) => {
   return { task: t.name, tradesPerSecond: Math.round(perShard / (meanMs / 1000)), nsPerTrade: Number(((meanMs * 1e6) / perShard).toFixed(1)), rmePercent: Number(rme.toFixed(2)), samples: r.latency?.samples?.length ?? r.samples?.length }
 })
 for (const r of rows) {
-  console.log(`${r.task.padEnd(16)} ${r.tradesPerSecond.toLocaleString('en-US').padStart(11)} trades/s per thread  ${String(r.nsPerTrade).padStart(6)} ns/trade  ±${r.rmePercent}%  (${r.samples} samples of ${perShard.toLocaleString('en-US')} trades)`)
+  const gz = /^gzip level (\d)$/.exec(r.task)
+  if (gz) r.compressionRatio = Number(ratio[gz[1]].toFixed(2))
+  console.log(`${r.task.padEnd(16)} ${r.tradesPerSecond.toLocaleString('en-US').padStart(11)} trades/s per thread  ${String(r.nsPerTrade).padStart(6)} ns/trade  ±${r.rmePercent}%  (${r.samples} samples of ${perShard.toLocaleString('en-US')} trades)${gz ? `  bytes / ${r.compressionRatio}` : ''}`)
 }
 const machine = { cpus: availableParallelism(), model: cpus()[0]?.model, node: process.version }
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true })

@@ -28,6 +28,7 @@ export const SETTINGS = {
   token: { flag: 'token', env: 'INFLUX_TOKEN', help: 'v2/v3 API token (prefer the env var)', default: undefined, doc: 'v2 and v3 API token (sent as `Authorization: Token` on v2, `Bearer` on v3)' },
   noSync: { flag: 'no-sync', env: 'INFLUX_NO_SYNC', help: 'v3: acknowledged before the WAL is persisted (faster; a server crash may lose acknowledged points)', default: 'false', doc: 'v3: `true` (or `--no-sync`) writes with `no_sync=true`: InfluxDB 3 acknowledges before its WAL is persisted, so writes return sooner, and a crash of the server may lose points it acknowledged (the account would then say more than the database holds)', defaultDoc: '`false`' },
   acceptPartial: { flag: 'accept-partial', env: 'INFLUX_ACCEPT_PARTIAL', help: 'v3: a batch with rejected lines keeps its other lines (true|false)', default: 'false', doc: 'v3: `true` writes with `accept_partial=true` (a batch with rejected lines stores the others, counted exactly from the lines the server names, up to the 100 it lists); `false`: a batch with a rejected line stores nothing, so the account never depends on that list', defaultDoc: '`false`' },
+  gzip: { flag: 'gzip', env: 'INFLUX_GZIP', help: 'compress write bodies: auto (on unless the URL is loopback) | on | off | 1-9 (level); --gzip alone is on', default: 'auto', doc: 'compress write bodies (`Content-Encoding: gzip`, in the workers): `auto` is on (level 1) unless `INFLUX_URL` is a loopback address, where it only costs CPU; `on` is level 1, `1`-`9` a zlib level, `off`; `--gzip` alone is `on`. v2 compresses through its client at zlib\'s level 6', defaultDoc: '`auto`' },
   timeoutMs: { flag: 'timeout-ms', env: 'INFLUX_TIMEOUT_MS', help: 'per-request timeout', default: '30000', doc: 'per write request', defaultDoc: '30000' },
   maxInFlight: { flag: 'max-in-flight', env: 'MAX_IN_FLIGHT', help: 'batches in flight per worker', default: '2', doc: 'write requests in flight per worker thread', defaultDoc: '2' },
   createDb: { flag: 'create-db', env: 'INFLUX_CREATE_DB', help: 'v1/v3: create the database if missing (true|false)', default: 'true', doc: 'v1 and v3: `true` creates the database before a load (v3: `POST /api/v3/configure/database`, an existing one is fine); `false` leaves it to exist (a missing one fails the first write with 404, at once)', defaultDoc: '`true`' },
@@ -131,12 +132,23 @@ function httpUrl(raw: RawSettings): string {
   return v.replace(/\/+$/, '')
 }
 
+/** INFLUX_GZIP as a zlib level, 0 for off: `auto` compresses unless the database is on this machine. */
+export function gzipLevel(raw: RawSettings, url: string): number {
+  const v = (raw.gzip ?? 'auto').trim().toLowerCase()
+  if (v === 'off' || v === 'false' || v === '0') return 0
+  if (v === 'on' || v === 'true') return 1
+  if (v === 'auto') return isLoopback(new URL(url).hostname.replace(/^\[|\]$/g, '')) ? 0 : 1
+  if (/^[1-9]$/.test(v)) return Number(v)
+  throw new ConfigError(label('gzip'), `must be auto, on, off or a level 1-9 (got ${JSON.stringify(raw.gzip)})`)
+}
+
 export function sinkConfig(raw: RawSettings): SinkConfig {
   const kind = oneOf(raw, 'sink', ['influx', 'null', 'file'] as const)
   if (kind === 'null') return { kind }
   if (kind === 'file') return { kind, out: raw.out! }
   const url = httpUrl(raw)
   const timeoutMs = int(raw, 'timeoutMs', 100, 600_000)
+  const gzip = gzipLevel(raw, url)
   const api = oneOf(raw, 'influxApi', ['v1', 'v2', 'v3'] as const)
   if (api === 'v3') {
     return {
@@ -147,6 +159,7 @@ export function sinkConfig(raw: RawSettings): SinkConfig {
       noSync: oneOf(raw, 'noSync', ['true', 'false'] as const) === 'true',
       acceptPartial: oneOf(raw, 'acceptPartial', ['true', 'false'] as const) === 'true',
       createDb: oneOf(raw, 'createDb', ['true', 'false'] as const) === 'true',
+      gzipLevel: gzip,
       timeoutMs,
     }
   }
@@ -157,6 +170,7 @@ export function sinkConfig(raw: RawSettings): SinkConfig {
       org: required(raw, 'org', 'for InfluxDB v2'),
       bucket: required(raw, 'bucket', 'for InfluxDB v2'),
       token: raw.token ?? '',
+      gzipLevel: gzip,
       timeoutMs,
     }
   }
@@ -170,6 +184,7 @@ export function sinkConfig(raw: RawSettings): SinkConfig {
     createDb: oneOf(raw, 'createDb', ['true', 'false'] as const) === 'true',
     ...(raw.rp !== undefined ? { rp: raw.rp } : {}),
     ...(raw.username !== undefined ? { username: raw.username, password: raw.password ?? '' } : {}),
+    gzipLevel: gzip,
     timeoutMs,
   }
 }

@@ -92,6 +92,8 @@ function json(flag: string, v: string): unknown {
 }
 
 export function parseCommandLine(argv: string[]): ParsedArgs {
+  // `--gzip` alone is `--gzip on` (it also takes a level: --gzip 6)
+  argv = argv.flatMap((a, i) => (a === '--gzip' && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('-')) ? [a, 'on'] : [a]))
   let parsed
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true })

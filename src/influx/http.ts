@@ -1,4 +1,5 @@
 import http from 'node:http'
+import { gzipSync } from 'node:zlib'
 import https from 'node:https'
 import { WriteError, parseRetryAfter } from '../errors.js'
 
@@ -14,6 +15,19 @@ export interface HttpRequest {
   body?: Buffer | string
   agent?: http.Agent
   timeoutMs: number
+}
+
+/** Headers of a line protocol write body, compressed or not. */
+export function writeHeaders(gzipLevel = 0): Record<string, string> {
+  return { 'content-type': 'text/plain; charset=utf-8', ...(gzipLevel > 0 ? { 'content-encoding': 'gzip' } : {}) }
+}
+
+/**
+ * A write body as sent: gzipped at `level` (in the worker thread that wrote it), or as it is. The
+ * 413 split works on the plain lines above this, so each half is compressed on its own.
+ */
+export function compress(body: Buffer, level = 0): Buffer {
+  return level > 0 ? gzipSync(body, { level }) : body
 }
 
 /** Keep-alive agents: one per client, sized to the batches it may have in flight. */

@@ -1,6 +1,6 @@
 import type http from 'node:http'
 import { SinkUnavailableError, WriteError } from '../errors.js'
-import { keepAliveAgent, request, serverMessage, writeErrorFrom } from './http.js'
+import { compress, keepAliveAgent, request, serverMessage, writeErrorFrom, writeHeaders } from './http.js'
 import { WireClient } from './wire.js'
 
 export interface InfluxV1Target {
@@ -12,6 +12,8 @@ export interface InfluxV1Target {
   createDb?: boolean
   username?: string
   password?: string
+  /** zlib level of write bodies (Content-Encoding: gzip); 0 or absent: uncompressed */
+  gzipLevel?: number
   timeoutMs: number
 }
 
@@ -37,7 +39,7 @@ export class InfluxV1Client {
       target.username !== undefined
         ? { authorization: `Basic ${Buffer.from(`${target.username}:${target.password ?? ''}`).toString('base64')}` }
         : {}
-    this.wire = new WireClient(this.url('/write', { db: target.db, rp: target.rp, precision: 'ns' }), { ...this.auth, 'content-type': 'text/plain; charset=utf-8' }, maxSockets)
+    this.wire = new WireClient(this.url('/write', { db: target.db, rp: target.rp, precision: 'ns' }), { ...this.auth, ...writeHeaders(target.gzipLevel) }, maxSockets)
   }
 
   private url(path: string, params: Record<string, string | undefined>): URL {
@@ -47,7 +49,7 @@ export class InfluxV1Client {
   }
 
   async write(body: Buffer, lines: number): Promise<void> {
-    const res = await this.wire.post(body, this.target.timeoutMs)
+    const res = await this.wire.post(compress(body, this.target.gzipLevel), this.target.timeoutMs)
     if (res.status !== 204 && res.status !== 200) throw writeErrorFrom(res, lines, Date.now())
   }
 

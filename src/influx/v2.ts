@@ -28,6 +28,8 @@ export interface InfluxV2Target {
   org: string
   bucket: string
   token: string
+  /** zlib level of write bodies (Content-Encoding: gzip); 0 or absent: uncompressed */
+  gzipLevel?: number
   timeoutMs: number
 }
 
@@ -65,6 +67,8 @@ export class InfluxV2Client {
       await this.influx.transport.request(this.writePath, body.toString('latin1'), {
         method: 'POST',
         headers: { 'content-type': 'text/plain; charset=utf-8' },
+        // the client's transport compresses (zlib's default level) when asked to
+        ...(this.target.gzipLevel ? { gzipThreshold: 0 } : {}),
       })
     } catch (e) {
       throw toWriteError(e)

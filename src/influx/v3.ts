@@ -1,6 +1,6 @@
 import type http from 'node:http'
 import { parseRetryAfter, SinkUnavailableError, WriteError } from '../errors.js'
-import { keepAliveAgent, request, serverMessage, type HttpResponse } from './http.js'
+import { compress, keepAliveAgent, request, serverMessage, writeHeaders, type HttpResponse } from './http.js'
 import type { InfluxQLResult } from './v1.js'
 import { WireClient } from './wire.js'
 
@@ -19,6 +19,8 @@ export interface InfluxV3Target {
   acceptPartial: boolean
   /** create the database before a load (default true) */
   createDb: boolean
+  /** zlib level of write bodies (Content-Encoding: gzip); 0 or absent: uncompressed */
+  gzipLevel?: number
   timeoutMs: number
 }
 
@@ -104,7 +106,7 @@ export class InfluxV3Client {
     this.auth = target.token ? { authorization: `Bearer ${target.token}` } : {}
     const params: Record<string, string> = { db: target.db, precision: 'nanosecond', accept_partial: String(target.acceptPartial) }
     if (target.noSync) params.no_sync = 'true'
-    this.wire = new WireClient(this.url('/api/v3/write_lp', params), { ...this.auth, 'content-type': 'text/plain; charset=utf-8' }, maxSockets)
+    this.wire = new WireClient(this.url('/api/v3/write_lp', params), { ...this.auth, ...writeHeaders(target.gzipLevel) }, maxSockets)
   }
 
   private url(path: string, params: Record<string, string> = {}): URL {
@@ -114,7 +116,7 @@ export class InfluxV3Client {
   }
 
   async write(body: Buffer, lines: number): Promise<void> {
-    const res = await this.wire.post(body, this.target.timeoutMs)
+    const res = await this.wire.post(compress(body, this.target.gzipLevel), this.target.timeoutMs)
     if (res.status !== 204 && res.status !== 200) throw v3WriteError(res, lines, this.target.acceptPartial, Date.now())
   }
 

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { gunzipSync } from 'node:zlib'
 
 /**
  * A FAKE InfluxDB 3 Core, for tests only: no InfluxDB 3 server can be installed on these machines.
@@ -41,8 +42,10 @@ export interface FakeV3 {
   url: string
   /** every request, in order */
   requests: { method: string; path: string; params: URLSearchParams; headers: IncomingMessage['headers'] }[]
-  /** bodies of successful or partial writes, as received */
+  /** bodies of successful or partial writes, decompressed */
   bodies: Buffer[]
+  /** bytes of each write body as it came over the wire (gzipped or not) */
+  wireBytes: number[]
   databases: Set<string>
   /** points stored in `db` (last write of a series and timestamp wins, as in InfluxDB) */
   count(db: string, measurement?: string): number
@@ -77,6 +80,7 @@ export async function startFakeInfluxdb3(opts: FakeV3Options = {}): Promise<Fake
   const databases = new Set<string>()
   const requests: FakeV3['requests'] = []
   const bodies: Buffer[] = []
+  const wireBytes: number[] = []
 
   const table = (db: string, m: string) => {
     databases.add(db)
@@ -126,7 +130,8 @@ export async function startFakeInfluxdb3(opts: FakeV3Options = {}): Promise<Fake
     return undefined
   }
 
-  const handle = (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
+  const handle = (req: IncomingMessage, res: ServerResponse, raw: Buffer) => {
+    let body = raw
     const url = new URL(req.url ?? '/', 'http://fake')
     requests.push({ method: req.method ?? '', path: url.pathname, params: url.searchParams, headers: req.headers })
     if (url.pathname === '/health') return res.writeHead(200, { 'content-type': 'text/plain' }).end('OK')
@@ -142,6 +147,9 @@ export async function startFakeInfluxdb3(opts: FakeV3Options = {}): Promise<Fake
     }
     if (url.pathname === '/api/v3/write_lp' && req.method === 'POST') {
       if (body.length > maxBody) return json(res, 413, { error: `the request was too large: ${body.length} bytes, at most ${maxBody}` })
+      wireBytes.push(body.length)
+      // the docs: gzip-encoded bodies are taken with Content-Encoding: gzip
+      if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body)
       const db = url.searchParams.get('db') ?? ''
       const acceptPartial = url.searchParams.get('accept_partial') !== 'false'
       const lines = body.toString('utf8').split('\n').filter((l) => l !== '')
@@ -179,6 +187,7 @@ export async function startFakeInfluxdb3(opts: FakeV3Options = {}): Promise<Fake
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
     bodies,
+    wireBytes,
     databases,
     count: (db, measurement = 'trades') => data.get(db)?.get(measurement)?.size ?? 0,
     stop: () =>
