@@ -16,6 +16,12 @@ export interface LocalInfluxdOptions {
   detached?: boolean
   /** make it overload easily (tests of overload): influxd's own limits, unset by default */
   limits?: InfluxdLimits
+  /** HTTP listen address (default 127.0.0.1); 0.0.0.0 inside a network namespace */
+  host?: string
+  /** run inside this network namespace (`ip netns exec`), for tests across a network */
+  netns?: string
+  /** the URL this process reaches it at, when that is not the listen address (another namespace) */
+  url?: string
 }
 
 /** influxd settings that make it refuse writes under load: a small cache, a short write queue. */
@@ -48,7 +54,7 @@ bind-address = "127.0.0.1:${o.rpcPort}"
   wal-dir = "${o.dir}/wal"
   query-log-enabled = false
 ${opt('cache-max-memory-size', l.cacheMaxMemorySize)}${opt('cache-snapshot-memory-size', l.cacheSnapshotMemorySize)}[http]
-  bind-address = "127.0.0.1:${o.httpPort}"
+  bind-address = "${o.host ?? '127.0.0.1'}:${o.httpPort}"
   log-enabled = false
   auth-enabled = ${o.authEnabled ? 'true' : 'false'}
   max-body-size = ${o.maxBodySize ?? 25_000_000}
@@ -72,10 +78,11 @@ export async function startLocalInfluxd(o: LocalInfluxdOptions, timeoutMs = 30_0
   const log = join(o.dir, 'influxd.log')
   await writeFile(conf, influxdConfig(o))
   const out = await open(log, 'a')
-  const proc = spawn('influxd', ['-config', conf], { stdio: ['ignore', out.fd, out.fd], detached: o.detached ?? false })
+  const [cmd, args] = o.netns ? ['ip', ['netns', 'exec', o.netns, 'influxd', '-config', conf]] : ['influxd', ['-config', conf]]
+  const proc = spawn(cmd, args, { stdio: ['ignore', out.fd, out.fd], detached: o.detached ?? false })
   await out.close()
   if (o.detached) proc.unref()
-  const url = `http://127.0.0.1:${o.httpPort}`
+  const url = o.url ?? `http://127.0.0.1:${o.httpPort}`
   try {
     await waitForHttp({ name: 'influxd', url: `${url}/ping`, ok: [204], process: proc, log, timeoutMs })
   } catch (e) {
