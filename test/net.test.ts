@@ -116,4 +116,33 @@ describe.skipIf(why !== undefined)('over a real network (network namespaces)', (
     expect(verify.stdout).toMatch(/^verify ok: 900,000 points in 3 symbols/)
     console.log(`three hosts: ${written.map((n) => n.toLocaleString('en-US')).join(' + ')} = 900,000, verify ok`)
   }, 120_000)
+
+  it('capacity over the 200 Mbit/s link converges on what the link carries; fixed-rate loads at 90 % and 110 % of the found rate confirm it', async () => {
+    lab.shape(0, '200mbit')
+    const e = env(0, 'capacity', { INFLUX_GZIP: 'off' })
+    const res = await lab.run(0, ['capacity', '--symbols', 'AAPL,MSFT', '--seed', 'cap-net', '--from', '2024-01-01T00:00:00Z', '--slo-p99', '1s', '--step-seconds', '3', '--warmup-seconds', '1', '--start-rate', '50000', '--precision', '10%', '--deadline', '150s', '--json'], e).done
+    expect(res.code, res.stderr).toBe(0)
+    const r = JSON.parse(res.stdout) as { sustainablePointsPerSecond: number; confirmed: boolean; steps: { targetPointsPerSecond: number; achievedPointsPerSecond: number; p99Ms: number; passed: boolean; limitedBy?: string }[] }
+    const linkLimit = 200e6 / 8 / 103.5
+    const found = r.sustainablePointsPerSecond
+    console.log(
+      `capacity over 200 Mbit/s (link carries ~${Math.round(linkLimit).toLocaleString('en-US')} points/s): ${found.toLocaleString('en-US')} points/s${r.confirmed ? ', confirmed' : ''}; steps ` +
+        r.steps.map((s) => `${Math.round(s.targetPointsPerSecond / 1000)}k${s.passed ? '+' : '-'}`).join(' '),
+    )
+    expect(found).toBeLessThanOrEqual(linkLimit * 1.02)
+    expect(found).toBeGreaterThan(linkLimit * 0.6)
+    // the failed steps failed on the rate, and the database side (the link) is named
+    expect(r.steps.filter((s) => !s.passed).every((s) => s.limitedBy === 'database')).toBe(true)
+    const fixed = async (rate: number) => {
+      const out = await lab.run(0, ['run', '--symbols', 'AAPL,MSFT', '--seed', `cap-net-${rate}`, '--from', '2024-06-01T00:00:00Z', '--to', '2024-06-02T00:00:00Z', '--trades', String(rate * 4), '--rate-per-second', String(rate), '--json'], e).done
+      expect(out.code, out.stderr).toBe(0)
+      const j = JSON.parse(out.stdout) as { pointsPerSecond: number; writeLatencyMs: { p99: number } }
+      return { passed: j.pointsPerSecond >= rate * 0.99 && j.writeLatencyMs.p99 <= 1000, pps: j.pointsPerSecond, p99: j.writeLatencyMs.p99 }
+    }
+    const below = await fixed(Math.round(found * 0.9))
+    const above = await fixed(Math.round(found * 1.1))
+    console.log(`90 %: ${below.pps.toLocaleString('en-US')} points/s, p99 ${below.p99} ms (${below.passed ? 'pass' : 'fail'}); 110 %: ${above.pps.toLocaleString('en-US')} points/s, p99 ${above.p99} ms (${above.passed ? 'pass' : 'fail'})`)
+    expect(below.passed).toBe(true)
+    expect(above.passed).toBe(false)
+  }, 240_000)
 })

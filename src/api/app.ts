@@ -13,6 +13,7 @@ import { capConnections, defaultMaxConnections } from './connections.js'
 import { defaultAllowedHosts, requestGuard } from './guard.js'
 import { candleRoutes } from './candles.js'
 import { consoleRoutes } from './console.js'
+import { capacityRoutes } from './capacity.js'
 import { DEFAULT_MAX_STREAMS_PER_LOAD, eventRoutes } from './events.js'
 import { healthRoutes } from './health.js'
 import { loadRoutes } from './loads.js'
@@ -149,6 +150,15 @@ export async function buildApp(deps: AppDeps) {
   await app.register(loadRoutes, { manager: deps.manager, sink: deps.sink, normalize: deps.normalize })
   await app.register(candleRoutes, { manager: deps.manager, sink: deps.sink })
   await app.register(consoleRoutes, { manager: deps.manager })
+  await app.register(capacityRoutes, {
+    manager: deps.manager,
+    pool: deps.manager.shardPool,
+    sink: deps.sink,
+    options: deps.manager.loadOptions,
+    log: deps.logger,
+    normalize: deps.normalize,
+    ...(deps.manager.metrics ? { metrics: deps.manager.metrics } : {}),
+  })
   await app.register(eventRoutes, { manager: deps.manager, maxStreamsPerLoad: deps.maxStreamsPerLoad ?? DEFAULT_MAX_STREAMS_PER_LOAD })
   return Object.assign(app, { routeList: (): readonly { method: string; url: string }[] => routes })
 }

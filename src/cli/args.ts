@@ -29,6 +29,21 @@ export const RUN_FLAGS = {
   report: 'write the load as one self-contained HTML report here at the end (charts over time, account, settings, environment; opens offline)',
 } as const
 
+/** Flags of `capacity`: the search and its objectives (the load options say what is written). */
+export const CAPACITY_FLAGS = {
+  'slo-p99': 'the p99 write latency a step may have, e.g. 200ms or 1s (required)',
+  'slo-p90': 'the p90 write latency a step may have (optional)',
+  'slo-p50': 'the p50 write latency a step may have (optional)',
+  'max-error-rate': 'failed write attempts / attempts a step may have, e.g. 0, 0.01 or 1% (default 0)',
+  'step-seconds': 'seconds each judged step writes at its rate (default 30)',
+  'warmup-seconds': 'unjudged seconds before each step, at its rate (default 5)',
+  'start-rate': 'points/s of the first step (default 10000)',
+  'max-rate': 'points/s the search never goes past (default 10000000)',
+  precision: 'stop when the first fail is within this much above the last pass, e.g. 2% (default 2%)',
+  deadline: 'stop the search by then, e.g. 15m or 90s (default 15m): the best rate so far is reported, unconfirmed',
+  chart: 'capacity: where the SVG chart of the steps goes (default ./ohlcv-loadgen-capacity-<seed>.svg)',
+} as const
+
 /** Flags of `candles` and `verify` that are not request fields. */
 export const QUERY_FLAGS = {
   symbol: 'candles: the ticker',
@@ -45,6 +60,7 @@ const options: NonNullable<ParseArgsConfig['options']> = {
 for (const f of Object.keys(REQUEST_FLAGS)) options[f] = { type: 'string' }
 for (const f of Object.keys(QUERY_FLAGS)) options[f] ??= { type: 'string' }
 for (const f of Object.keys(RUN_FLAGS)) options[f] = { type: 'string' }
+for (const f of Object.keys(CAPACITY_FLAGS)) options[f] = { type: 'string' }
 for (const s of Object.values(SETTINGS)) options[s.flag] = { type: 'string' }
 /** settings that are also bare switches: `--no-sync` is `--no-sync true` */
 const SWITCHES = new Set<string>([SETTINGS.noSync.flag])
@@ -56,6 +72,8 @@ export interface ParsedArgs {
   settings: RawSettings
   query: { symbol?: string; interval?: string; regenerate?: boolean }
   run: { accountFile?: string; resumeFrom?: string; requestFile?: string; report?: string }
+  /** capacity flags as given, by flag name */
+  capacity: Partial<Record<keyof typeof CAPACITY_FLAGS, string>>
   json: boolean
   help: boolean
 }
@@ -138,7 +156,12 @@ export function parseCommandLine(argv: string[]): ParsedArgs {
   if (typeof values['resume-from'] === 'string') run.resumeFrom = values['resume-from']
   if (typeof values.request === 'string') run.requestFile = values.request
   if (typeof values.report === 'string') run.report = values.report
-  return { command: positionals[0], request, settings, query, run, json: values.json === true, help: values.help === true }
+  const capacity: ParsedArgs['capacity'] = {}
+  for (const f of Object.keys(CAPACITY_FLAGS) as (keyof typeof CAPACITY_FLAGS)[]) {
+    const v = values[f]
+    if (typeof v === 'string') capacity[f] = v
+  }
+  return { command: positionals[0], request, settings, query, run, capacity, json: values.json === true, help: values.help === true }
 }
 
 /** The one line a user sees for bad input: request fields are named by their flags. */
@@ -170,12 +193,16 @@ export function helpText(): string {
     '  serve    start the HTTP coordinator (POST /loads, GET /loads/:id, /candles, /metrics, /healthz, /readyz)',
     '  candles  OHLCV candles computed by InfluxDB: --symbol --interval --from --to [--measurement] [--json]',
     '  verify   regenerate a load from its flags and seed and compare it with InfluxDB (exit 0 equal, 1 differences)',
+    '  capacity the highest rate InfluxDB sustains within --slo-p99 and --max-error-rate: fixed-rate steps, exponential then binary search (exit 0 found, 1 even the start rate fails, 2 bad options)',
     '  help     this text',
     '',
     'load options (run):',
     ...Object.entries(REQUEST_FLAGS).map(([f, h]) => `  ${pad(`--${f}`)}${h}`),
     ...Object.entries(RUN_FLAGS).map(([f, h]) => `  ${pad(`--${f}`)}${h}`),
     `  ${pad('--json')}print the final account (or candles, or the verify report) as JSON on stdout`,
+    '',
+    'capacity options (with the load options):',
+    ...Object.entries(CAPACITY_FLAGS).map(([f, h]) => `  ${pad(`--${f}`)}${h}`),
     '',
     'candles / verify options:',
     ...Object.entries(QUERY_FLAGS).map(([f, h]) => `  ${pad(`--${f}`)}${h}`),

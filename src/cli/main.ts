@@ -46,7 +46,14 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     if (args.command === 'serve') return await serve(args, io, redactor)
     if (args.command === 'candles') return await candles(args, io)
     if (args.command === 'verify') return await verify(args, io)
-    throw new UsageError(`unknown command ${JSON.stringify(args.command)} (commands: run, serve, candles, verify, help)`)
+    if (args.command === 'capacity') {
+      const { capacityCommand } = await import('./capacity.js')
+      const settings = readSettings(args.settings, io.env)
+      const level = args.settings.logLevel ?? io.env.LOG_LEVEL ?? 'warn'
+      if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`invalid --log-level: ${level}`)
+      return await capacityCommand(args, await requestOf(args), settings, io, createLogger(level as LogLevel, process.stderr, redactor))
+    }
+    throw new UsageError(`unknown command ${JSON.stringify(args.command)} (commands: run, serve, candles, verify, capacity, help)`)
   } catch (e) {
     if (e instanceof UsageError || (e instanceof LoadgenError && e.exitCode === EXIT_USAGE)) {
       io.stderr.write(redactor.redact(`ohlcv-loadgen: ${usageLine(e)}\n`))

@@ -172,6 +172,19 @@ export class LoadManager {
     return this.init.pool.size
   }
 
+  /** the pool, options and metrics loads run with (a capacity search runs with them too) */
+  get shardPool(): ShardPool {
+    return this.init.pool
+  }
+
+  get loadOptions(): LoadOptions {
+    return this.options
+  }
+
+  get metrics(): Metrics | undefined {
+    return this.init.metrics
+  }
+
   get runningCount(): number {
     return this.running.size
   }

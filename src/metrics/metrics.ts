@@ -33,6 +33,10 @@ export class Metrics {
   readonly loadsStarted: Counter
   readonly loadsFinished: Counter<'status'>
   readonly loadsRunning: Gauge
+  /** capacity searches (POST /capacity): the step running or last run, and its verdict */
+  readonly capacityTarget: Gauge
+  readonly capacityVerdict: Gauge
+  readonly capacitySustainable: Gauge
 
   readonly encodeDuration: Histogram
   /** read at scrape time: the sink's circuit breaker and the points in flight (see watch) */
@@ -139,6 +143,9 @@ export class Metrics {
       registers,
     })
     this.loadsRunning = new Gauge({ name: 'ohlcv_loads_running', help: 'Loads queued or running.', registers })
+    this.capacityTarget = new Gauge({ name: 'ohlcv_capacity_step_target_points_per_second', help: 'The capacity search step running (or last run): its target rate.', registers })
+    this.capacityVerdict = new Gauge({ name: 'ohlcv_capacity_step_passed', help: 'The last capacity step: 1 passed, 0 failed, -1 running.', registers })
+    this.capacitySustainable = new Gauge({ name: 'ohlcv_capacity_sustainable_points_per_second', help: 'The last capacity search: the rate it found (0: none).', registers })
     const poolGauge = (name: string, help: string, read: (s: PoolStats) => number) =>
       new Gauge({
         name,

@@ -1,0 +1,103 @@
+import { availableParallelism } from 'node:os'
+import type { Logger } from 'pino'
+import { LoadRun, type LoadOptions } from '../load/run.js'
+import { normalizeRequest, type NormalizeContext } from '../request/normalize.js'
+import { validateLoadRequest } from '../request/validate.js'
+import type { SinkConfig } from '../sink/target.js'
+import type { ShardPool } from '../../workers/pool.js'
+import { judge, nextStep, type SearchOptions, type Slo, type StepMeasure, type StepOutcome, type Verdict } from './search.js'
+
+export interface CapacityOptions extends SearchOptions {
+  slo: Slo
+  /** seconds each judged step writes at its rate */
+  stepSeconds: number
+  /** seconds of unjudged warm-up before each step, at the step's rate */
+  warmupSeconds: number
+  /** the whole search stops by then (ms); the last found rate is reported, unconfirmed */
+  deadlineMs: number
+}
+
+export interface CapacityStep extends StepMeasure, Verdict {
+  phase: 'exponential' | 'binary' | 'confirm'
+  errorRate: number
+  /** the step's own slice of the dataset: `verify` with these and the seed checks it */
+  request: { from: string; to: string; trades: number; ratePerSecond: number }
+}
+
+export interface CapacityReport {
+  /** the highest rate that passed, held twice; absent when even the start rate failed */
+  sustainablePointsPerSecond: number | undefined
+  confirmed: boolean
+  /** why the search ended */
+  ended: 'converged' | 'start-rate-failed' | 'deadline' | 'max-rate'
+  seed: string | number
+  slo: Slo
+  steps: CapacityStep[]
+}
+
+/** Market time each step (and each warm-up) writes: consecutive, disjoint slices of one timeline. */
+const SLICE_MS = 86_400_000
+
+/**
+ * Runs the capacity search: every step is an open-loop paced load at a fixed rate (the pacer;
+ * latency from intended send times, so a stall counts), preceded by an unjudged warm-up. Steps
+ * write consecutive day-long slices starting at the request's `from` with its seed, so each is a
+ * load `verify` can check. One pool for the whole search.
+ */
+export async function runCapacity(
+  base: Record<string, unknown>,
+  o: CapacityOptions,
+  deps: { sink: SinkConfig; pool: ShardPool; log: Logger; options: LoadOptions; normalize: NormalizeContext; onStepStart?: (rate: number) => void; onStep?: (step: CapacityStep, next: number | undefined) => void; stopped?: () => boolean },
+): Promise<CapacityReport> {
+  const first = normalizeRequest(validateLoadRequest({ ...base, trades: 1 }), deps.normalize)
+  const startMs = first.fromMs
+  let slice = 0
+  const steps: CapacityStep[] = []
+  const outcomes: StepOutcome[] = []
+  const deadline = Date.now() + o.deadlineMs
+  const load = async (rate: number, seconds: number) => {
+    const fromMs = startMs + slice++ * SLICE_MS
+    const request = { from: new Date(fromMs).toISOString(), to: new Date(fromMs + SLICE_MS).toISOString(), trades: Math.max(1, Math.round(rate * seconds)), ratePerSecond: rate }
+    const spec = normalizeRequest(validateLoadRequest({ ...base, ...request, seed: first.seed }), deps.normalize)
+    const run = new LoadRun({ id: `capacity-${slice}`, spec, sink: deps.sink, pool: deps.pool, log: deps.log, options: deps.options })
+    const cpu = process.cpuUsage()
+    const result = await run.run()
+    const used = process.cpuUsage(cpu)
+    return { request, result, cpu: (used.user + used.system) / 1000 / Math.max(1, result.durationMs) / availableParallelism() }
+  }
+  let ended: CapacityReport['ended'] = 'converged'
+  for (;;) {
+    const next = nextStep(outcomes, o)
+    if ('done' in next) {
+      if (next.sustainable === undefined) ended = 'start-rate-failed'
+      return { sustainablePointsPerSecond: next.sustainable, confirmed: next.confirmed, ended: next.sustainable !== undefined && next.sustainable >= o.maxRate ? 'max-rate' : ended, seed: first.seed, slo: o.slo, steps }
+    }
+    if (Date.now() >= deadline || deps.stopped?.()) {
+      const failed = new Set(outcomes.filter((s) => !s.passed).map((s) => s.rate))
+      const passes = outcomes.filter((s) => s.passed && !failed.has(s.rate)).map((s) => s.rate)
+      const best = passes.length ? Math.max(...passes) : undefined
+      return { sustainablePointsPerSecond: best, confirmed: false, ended: 'deadline', seed: first.seed, slo: o.slo, steps }
+    }
+    deps.onStepStart?.(next.rate)
+    if (o.warmupSeconds > 0) await load(next.rate, o.warmupSeconds)
+    const { request, result, cpu } = await load(next.rate, o.stepSeconds)
+    const attempts = result.batchesWritten + result.retries + (result.pointsFailed > 0 ? 1 : 0)
+    const measure: StepMeasure = {
+      targetPointsPerSecond: next.rate,
+      achievedPointsPerSecond: result.durationMs > 0 ? Math.round(result.pointsWritten / (result.durationMs / 1000)) : 0,
+      p50Ms: result.writeLatencyMs.p50,
+      p90Ms: result.writeLatencyMs.p90,
+      p99Ms: result.writeLatencyMs.p99,
+      errors: result.retries + (result.pointsFailed > 0 ? 1 : 0),
+      attempts,
+      clientCpu: Math.round(cpu * 1000) / 1000,
+      failed: result.status !== 'succeeded',
+    }
+    const step: CapacityStep = { ...measure, ...judge(measure, o.slo), phase: next.phase, errorRate: attempts > 0 ? measure.errors / attempts : 0, request }
+    steps.push(step)
+    outcomes.push({ rate: next.rate, passed: step.passed, confirm: next.phase === 'confirm' })
+    deps.log.info({ step }, `capacity step ${next.rate} points/s: ${step.passed ? 'passed' : 'failed'}`)
+    const upcoming = nextStep(outcomes, o)
+    deps.onStep?.(step, 'done' in upcoming ? undefined : upcoming.rate)
+  }
+}
