@@ -174,6 +174,27 @@ describe('the web console, in Chromium', () => {
     await page.screenshot({ path: join(SHOTS, 'console-compare.png'), fullPage: true })
   }, 90_000)
 
+  it('capacity: the form starts a search, the steps come in as rows, the rate found and its chart show', async () => {
+    await page.goto(`${url}/#/capacity`)
+    for (const [name, value] of Object.entries({ sloP99: '1s', stepSeconds: '1', warmupSeconds: '0', startRate: '50000', maxRate: '200000', precision: '50%', symbols: 'CAP' })) await page.fill(`#cap-${name}`, value)
+    await page.click('#capacity-form button[type=submit]')
+    await page.waitForURL(/#\/capacity\/[0-9a-f-]{36}$/)
+    await page.waitForSelector('#capacity-result[data-sustainable]', { timeout: 90_000 })
+    const found = Number(await page.getAttribute('#capacity-result', 'data-sustainable'))
+    const id = page.url().split('/').pop()!
+    const api = (await call<{ sustainablePointsPerSecond: number; steps: unknown[] }>(url, 'GET', `/capacity/${id}`)).body
+    expect(found).toBe(api.sustainablePointsPerSecond)
+    expect(await page.locator('#capacity-steps tbody tr').count()).toBe(api.steps.length)
+    expect(await page.textContent('#capacity-result')).toContain(`sustainable: ${found.toLocaleString('en-US')} points/s`)
+    await page.waitForSelector('#capacity-chart img')
+    // a bad objective is shown beside its field
+    await page.goto(`${url}/#/capacity`)
+    await page.fill('#cap-sloP99', 'soon')
+    await page.click('#capacity-form button[type=submit]')
+    await page.waitForSelector('[data-field=sloP99]:not(:empty)')
+    expect(await page.textContent('[data-field=sloP99]')).toContain('is not a duration')
+  }, 120_000)
+
   it('the report is one HTML file that opens with no network and shows the account', async () => {
     expect(first).toBeDefined()
     const res = await fetch(`${url}/loads/${first}/report`)

@@ -2,6 +2,7 @@ import './style.css'
 import { h } from './dom.js'
 import type { ReportData } from './types.js'
 import { candlesView } from './views/candles.js'
+import { capacityForm, capacityView } from './views/capacity.js'
 import { compareView } from './views/compare.js'
 import { formView } from './views/form.js'
 import { listView } from './views/list.js'
@@ -25,6 +26,8 @@ async function route(): Promise<void> {
     else if (parts[0] === 'new') formView(root)
     else if (parts[0] === 'compare' && parts[1]) await compareView(root, parts[1].split(','))
     else if (parts[0] === 'candles') await candlesView(root, new URLSearchParams(query))
+    else if (parts[0] === 'capacity' && parts[1]) await capacityView(root, parts[1], ac.signal)
+    else if (parts[0] === 'capacity') capacityForm(root)
     else await listView(root, ac.signal)
   } catch (e) {
     if (!ac.signal.aborted) root.replaceChildren(h('p', { class: 'error', id: 'page-error' }, (e as Error).message))

@@ -34,7 +34,7 @@ export function contentSecurityPolicy(page: ConsolePage): string {
     "default-src 'none'",
     `script-src 'sha256-${page.scriptSha256}'`,
     "style-src 'unsafe-inline'",
-    "img-src 'self' data:",
+    "img-src 'self' data: blob:",
     "connect-src 'self'",
     "base-uri 'none'",
     "form-action 'self'",

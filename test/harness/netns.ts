@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startLocalInfluxd } from '../../tools/localInfluxd.js'
+import { fileURLToPath } from 'node:url'
 import { BIN, type CliResult } from './cli.js'
+
+const RELAY = fileURLToPath(new URL('./delay-relay.mjs', import.meta.url))
 
 /**
  * A small network of Linux network namespaces for tests of what crosses a wire (needs root and
@@ -19,6 +22,11 @@ export interface NetLab {
   influxUrl: string
   /** runs the CLI on generator host `gen` */
   run(gen: number, args: string[], env?: Record<string, string>): { done: Promise<CliResult>; kill(signal: NodeJS.Signals): void }
+  /**
+   * A relay on the database host holding every chunk `delayMs` each way (RTT 2 x delayMs), in front
+   * of influxd: this kernel has no netem. Returns influxd's URL through it, as generator `gen` reaches it.
+   */
+  delayed(gen: number, delayMs: number): Promise<string>
   /** caps the generator's link towards the database (its egress: the writes) */
   shape(gen: number, rate: string): void
   cut(gen: number): void
@@ -104,6 +112,16 @@ export async function startNetLab(generators: number): Promise<NetLab> {
         }),
       )
       return { done, kill: (signal) => child.kill(signal) }
+    },
+    async delayed(gen, delayMs) {
+      const port = 18_000 + gen
+      const relay = spawn('ip', ['netns', 'exec', db, process.execPath, RELAY, '0.0.0.0', String(port), '127.0.0.1', '8086', String(delayMs)], { stdio: ['ignore', 'pipe', 'inherit'] })
+      children.add(relay)
+      await new Promise<void>((resolve, reject) => {
+        relay.stdout.once('data', () => resolve())
+        relay.once('exit', (code) => reject(new Error(`the delay relay exited with ${code}`)))
+      })
+      return `http://10.${200 + gen}.${run}.1:${port}`
     },
     shape(gen, rate) {
       // a token bucket on the generator's egress: what its writes can use of the link
