@@ -125,7 +125,12 @@ describe.skipIf(why !== undefined)('over a real network (network namespaces)', (
     const e = env(0, 'capacity', { INFLUX_GZIP: 'off' })
     const res = await lab.run(0, ['capacity', '--symbols', 'AAPL,MSFT', '--seed', 'cap-net', '--from', '2024-01-01T00:00:00Z', '--slo-p99', '1s', '--step-seconds', '2', '--warmup-seconds', '1', '--start-rate', '50000', '--precision', '12%', '--deadline', '150s', '--json'], e).done
     expect(res.code, res.stderr).toBe(0)
-    const r = JSON.parse(res.stdout) as { sustainablePointsPerSecond: number; confirmed: boolean; steps: { targetPointsPerSecond: number; achievedPointsPerSecond: number; p99Ms: number; passed: boolean; limitedBy?: string }[] }
+    const r = JSON.parse(res.stdout) as { sustainablePointsPerSecond: number; confirmed: boolean; steps: { targetPointsPerSecond: number; achievedPointsPerSecond: number; p99Ms: number; passed: boolean; limitedBy?: string; request: { from: string; to: string; trades: number } }[] }
+    // every step wrote its own slice of one dataset: verify checks one with its slice and the seed
+    const slice = r.steps.find((x) => x.passed)!.request
+    const verified = await lab.run(0, ['verify', '--symbols', 'AAPL,MSFT', '--seed', 'cap-net', '--from', slice.from, '--to', slice.to, '--trades', String(slice.trades)], e).done
+    expect(verified.code, verified.stderr).toBe(0)
+    expect(verified.stdout).toMatch(new RegExp(`^verify ok: ${slice.trades.toLocaleString('en-US')} points in 2 symbols`))
     const linkLimit = 200e6 / 8 / 103.5
     const found = r.sustainablePointsPerSecond
     console.log(
