@@ -10,6 +10,8 @@ COPY src src
 COPY workers workers
 COPY shared shared
 COPY tools tools
+# the web console's page is bundled by esbuild (a dev dependency) at build
+COPY scripts/build-console.mjs scripts/build-console.mjs
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
