@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import type { LoadView } from '../src/api/schemas.js'
 import { launchChromium } from './harness/browser.js'
 import { startServe } from './harness/cli.js'
+import { call, finished } from './harness/http.js'
 import { countInflux } from './harness/servers.js'
 
 /**
@@ -26,21 +27,7 @@ type Serve = ReturnType<typeof startServe>
 declare const document: { querySelector(s: string): { value?: number; getAttribute(name: string): string | null } | null }
 declare const window: { ohlcvConsole: { candles: { data(): object[] } } }
 
-async function call<T>(url: string, method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: T }> {
-  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {}
-  if (body !== undefined) headers['content-type'] = 'application/json'
-  const res = await fetch(url + path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
-  const text = await res.text()
-  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T }
-}
 
-async function finished(url: string, id: string): Promise<LoadView> {
-  for (;;) {
-    const { body } = await call<LoadView>(url, 'GET', `/loads/${id}`)
-    if (body.result) return body
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
 
 describe('the web console, in Chromium', () => {
   const influx = inject('influxUrl')
@@ -131,7 +118,7 @@ describe('the web console, in Chromium', () => {
     await page.waitForFunction(() => Number(document.querySelector('#progress')?.getAttribute('data-written') ?? 0) > 0, undefined, { timeout: 30_000 })
     await page.click('#cancel')
     await page.waitForSelector('#status [data-status=cancelled]', { timeout: 30_000 })
-    const r = (await finished(url, body.id)).result!
+    const r = (await finished(url, body.id)).result
     expect(r.pointsWritten + r.pointsFailed + r.pointsInDoubt + r.pointsUnsent).toBe(r.pointsPlanned)
     expect(r.pointsWritten).toBeLessThan(r.pointsPlanned)
     const inDb = await countInflux(influx, db, 'cancelled')

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import type { LoadView } from '../src/api/schemas.js'
 import { startServe } from './harness/cli.js'
+import { call } from './harness/http.js'
 import { countInflux } from './harness/servers.js'
 
 // `serve` killed with SIGKILL mid-load (no shutdown, no last write to its store), restarted on
@@ -14,11 +15,6 @@ import { countInflux } from './harness/servers.js'
 type Serve = ReturnType<typeof startServe>
 type Progress = LoadView['progress']
 
-async function call<T>(url: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(url + path, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) })
-  const text = await res.text()
-  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T }
-}
 
 const dirs: string[] = []
 afterAll(() => {

@@ -11,6 +11,7 @@ import { LoadStore } from '../src/store/loadStore.js'
 import { openStore, STORE_FILE } from '../src/store/open.js'
 import { MIGRATIONS } from '../src/store/schema.js'
 import { startServe } from './harness/cli.js'
+import { call, finished } from './harness/http.js'
 import { startCoordinator } from './harness/coordinator.js'
 import { pino } from 'pino'
 import { Writable } from 'node:stream'
@@ -30,19 +31,7 @@ afterAll(() => {
 
 const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex')
 
-async function call<T>(url: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(url + path, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) })
-  const text = await res.text()
-  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T }
-}
 
-async function finished(url: string, id: string): Promise<LoadView> {
-  for (;;) {
-    const { body } = await call<LoadView>(url, 'GET', `/loads/${id}`)
-    if (body.result) return body
-    await sleep(50)
-  }
-}
 
 /** A store with one real load in it, made by a serve that then stopped. */
 async function storeWithALoad(): Promise<string> {
@@ -216,7 +205,7 @@ describe('history across restarts', () => {
     const rows = store.shards(cancelled)
     expect(rows.length).toBeGreaterThan(0)
     expect(rows.filter((r) => r.status === 'running')).toEqual([])
-    expect(rows.reduce((t, r) => t + (r.status === 'running' ? 0 : r.result.written), 0)).toBe(cancelledView.result!.pointsWritten)
+    expect(rows.reduce((t, r) => t + (r.status === 'running' ? 0 : r.result.written), 0)).toBe(cancelledView.result.pointsWritten)
     store.close()
 
     // 2nd run: the three are there, newest first; the cancelled one shows what it wrote, and resumes
@@ -235,8 +224,8 @@ describe('history across restarts', () => {
     await call(url, 'DELETE', `/loads/${cancelled}`)
     const resumed = await finished(url, cancelled)
     expect(resumed).toMatchObject({ status: 'cancelled', resumes: 1 })
-    expect(resumed.result!.pointsWritten).toBeGreaterThan(wasWritten)
-    expect(resumed.result!.attempts).toHaveLength(2)
+    expect(resumed.result.pointsWritten).toBeGreaterThan(wasWritten)
+    expect(resumed.result.attempts).toHaveLength(2)
     await finished(url, await post(url, { trades: 10_000, seed: 'h4' }))
     s.child.kill('SIGTERM')
     expect(await s.exited).toBe(0)

@@ -14,6 +14,7 @@ import { LoadRequestSchema } from '../request/schema.js'
 import { validateLoadRequest } from '../request/validate.js'
 import type { SinkConfig } from '../sink/target.js'
 import type { ShardPool } from '../../workers/pool.js'
+import { openEventStream } from './events.js'
 import { ErrorSchema, LoadIdParams } from './schemas.js'
 
 /** A capacity search of this coordinator, as GET /capacity/:id shows it. */
@@ -169,12 +170,7 @@ export const capacityRoutes: FastifyPluginAsyncTypebox<{ manager: LoadManager; p
   // Steps as they are judged, then the whole search: the same stream shape as a load's.
   app.get('/capacity/:id/events', { schema: { params: LoadIdParams } }, async (req, reply) => {
     const r = get(req.params.id)
-    reply.hijack()
-    const res = reply.raw
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' })
-    let seq = 0
-    const send = (event: string, data: unknown) => res.write(`id: ${++seq}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
-    res.write('retry: 1000\n\n')
+    const { res, send } = openEventStream(reply)
     for (const s of r.steps) send('step', s)
     if (r.status !== 'running') {
       send('done', view(r))

@@ -1,4 +1,6 @@
+import type { ServerResponse } from 'node:http'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply } from 'fastify'
 import { TooManyStreamsError } from '../errors.js'
 import type { LoadManager } from '../load/manager.js'
 import type { LoadRun } from '../load/run.js'
@@ -25,6 +27,25 @@ export function progressEvent(load: LoadRun) {
     shardsTotal: a.shardsTotal,
     circuit: load.circuit().state,
   }
+}
+
+/**
+ * Takes the reply over as a Server-Sent Events stream (clients reconnect after 1 s); `send`
+ * writes one numbered event with JSON data. Shared by the loads' and the capacity searches' streams.
+ */
+export function openEventStream(reply: FastifyReply): { res: ServerResponse; send: (event: string, data: unknown) => void } {
+  reply.hijack()
+  const res = reply.raw
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    // proxies (nginx) must not buffer the stream
+    'x-accel-buffering': 'no',
+  })
+  res.write('retry: 1000\n\n')
+  let seq = 0
+  return { res, send: (event, data) => void res.write(`id: ${++seq}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`) }
 }
 
 /**
@@ -55,17 +76,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ manager: LoadManager; inte
       if (left > 0) open.set(load.id, left)
       else open.delete(load.id)
     })
-    reply.hijack()
-    const res = reply.raw
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      // proxies (nginx) must not buffer the stream
-      'x-accel-buffering': 'no',
-    })
-    let seq = 0
-    const send = (event: string, data: unknown) => res.write(`id: ${++seq}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
+    const { res, send } = openEventStream(reply)
     let timer: NodeJS.Timeout | undefined
     const stop = () => {
       clearInterval(timer)
@@ -96,7 +107,6 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ manager: LoadManager; inte
         send('progress', progressEvent(load))
       }
     }
-    res.write(`retry: 1000\n\n`)
     tick()
     if (!res.writableEnded) timer = setInterval(tick, opts.intervalMs ?? EVENT_INTERVAL_MS)
     res.on('close', () => clearInterval(timer))

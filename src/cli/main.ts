@@ -48,10 +48,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     if (args.command === 'verify') return await verify(args, io)
     if (args.command === 'capacity') {
       const { capacityCommand } = await import('./capacity.js')
-      const settings = readSettings(args.settings, io.env)
-      const level = args.settings.logLevel ?? io.env.LOG_LEVEL ?? 'warn'
-      if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`invalid --log-level: ${level}`)
-      return await capacityCommand(args, await requestOf(args), settings, io, createLogger(level as LogLevel, process.stderr, redactor))
+      return await capacityCommand(args, await requestOf(args), readSettings(args.settings, io.env), io, commandLogger(args, io, redactor))
     }
     throw new UsageError(`unknown command ${JSON.stringify(args.command)} (commands: run, serve, candles, verify, capacity, help)`)
   } catch (e) {
@@ -85,9 +82,7 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io, redactor: 
   const port = metricsPort(settings)
   const dataOnStdout = sink.kind === 'file' && sink.out === '-'
   if (dataOnStdout && args.json) throw new UsageError('--json cannot share stdout with --sink file --out -; give --out a path')
-  const level = args.settings.logLevel ?? io.env.LOG_LEVEL ?? 'warn'
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`invalid --log-level: ${level}`)
-  const logger = createLogger(level as LogLevel, process.stderr, redactor)
+  const logger = commandLogger(args, io, redactor)
   const out = dataOnStdout ? io.stderr : io.stdout
   const mode = progressMode(settings, args.json, io.stderr === process.stderr && process.stderr.isTTY)
   if (prepared.ownsNone) {
@@ -189,6 +184,13 @@ async function writeReport(path: string, load: LoadRun, sink: Record<string, str
   } catch (e) {
     return `report not written: cannot write ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})\n`
   }
+}
+
+/** A command's logger on stderr: `--log-level`, else LOG_LEVEL, else warn (one checked line if unknown). */
+function commandLogger(args: ReturnType<typeof parseCommandLine>, io: Io, redactor: Redactor) {
+  const level = args.settings.logLevel ?? io.env.LOG_LEVEL ?? 'warn'
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`invalid --log-level: ${level}`)
+  return createLogger(level as LogLevel, process.stderr, redactor)
 }
 
 /** The request: from `--request FILE` (a POST /loads body) with load flags over it, or the flags alone. */

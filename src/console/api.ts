@@ -21,6 +21,14 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * The form field an API 400 is about: `body.trades`, `market.symbols.AAPL.price`, `symbols[3]` and
+ * a capacity search's `body.load.symbols` name their first part.
+ */
+export function formField(field: string | undefined): string {
+  return (field ?? '').replace(/^body\.?(load\.)?/, '').split(/[.[]/)[0] ?? ''
+}
+
 let asking: Promise<void> | undefined
 
 /** Shows the token dialog; resolves once a token is entered. `refused`: the last one was not valid. */

@@ -88,28 +88,9 @@ export interface LoadSummary {
   createdAt: string
 }
 
-export interface Sample {
-  t: number
-  dt: number
-  written: number
-  pps: number
-  p50: number | null
-  p90: number | null
-  p99: number | null
-  batches: number
-  retries: number
-  errorsRetryable: number
-  errorsPermanent: number
-  splits: number
-  inFlight: number
-  circuit: number
-  limit: number
-}
-
-export interface Timeline {
-  resolutionSeconds: number
-  samples: Sample[]
-}
+/** The timeline's shapes are the server's own (a module of plain types and pure code). */
+export type { TimelineSample as Sample, TimelineView as Timeline } from '../load/timeline.js'
+import type { TimelineView } from '../load/timeline.js'
 
 export interface Progress {
   status: string
@@ -129,6 +110,6 @@ export interface Progress {
 export interface ReportData {
   generatedAt: string
   view: LoadView
-  timeline: Timeline
+  timeline: TimelineView
   environment: Record<string, string | number>
 }

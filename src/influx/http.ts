@@ -17,6 +17,13 @@ export interface HttpRequest {
   timeoutMs: number
 }
 
+/** `path` under the base URL's own path (a proxy prefix is kept), with the defined `params`. */
+export function endpoint(base: URL, path: string, params: Record<string, string | undefined> = {}): URL {
+  const u = new URL(base.pathname.replace(/\/$/, '') + path, base)
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) u.searchParams.set(k, v)
+  return u
+}
+
 /** Headers of a line protocol write body, compressed or not. */
 export function writeHeaders(gzipLevel = 0): Record<string, string> {
   return { 'content-type': 'text/plain; charset=utf-8', ...(gzipLevel > 0 ? { 'content-encoding': 'gzip' } : {}) }

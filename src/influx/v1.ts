@@ -1,6 +1,6 @@
 import type http from 'node:http'
 import { SinkUnavailableError, WriteError } from '../errors.js'
-import { compress, keepAliveAgent, request, serverMessage, writeErrorFrom, writeHeaders } from './http.js'
+import { compress, endpoint, keepAliveAgent, request, serverMessage, writeErrorFrom, writeHeaders } from './http.js'
 import { WireClient } from './wire.js'
 
 export interface InfluxV1Target {
@@ -39,13 +39,7 @@ export class InfluxV1Client {
       target.username !== undefined
         ? { authorization: `Basic ${Buffer.from(`${target.username}:${target.password ?? ''}`).toString('base64')}` }
         : {}
-    this.wire = new WireClient(this.url('/write', { db: target.db, rp: target.rp, precision: 'ns' }), { ...this.auth, ...writeHeaders(target.gzipLevel) }, maxSockets)
-  }
-
-  private url(path: string, params: Record<string, string | undefined>): URL {
-    const u = new URL(this.base.pathname.replace(/\/$/, '') + path, this.base)
-    for (const [k, v] of Object.entries(params)) if (v !== undefined) u.searchParams.set(k, v)
-    return u
+    this.wire = new WireClient(endpoint(this.base, '/write', { db: target.db, rp: target.rp, precision: 'ns' }), { ...this.auth, ...writeHeaders(target.gzipLevel) }, maxSockets)
   }
 
   async write(body: Buffer, lines: number): Promise<void> {
@@ -55,7 +49,7 @@ export class InfluxV1Client {
 
   /** Runs InfluxQL; returns the parsed JSON. Statement errors are thrown with the server's message. */
   async query(q: string, method: 'GET' | 'POST' = 'GET', epoch: 'ns' | 'ms' = 'ns'): Promise<InfluxQLResult> {
-    const res = await request(this.url('/query', { db: this.target.db, q, epoch }), {
+    const res = await request(endpoint(this.base, '/query', { db: this.target.db, q, epoch }), {
       method,
       headers: this.auth,
       agent: this.agent,
@@ -73,7 +67,7 @@ export class InfluxV1Client {
   }
 
   async ping(): Promise<void> {
-    const res = await request(this.url('/ping', {}), { method: 'GET', headers: this.auth, agent: this.agent, timeoutMs: 2000 })
+    const res = await request(endpoint(this.base, '/ping', {}), { method: 'GET', headers: this.auth, agent: this.agent, timeoutMs: 2000 })
     if (res.status !== 204 && res.status !== 200) {
       throw new SinkUnavailableError(`InfluxDB ping answered ${res.status}: ${serverMessage(res)}`)
     }

@@ -1,6 +1,6 @@
 import type http from 'node:http'
 import { parseRetryAfter, SinkUnavailableError, WriteError } from '../errors.js'
-import { compress, keepAliveAgent, request, serverMessage, writeHeaders, type HttpResponse } from './http.js'
+import { compress, endpoint, keepAliveAgent, request, serverMessage, writeHeaders, type HttpResponse } from './http.js'
 import type { InfluxQLResult } from './v1.js'
 import { WireClient } from './wire.js'
 
@@ -106,13 +106,7 @@ export class InfluxV3Client {
     this.auth = target.token ? { authorization: `Bearer ${target.token}` } : {}
     const params: Record<string, string> = { db: target.db, precision: 'nanosecond', accept_partial: String(target.acceptPartial) }
     if (target.noSync) params.no_sync = 'true'
-    this.wire = new WireClient(this.url('/api/v3/write_lp', params), { ...this.auth, ...writeHeaders(target.gzipLevel) }, maxSockets)
-  }
-
-  private url(path: string, params: Record<string, string> = {}): URL {
-    const u = new URL(this.base.pathname.replace(/\/$/, '') + path, this.base)
-    for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v)
-    return u
+    this.wire = new WireClient(endpoint(this.base, '/api/v3/write_lp', params), { ...this.auth, ...writeHeaders(target.gzipLevel) }, maxSockets)
   }
 
   async write(body: Buffer, lines: number): Promise<void> {
@@ -122,7 +116,7 @@ export class InfluxV3Client {
 
   /** Creates the database; one that exists already (409) is fine. */
   async createDatabase(): Promise<void> {
-    const res = await request(this.url('/api/v3/configure/database'), {
+    const res = await request(endpoint(this.base, '/api/v3/configure/database'), {
       method: 'POST',
       headers: { ...this.auth, 'content-type': 'application/json' },
       body: JSON.stringify({ db: this.target.db }),
@@ -138,7 +132,7 @@ export class InfluxV3Client {
   async ping(): Promise<string> {
     let res: HttpResponse
     try {
-      res = await request(this.url('/ping'), { method: 'GET', headers: this.auth, agent: this.agent, timeoutMs: 2000 })
+      res = await request(endpoint(this.base, '/ping'), { method: 'GET', headers: this.auth, agent: this.agent, timeoutMs: 2000 })
     } catch (e) {
       throw new SinkUnavailableError(`InfluxDB at ${this.base.host} is unreachable: ${(e as Error).message}`)
     }
@@ -153,7 +147,7 @@ export class InfluxV3Client {
 
   /** InfluxQL through `/api/v3/query_influxql` (JSON: the same results shape as 1.x). */
   async query(q: string): Promise<InfluxQLResult> {
-    const res = await request(this.url('/api/v3/query_influxql', { db: this.target.db, q, format: 'json' }), {
+    const res = await request(endpoint(this.base, '/api/v3/query_influxql', { db: this.target.db, q, format: 'json' }), {
       method: 'GET',
       headers: this.auth,
       agent: this.agent,

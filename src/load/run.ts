@@ -327,22 +327,11 @@ export class LoadRun {
       circuitOpens: this.breaker.stats().opens - before.opens,
       degradedMs: Math.max(0, writeConcurrency.degradedMs - degradedBefore),
     })
-    // over every attempt, the earlier runs of a load resumed from its account file included
-    const durationMs = this.attempts.reduce((t, a) => t + a.durationMs, 0)
     const stop = Atomics.load(this.control, 0)
     this.status =
       this.error || stop === STOP_FAILED ? 'failed' : stop === STOP_CANCELLED ? 'cancelled' : 'succeeded'
     this.finishedAt = new Date()
-    this.result = {
-      status: this.status,
-      ...account,
-      durationMs,
-      pointsPerSecond: durationMs > 0 ? Math.round(account.pointsWritten / (durationMs / 1000)) : 0,
-      attempts: [...this.attempts],
-      writeLatencyMs: this.latency.summary(),
-      writeConcurrency,
-      ...(this.error ? { error: this.error } : {}),
-    }
+    this.result = this.outcome(account, writeConcurrency)
     this.attemptBase = undefined
     this.metrics?.loadsRunning.dec()
     this.metrics?.loadsFinished.inc({ status: this.status })
@@ -386,6 +375,22 @@ export class LoadRun {
     k.batches = k.retries = k.errorsRetryable = k.errorsPermanent = k.splits = 0
   }
 
+  /** The result of this load as it stands: its status and account, over every attempt so far. */
+  private outcome(account: Account, writeConcurrency: LoadConcurrency): LoadResult {
+    // over every attempt, the earlier runs of a load resumed from its account file or store included
+    const durationMs = this.attempts.reduce((t, a) => t + a.durationMs, 0)
+    return {
+      status: this.status,
+      ...account,
+      durationMs,
+      pointsPerSecond: durationMs > 0 ? Math.round(account.pointsWritten / (durationMs / 1000)) : 0,
+      attempts: [...this.attempts],
+      writeLatencyMs: this.latency.summary(),
+      writeConcurrency,
+      ...(this.error ? { error: this.error } : {}),
+    }
+  }
+
   /** The run in progress so far, as an attempt (what the load store keeps in case of a crash). */
   attemptSoFar(): Attempt | undefined {
     const b = this.attemptBase
@@ -424,18 +429,8 @@ export class LoadRun {
       this.status = 'interrupted'
       this.error = o.status === 'interrupted' ? o.error : o.interruption
       this.finishedAt = o.finishedAt ? new Date(o.finishedAt) : new Date()
-      const durationMs = this.attempts.reduce((t, a) => t + a.durationMs, 0)
-      const account = this.account()
-      this.result = {
-        status: 'interrupted',
-        ...account,
-        durationMs,
-        pointsPerSecond: durationMs > 0 ? Math.round(account.pointsWritten / (durationMs / 1000)) : 0,
-        attempts: [...this.attempts],
-        writeLatencyMs: this.latency.summary(),
-        writeConcurrency: { max: this.concurrency.settings.max, lowest: this.concurrency.settings.max, degradedMs: this.attempts.reduce((t, a) => t + a.degradedMs, 0) },
-        ...(this.error ? { error: this.error } : {}),
-      }
+      const max = this.concurrency.settings.max
+      this.result = this.outcome(this.account(), { max, lowest: max, degradedMs: this.attempts.reduce((t, a) => t + a.degradedMs, 0) })
       return
     }
     this.status = o.status

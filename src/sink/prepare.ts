@@ -56,15 +56,7 @@ export async function checkSink(cfg: SinkConfig): Promise<void> {
 export async function prepareSink(cfg: SinkConfig, shardCount: number, owned: (shard: number) => boolean = () => true): Promise<PreparedSink> {
   switch (cfg.kind) {
     case 'influx-v1': {
-      if (cfg.createDb === false) return fixedTarget(cfg)
-      const c = new InfluxV1Client(cfg, 1)
-      try {
-        await c.createDatabase()
-      } catch (e) {
-        throw new SinkUnavailableError(`cannot create database ${cfg.db} at ${cfg.url}: ${(e as Error).message}`, { cause: e })
-      } finally {
-        c.close()
-      }
+      if (cfg.createDb !== false) await createDatabase(new InfluxV1Client(cfg, 1), cfg)
       return fixedTarget(cfg)
     }
     case 'influx-v2':
@@ -72,21 +64,27 @@ export async function prepareSink(cfg: SinkConfig, shardCount: number, owned: (s
       return fixedTarget(cfg)
     case 'influx-v3': {
       await checkSink(cfg)
-      if (!cfg.createDb) return fixedTarget(cfg)
-      const c = new InfluxV3Client(cfg, 1)
-      try {
-        await c.createDatabase()
-      } catch (e) {
-        throw new SinkUnavailableError(`cannot create database ${cfg.db} at ${cfg.url}: ${(e as Error).message}`, { cause: e })
-      } finally {
-        c.close()
-      }
+      if (cfg.createDb) await createDatabase(new InfluxV3Client(cfg, 1), cfg)
       return fixedTarget(cfg)
     }
     case 'null':
       return fixedTarget(cfg)
     case 'file':
       return FileAssembler.create(cfg.out, shardCount, owned)
+  }
+}
+
+/**
+ * Creates the sink's database through `client` (CREATE DATABASE on 1.x, the configure endpoint on
+ * 3: both fine when it exists), then closes the client.
+ */
+async function createDatabase(client: { createDatabase(): Promise<void>; close(): void }, cfg: { db: string; url: string }): Promise<void> {
+  try {
+    await client.createDatabase()
+  } catch (e) {
+    throw new SinkUnavailableError(`cannot create database ${cfg.db} at ${cfg.url}: ${(e as Error).message}`, { cause: e })
+  } finally {
+    client.close()
   }
 }
 

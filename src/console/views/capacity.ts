@@ -1,18 +1,9 @@
-import { api, ApiError, download, follow } from '../api.js'
+import { api, ApiError, download, follow, formField } from '../api.js'
+import type { StepMeasure, Verdict } from '../../capacity/search.js'
 import { fmt, h } from '../dom.js'
 
-interface Step {
-  phase: string
-  targetPointsPerSecond: number
-  achievedPointsPerSecond: number
-  p50Ms: number
-  p90Ms: number
-  p99Ms: number
-  errors: number
-  clientCpu: number
-  passed: boolean
-  reasons: string[]
-}
+/** A judged step as the API sends it (the verdict's types are the search's own). */
+type Step = StepMeasure & Verdict & { phase: string }
 
 interface CapacityView {
   id: string
@@ -67,7 +58,7 @@ export function capacityForm(root: HTMLElement): void {
       const created = await api<CapacityView>('POST', '/capacity', body)
       location.hash = `#/capacity/${created.id}`
     } catch (err) {
-      const name = err instanceof ApiError ? (err.field ?? '').replace(/^body\.(load\.)?/, '').split(/[.[]/)[0] ?? '' : ''
+      const name = err instanceof ApiError ? formField(err.field) : ''
       const at = errors.get(name)
       if (at && err instanceof ApiError) at.textContent = err.message
       else general.textContent = (err as Error).message

@@ -1,4 +1,4 @@
-import { api, ApiError } from '../api.js'
+import { api, ApiError, formField } from '../api.js'
 import { h } from '../dom.js'
 
 /** A form field: its request field name, how it reads, and how its text becomes the request's value. */
@@ -65,8 +65,7 @@ export function formView(root: HTMLElement): void {
     }
   }
   const show = (field: string | undefined, message: string) => {
-    // body.trades, market.symbols.AAPL.price, symbols[3]: the form field is the first name
-    const name = (field ?? '').replace(/^body\.?/, '').split(/[.[]/)[0] ?? ''
+    const name = formField(field)
     const at = errors.get(name)
     if (at) {
       at.textContent = message
