@@ -56,6 +56,7 @@ describe('the capacity search', () => {
     expect(judge({ ...m, achievedPointsPerSecond: 90_000, clientCpu: 0.95 }, { p99Ms: 200, maxErrorRate: 0 })).toMatchObject({ passed: false, limitedBy: 'generator' })
     expect(judge(m, { p99Ms: 100, p50Ms: 5, maxErrorRate: 0 }).reasons).toEqual(['p50 10 ms over 5 ms', 'p99 150 ms over 100 ms'])
     expect(judge({ ...m, errors: 2 }, { p99Ms: 200, maxErrorRate: 0.01 }).reasons).toEqual(['error rate 2.00 % over 1.00 %'])
+    expect(judge({ ...m, failed: true, failure: 'InfluxDB answered 400: bad' }, { p99Ms: 200, maxErrorRate: 0 }).reasons).toEqual(['the load failed: InfluxDB answered 400: bad'])
   })
 
   it('reads its options, and refuses bad ones naming the flag', () => {
@@ -92,6 +93,13 @@ describe('ohlcv-loadgen capacity', () => {
     expect(readFileSync(join(dir, r.chart), 'utf8')).toMatch(/^<svg .*sustainable [\d,]+ points\/s/s)
     rmSync(dir, { recursive: true, force: true })
   }, 120_000)
+
+  it('a database that cannot be reached is said so, not taken for a rate it cannot carry: exit 1, the reason', async () => {
+    const res = await runCli(['capacity', '--slo-p99', '200ms', '--step-seconds', '1', '--warmup-seconds', '0', '--chart', '/dev/null'], { INFLUX_URL: 'http://127.0.0.1:9', POOL_SIZE: '1' })
+    expect(res.code).toBe(1)
+    expect(res.stderr).toContain('ohlcv-loadgen: cannot create database ohlcv at http://127.0.0.1:9: cannot reach 127.0.0.1:9: ECONNREFUSED')
+    expect(res.stdout).not.toContain('no sustainable rate')
+  }, 60_000)
 
   it('exit 1 when even the start rate misses the objective', async () => {
     const res = await runCli(['capacity', '--sink', 'null', '--symbols', 'AAPL', '--slo-p99', '0.0001ms', '--step-seconds', '1', '--warmup-seconds', '0', '--start-rate', '100000', '--chart', '/dev/null'], { POOL_SIZE: '1' })

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os'
 import type { Logger } from 'pino'
+import { SinkUnavailableError } from '../errors.js'
 import { LoadRun, type LoadOptions } from '../load/run.js'
 import { normalizeRequest, type NormalizeContext } from '../request/normalize.js'
 import { validateLoadRequest } from '../request/validate.js'
@@ -91,6 +92,8 @@ export async function runCapacity(
     deps.onStepStart?.(next.rate)
     if (o.warmupSeconds > 0) await load(next.rate, o.warmupSeconds)
     const { request, result, cpu } = await load(next.rate, o.stepSeconds)
+    // a database that cannot be reached or prepared is not a rate it cannot take: say so, and stop
+    if (result.error?.code === 'OHLCV_SINK_UNAVAILABLE') throw new SinkUnavailableError(result.error.message)
     const attempts = result.batchesWritten + result.retries + (result.pointsFailed > 0 ? 1 : 0)
     const measure: StepMeasure = {
       targetPointsPerSecond: next.rate,
@@ -102,6 +105,7 @@ export async function runCapacity(
       attempts,
       clientCpu: Math.round(cpu * 1000) / 1000,
       failed: result.status !== 'succeeded',
+      ...(result.error ? { failure: result.error.message } : {}),
     }
     const step: CapacityStep = { ...measure, ...judge(measure, o.slo), phase: next.phase, errorRate: attempts > 0 ? measure.errors / attempts : 0, request }
     steps.push(step)

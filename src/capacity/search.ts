@@ -58,6 +58,8 @@ export interface StepMeasure {
   clientCpu: number
   /** the step's load failed (gave up on a batch) */
   failed: boolean
+  /** why it failed, when it did */
+  failure?: string
 }
 
 export interface Slo {
@@ -79,7 +81,7 @@ export interface Verdict {
 export function judge(m: StepMeasure, slo: Slo): Verdict {
   const reasons: string[] = []
   let limitedBy: Verdict['limitedBy']
-  if (m.failed) reasons.push('the load failed')
+  if (m.failed) reasons.push(m.failure ? `the load failed: ${m.failure}` : 'the load failed')
   if (m.achievedPointsPerSecond < m.targetPointsPerSecond * 0.99) {
     // a client that used (nearly) all the CPU it had could not send faster; else the database did not take it
     limitedBy = m.clientCpu >= 0.9 ? 'generator' : 'database'
