@@ -50,10 +50,14 @@ describe('the capacity search', () => {
   })
 
   it('judges a step on its rate, latency and errors, and says who could not keep up', () => {
-    const m: StepMeasure = { targetPointsPerSecond: 100_000, achievedPointsPerSecond: 99_500, p50Ms: 10, p90Ms: 50, p99Ms: 150, errors: 0, attempts: 100, clientCpu: 0.3, failed: false }
+    const m: StepMeasure = { targetPointsPerSecond: 100_000, achievedPointsPerSecond: 99_500, p50Ms: 10, p90Ms: 50, p99Ms: 150, errors: 0, attempts: 100, clientCpu: 0.3, hostCpu: 0.5, failed: false }
     expect(judge(m, { p99Ms: 200, maxErrorRate: 0 })).toEqual({ passed: true, reasons: [] })
     expect(judge({ ...m, achievedPointsPerSecond: 90_000 }, { p99Ms: 200, maxErrorRate: 0 })).toMatchObject({ passed: false, limitedBy: 'database' })
     expect(judge({ ...m, achievedPointsPerSecond: 90_000, clientCpu: 0.95 }, { p99Ms: 200, maxErrorRate: 0 })).toMatchObject({ passed: false, limitedBy: 'generator' })
+    // a machine with no CPU left, most of it not the client's: the host, with both shares said
+    const starved = judge({ ...m, achievedPointsPerSecond: 90_000, clientCpu: 0.35, hostCpu: 0.97 }, { p99Ms: 200, maxErrorRate: 0 })
+    expect(starved).toMatchObject({ passed: false, limitedBy: 'host' })
+    expect(starved.reasons[0]).toMatch(/CPU was saturated: 97 % busy, 35 % of it the generator/)
     expect(judge(m, { p99Ms: 100, p50Ms: 5, maxErrorRate: 0 }).reasons).toEqual(['p50 10 ms over 5 ms', 'p99 150 ms over 100 ms'])
     expect(judge({ ...m, errors: 2 }, { p99Ms: 200, maxErrorRate: 0.01 }).reasons).toEqual(['error rate 2.00 % over 1.00 %'])
     expect(judge({ ...m, failed: true, failure: 'InfluxDB answered 400: bad' }, { p99Ms: 200, maxErrorRate: 0 }).reasons).toEqual(['the load failed: InfluxDB answered 400: bad'])

@@ -183,5 +183,26 @@ describe('a fake database playing faults a real one cannot show', () => {
     const rate = (60_000 - 500) / ((last - first) / 1000)
     expect(Math.abs(rate - 20_000) / 20_000).toBeLessThan(0.05)
     console.info(`ratePerSecond 20000: measured ${Math.round(rate)} points/s between first and last request`)
+    // and the load says it kept its rate
+    expect(r.attempts[0]!.pace!.targetPointsPerSecond).toBe(20_000)
+    expect(r.attempts[0]!.pace!.achievedPointsPerSecond).toBeGreaterThanOrEqual(19_800)
+  })
+
+  it('a paced load the database cannot keep up with says the rate it took, not the rate it asked for', async () => {
+    // Every write takes 100 ms and a few are in flight at most: the fake takes far less than the
+    // 30,000 points/s asked of it, and the writes fall further behind each second.
+    reset(() => ({ status: 204, delayMs: 100 }))
+    const s = spec({ trades: 60_000, seed: 'slow-paced', batchSize: 500, ratePerSecond: 30_000 })
+    const load = new LoadRun({ id: 'slow-paced', spec: s, sink: { kind: 'influx-v1', url: fake.url, db: 'x', createDb: false, timeoutMs: 5000 }, pool, log: silent, options: { ...OPTIONS, adaptiveConcurrency: false } })
+    const r = await load.run()
+    expect(r.status).toBe('succeeded')
+    const p = r.attempts[0]!.pace!
+    // the rate the fake took, from its own clock: lines over the span of its requests (+ one answer)
+    const span = fake.requests[fake.requests.length - 1]!.t - fake.requests[0]!.t + 100
+    const taken = (60_000 / span) * 1000
+    console.info(`asked 30,000 points/s of a database taking ${Math.round(taken)}: pace says ${p.achievedPointsPerSecond} taken, writes ${p.lagGrowthMs} ms later at the end`)
+    expect(p.achievedPointsPerSecond).toBeLessThan(30_000 * 0.9)
+    expect(Math.abs(p.achievedPointsPerSecond - taken) / taken).toBeLessThan(0.15)
+    expect(p.lagGrowthMs).toBeGreaterThan(300)
   })
 })

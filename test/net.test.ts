@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { achievedRate } from '../src/capacity/run.js'
 import { countInflux } from './harness/servers.js'
 import { netLabUnavailable, startNetLab, type NetLab } from './harness/netns.js'
 
@@ -123,9 +122,11 @@ describe.skipIf(why !== undefined)('over a real network (network namespaces)', (
   it('capacity over the 200 Mbit/s link converges on what the link carries; fixed-rate loads at 90 % and 110 % of the found rate confirm it', async () => {
     lab.shape(0, '200mbit')
     const e = env(0, 'capacity', { INFLUX_GZIP: 'off' })
-    const res = await lab.run(0, ['capacity', '--symbols', 'AAPL,MSFT', '--seed', 'cap-net', '--from', '2024-01-01T00:00:00Z', '--slo-p99', '1s', '--step-seconds', '2', '--warmup-seconds', '1', '--start-rate', '50000', '--precision', '12%', '--deadline', '150s', '--json'], e).done
+    // precision 5 %, not looser: a rate found up to 12 % under the limit (as a 12 % search may end)
+    // puts 110 % of it still under the link, and that fixed load passes (a CI run did exactly that)
+    const res = await lab.run(0, ['capacity', '--symbols', 'AAPL,MSFT', '--seed', 'cap-net', '--from', '2024-01-01T00:00:00Z', '--slo-p99', '1s', '--step-seconds', '4', '--warmup-seconds', '1', '--start-rate', '50000', '--precision', '5%', '--deadline', '150s', '--json'], e).done
     expect(res.code, res.stderr).toBe(0)
-    const r = JSON.parse(res.stdout) as { sustainablePointsPerSecond: number; confirmed: boolean; steps: { targetPointsPerSecond: number; achievedPointsPerSecond: number; p99Ms: number; passed: boolean; limitedBy?: string; request: { from: string; to: string; trades: number } }[] }
+    const r = JSON.parse(res.stdout) as { sustainablePointsPerSecond: number; confirmed: boolean; steps: { targetPointsPerSecond: number; achievedPointsPerSecond: number; p99Ms: number; hostCpu: number; passed: boolean; limitedBy?: string; reasons: string[]; request: { from: string; to: string; trades: number } }[] }
     // every step wrote its own slice of one dataset: verify checks one with its slice and the seed
     const slice = r.steps.find((x) => x.passed)!.request
     const verified = await lab.run(0, ['verify', '--symbols', 'AAPL,MSFT', '--seed', 'cap-net', '--from', slice.from, '--to', slice.to, '--trades', String(slice.trades)], e).done
@@ -135,18 +136,22 @@ describe.skipIf(why !== undefined)('over a real network (network namespaces)', (
     const found = r.sustainablePointsPerSecond
     console.log(
       `capacity over 200 Mbit/s (link carries ~${Math.round(linkLimit).toLocaleString('en-US')} points/s): ${found.toLocaleString('en-US')} points/s${r.confirmed ? ', confirmed' : ''}; steps ` +
-        r.steps.map((s) => `${Math.round(s.targetPointsPerSecond / 1000)}k${s.passed ? '+' : '-'}`).join(' '),
+        r.steps.map((s) => `${Math.round(s.targetPointsPerSecond / 1000)}k${s.passed ? '+' : `-(${s.limitedBy ?? 'latency'}, host ${Math.round(s.hostCpu * 100)} %)`}`).join(' '),
     )
     expect(found).toBeLessThanOrEqual(linkLimit * 1.02)
     expect(found).toBeGreaterThan(linkLimit * 0.6)
-    // the failed steps failed on the rate, and the database side (the link) is named
-    expect(r.steps.filter((s) => !s.passed).every((s) => s.limitedBy === 'database')).toBe(true)
+    // the failed steps failed on the rate, and never blame the generator: the link took no more
+    // (named the database's side, or the host's when this shared machine had no CPU left)
+    const failed = r.steps.filter((s) => !s.passed)
+    expect(failed.length).toBeGreaterThan(0)
+    for (const s of failed) expect(s.limitedBy, s.reasons.join('; ')).not.toBe('generator')
     const fixed = async (rate: number) => {
       const out = await lab.run(0, ['run', '--symbols', 'AAPL,MSFT', '--seed', `cap-net-${rate}`, '--from', '2024-06-01T00:00:00Z', '--to', '2024-06-02T00:00:00Z', '--trades', String(rate * 4), '--rate-per-second', String(rate), '--json'], e).done
       expect(out.code, out.stderr).toBe(0)
-      const j = JSON.parse(out.stdout) as { pointsWritten: number; durationMs: number; writeLatencyMs: { p50: number; p99: number } }
-      // judged as a capacity step is
-      const pps = achievedRate(j.pointsWritten, j.durationMs, j.writeLatencyMs.p50)
+      const j = JSON.parse(out.stdout) as { pointsWritten: number; attempts: { pace: { achievedPointsPerSecond: number } }[]; writeLatencyMs: { p99: number } }
+      expect(j.pointsWritten).toBe(rate * 4)
+      // judged as a capacity step is: the rate the paced run kept, and its p99
+      const pps = j.attempts[0]!.pace.achievedPointsPerSecond
       return { passed: pps >= rate * 0.99 && j.writeLatencyMs.p99 <= 1000, pps, p99: j.writeLatencyMs.p99 }
     }
     const below = await fixed(Math.round(found * 0.9))

@@ -85,7 +85,7 @@ export const capacityRoutes: FastifyPluginAsyncTypebox<{ manager: LoadManager; p
   const ViewSchema = Type.Unsafe<View>({
     type: 'object',
     additionalProperties: true,
-    description: 'the search: id, status (running, done, failed, cancelled), options, steps [{ targetPointsPerSecond, achievedPointsPerSecond, p50Ms, p90Ms, p99Ms, errors, errorRate, clientCpu, passed, reasons, limitedBy?, phase, request }], and once done sustainablePointsPerSecond (null: none), confirmed, ended, seed',
+    description: 'the search: id, status (running, done, failed, cancelled), options, steps [{ targetPointsPerSecond, achievedPointsPerSecond, p50Ms, p90Ms, p99Ms, errors, errorRate, clientCpu, hostCpu, passed, reasons, limitedBy? (generator, host or database), phase, request }], and once done sustainablePointsPerSecond (null: none), confirmed, ended, seed',
   })
   const get = (id: string) => {
     const r = runs.get(id)

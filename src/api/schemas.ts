@@ -83,6 +83,16 @@ export const LoadViewSchema = Type.Object({
           retries: Type.Integer(),
           circuitOpens: Type.Integer(),
           degradedMs: Type.Integer(),
+          pace: Type.Optional(
+            Type.Object(
+              {
+                targetPointsPerSecond: Type.Number(),
+                achievedPointsPerSecond: Type.Integer(),
+                lagGrowthMs: Type.Number({ description: 'how much later the last quarter of the schedule was answered than the first' }),
+              },
+              { description: 'a paced run (ratePerSecond): the rate the database took, from how far its writes fell behind the schedule' },
+            ),
+          ),
         }),
         { description: 'each run of the load: the first, then each resume' },
       ),

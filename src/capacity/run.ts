@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os'
+import { availableParallelism, cpus } from 'node:os'
 import type { Logger } from 'pino'
 import { SinkUnavailableError } from '../errors.js'
 import { LoadRun, type LoadOptions } from '../load/run.js'
@@ -36,14 +36,15 @@ export interface CapacityReport {
   steps: CapacityStep[]
 }
 
-/**
- * The rate a paced load achieved: points written over its duration less one median write: the
- * load ends when its last batch is answered, a write's latency after its last send, which is not
- * the sending rate (a 2 s step with 100 ms writes would read 95 % of a rate it kept exactly).
- */
-export function achievedRate(pointsWritten: number, durationMs: number, p50Ms: number): number {
-  const activeMs = Math.max(durationMs - p50Ms, durationMs / 2)
-  return activeMs > 0 ? Math.round(pointsWritten / (activeMs / 1000)) : 0
+/** CPU time of every process on the machine so far (ms): busy, and in all (idle included). */
+function hostTimes(): { busy: number; total: number } {
+  let busy = 0
+  let total = 0
+  for (const { times: t } of cpus()) {
+    busy += t.user + t.nice + t.sys + t.irq
+    total += t.user + t.nice + t.sys + t.irq + t.idle
+  }
+  return { busy, total }
 }
 
 /** Market time each step (and each warm-up) writes: consecutive, disjoint slices of one timeline. */
@@ -72,9 +73,12 @@ export async function runCapacity(
     const spec = normalizeRequest(validateLoadRequest({ ...base, ...request, seed: first.seed }), deps.normalize)
     const run = new LoadRun({ id: `capacity-${slice}`, spec, sink: deps.sink, pool: deps.pool, log: deps.log, options: deps.options })
     const cpu = process.cpuUsage()
+    const host = hostTimes()
     const result = await run.run()
     const used = process.cpuUsage(cpu)
-    return { request, result, cpu: (used.user + used.system) / 1000 / Math.max(1, result.durationMs) / availableParallelism() }
+    const after = hostTimes()
+    const hostCpu = after.total > host.total ? (after.busy - host.busy) / (after.total - host.total) : 0
+    return { request, result, cpu: (used.user + used.system) / 1000 / Math.max(1, result.durationMs) / availableParallelism(), hostCpu }
   }
   let ended: CapacityReport['ended'] = 'converged'
   for (;;) {
@@ -91,19 +95,21 @@ export async function runCapacity(
     }
     deps.onStepStart?.(next.rate)
     if (o.warmupSeconds > 0) await load(next.rate, o.warmupSeconds)
-    const { request, result, cpu } = await load(next.rate, o.stepSeconds)
+    const { request, result, cpu, hostCpu } = await load(next.rate, o.stepSeconds)
     // a database that cannot be reached or prepared is not a rate it cannot take: say so, and stop
     if (result.error?.code === 'OHLCV_SINK_UNAVAILABLE') throw new SinkUnavailableError(result.error.message)
     const attempts = result.batchesWritten + result.retries + (result.pointsFailed > 0 ? 1 : 0)
     const measure: StepMeasure = {
       targetPointsPerSecond: next.rate,
-      achievedPointsPerSecond: achievedRate(result.pointsWritten, result.durationMs, result.writeLatencyMs.p50),
+      // how the step kept its rate: from the growth of its latencies along the schedule (see PaceWindows)
+      achievedPointsPerSecond: result.attempts.at(-1)?.pace?.achievedPointsPerSecond ?? 0,
       p50Ms: result.writeLatencyMs.p50,
       p90Ms: result.writeLatencyMs.p90,
       p99Ms: result.writeLatencyMs.p99,
       errors: result.retries + (result.pointsFailed > 0 ? 1 : 0),
       attempts,
       clientCpu: Math.round(cpu * 1000) / 1000,
+      hostCpu: Math.round(Math.min(1, hostCpu) * 1000) / 1000,
       failed: result.status !== 'succeeded',
       ...(result.error ? { failure: result.error.message } : {}),
     }

@@ -56,6 +56,8 @@ export interface StepMeasure {
   attempts: number
   /** share of the machine's CPU the client used over the step, 0..1 */
   clientCpu: number
+  /** share of the machine's CPU every process used over the step (the client, a local database, neighbours), 0..1 */
+  hostCpu: number
   /** the step's load failed (gave up on a batch) */
   failed: boolean
   /** why it failed, when it did */
@@ -73,9 +75,15 @@ export interface Slo {
 export interface Verdict {
   passed: boolean
   reasons: string[]
-  /** when the rate was not reached: who could not keep up */
-  limitedBy?: 'generator' | 'database'
+  /**
+   * when the rate was not reached: who could not keep up. `host`: the machine the client runs on
+   * had no CPU left and the client was not the one using it (a database on the same machine, or
+   * neighbours): the rate is this machine's, not the database's own.
+   */
+  limitedBy?: 'generator' | 'host' | 'database'
 }
+
+const pct = (x: number) => `${Math.round(x * 100)} %`
 
 /** A step passes at ≥ 99 % of its target rate, within the latency objectives and the error rate. */
 export function judge(m: StepMeasure, slo: Slo): Verdict {
@@ -83,9 +91,15 @@ export function judge(m: StepMeasure, slo: Slo): Verdict {
   let limitedBy: Verdict['limitedBy']
   if (m.failed) reasons.push(m.failure ? `the load failed: ${m.failure}` : 'the load failed')
   if (m.achievedPointsPerSecond < m.targetPointsPerSecond * 0.99) {
-    // a client that used (nearly) all the CPU it had could not send faster; else the database did not take it
-    limitedBy = m.clientCpu >= 0.9 ? 'generator' : 'database'
-    reasons.push(`achieved ${Math.round(m.achievedPointsPerSecond)} of ${m.targetPointsPerSecond} points/s (${limitedBy === 'generator' ? 'the generator used all its CPU' : 'the database did not keep up'})`)
+    // a client that used (nearly) all the CPU could not send faster; a machine with none left starved
+    // whoever runs on it; else the database did not take it
+    limitedBy = m.clientCpu >= 0.9 ? 'generator' : m.hostCpu >= 0.9 ? 'host' : 'database'
+    const why = {
+      generator: 'the generator used all its CPU',
+      host: `this machine's CPU was saturated: ${pct(m.hostCpu)} busy, ${pct(m.clientCpu)} of it the generator; a database or other processes here share it`,
+      database: 'the database did not keep up',
+    }[limitedBy]
+    reasons.push(`achieved ${Math.round(m.achievedPointsPerSecond)} of ${m.targetPointsPerSecond} points/s (${why})`)
   }
   const check = (name: string, got: number, max: number | undefined) => {
     if (max !== undefined && got > max) reasons.push(`${name} ${got} ms over ${max} ms`)

@@ -34,7 +34,7 @@ export async function capacityCommand(args: ParsedArgs, request: Record<string, 
   process.on('SIGINT', onSignal)
   try {
     await pool.warm()
-    if (!args.json) io.stdout.write(`step  phase        target/s   achieved/s   p50 ms   p90 ms   p99 ms  errors  client CPU  verdict\n`)
+    if (!args.json) io.stdout.write(`step  phase        target/s   achieved/s   p50 ms   p90 ms   p99 ms  errors  client CPU  host CPU  verdict\n`)
     report = await runCapacity(request, o, {
       sink,
       pool,
@@ -46,7 +46,7 @@ export async function capacityCommand(args: ParsedArgs, request: Record<string, 
         if (args.json) return
         shown++
         io.stdout.write(
-          `${String(shown).padStart(4)}  ${s.phase.padEnd(11)} ${n(s.targetPointsPerSecond).padStart(10)} ${n(s.achievedPointsPerSecond).padStart(12)} ${String(s.p50Ms).padStart(8)} ${String(s.p90Ms).padStart(8)} ${String(s.p99Ms).padStart(8)} ${String(s.errors).padStart(7)} ${`${Math.round(s.clientCpu * 100)} %`.padStart(11)}  ${s.passed ? 'pass' : `FAIL: ${s.reasons.join('; ')}`}\n`,
+          `${String(shown).padStart(4)}  ${s.phase.padEnd(11)} ${n(s.targetPointsPerSecond).padStart(10)} ${n(s.achievedPointsPerSecond).padStart(12)} ${String(s.p50Ms).padStart(8)} ${String(s.p90Ms).padStart(8)} ${String(s.p99Ms).padStart(8)} ${String(s.errors).padStart(7)} ${`${Math.round(s.clientCpu * 100)} %`.padStart(11)} ${`${Math.round(s.hostCpu * 100)} %`.padStart(9)}  ${s.passed ? 'pass' : `FAIL: ${s.reasons.join('; ')}`}\n`,
         )
       },
     })

@@ -159,6 +159,7 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io, redactor: 
         `batch ${spec.batchSize}, sink ${Object.values(describeSink(sink)).join(' ')}\n` +
         (result.retries > 0 || result.batchesSplit > 0 ? retriesLine(result) : '') +
         degradedLine(result) +
+        paceLine(result) +
         (result.error ? `error: ${result.error.message}\n` : '') +
         accountNote +
         reportNote +
@@ -277,6 +278,15 @@ function onCrash(stop: (err: unknown) => Promise<void>, exitWhenStopped = true):
     },
     crashed: () => crashed,
   }
+}
+
+/** A paced load: whether it kept its rate (the last attempt's), as a capacity step is judged. */
+function paceLine(result: LoadResult): string {
+  const p = result.attempts.at(-1)?.pace
+  if (!p) return ''
+  const share = p.achievedPointsPerSecond / p.targetPointsPerSecond
+  const kept = share >= 0.99 ? 'kept it' : 'fell behind'
+  return `paced at ${n(p.targetPointsPerSecond)} points/s: ${kept}, ${n(p.achievedPointsPerSecond)} points/s taken (${(share * 100).toFixed(1)} %), writes ${(p.lagGrowthMs / 1000).toFixed(2)} s later at the end than at the start\n`
 }
 
 /** Says how long the server's overload held the load back, if it did. */

@@ -16,6 +16,7 @@ import { TASKS_PER_WORKER, type ShardPool } from '../../workers/pool.js'
 import { Tally, type Account } from './account.js'
 import { runBounded } from './bounded.js'
 import { Pacer } from '../../shared/pacer.js'
+import { PaceWindows, type PaceKept } from './pace.js'
 import type { ShardRow } from '../store/loadStore.js'
 import { Timeline, type TimelineView } from './timeline.js'
 
@@ -52,6 +53,8 @@ export interface Attempt {
   circuitOpens: number
   /** ms it ran with the write concurrency below max */
   degradedMs: number
+  /** a paced run (ratePerSecond): whether it kept its rate */
+  pace?: PaceKept
 }
 
 export interface LoadResult extends Account {
@@ -151,6 +154,8 @@ export class LoadRun {
   private lowestAtStart = 0
   /** where the run in progress began: what attemptSoFar() measures from */
   private attemptBase: { t0: number; startedAt: string; written: number; retries: number; opens: number } | undefined
+  /** this run's pace, when the load is paced */
+  private pace: PaceWindows | undefined
   private readonly onShardsStarting: (() => void) | undefined
 
   constructor(init: LoadRunInit) {
@@ -319,14 +324,17 @@ export class LoadRun {
     writeConcurrency.degradedMs = Math.round(writeConcurrency.degradedMs)
     this.degradedMs = writeConcurrency.degradedMs
     const account = this.account()
+    const pointsWritten = account.pointsWritten - before.written
     this.attempts.push({
       startedAt,
       durationMs: Math.round(elapsed),
-      pointsWritten: account.pointsWritten - before.written,
+      pointsWritten,
       retries: account.retries - before.retries,
       circuitOpens: this.breaker.stats().opens - before.opens,
       degradedMs: Math.max(0, writeConcurrency.degradedMs - degradedBefore),
+      ...(this.pace && pointsWritten > 0 ? { pace: this.pace.kept(pointsWritten, elapsed, this.latency.summary().p50) } : {}),
     })
+    this.pace = undefined
     const stop = Atomics.load(this.control, 0)
     this.status =
       this.error || stop === STOP_FAILED ? 'failed' : stop === STOP_CANCELLED ? 'cancelled' : 'succeeded'
@@ -452,6 +460,10 @@ export class LoadRun {
     const breaker = { buffer: this.breaker.buffer, settings: this.breaker.settings }
     const pacer = this.spec.ratePerSecond !== undefined ? Pacer.create(this.spec.ratePerSecond) : undefined
     const pace = pacer ? { buffer: pacer.buffer, ratePerSecond: pacer.ratePerSecond } : undefined
+    if (pacer) {
+      const account = this.account()
+      this.pace = new PaceWindows(pacer.ratePerSecond, account.pointsPlanned - account.pointsWritten, performance.now())
+    }
     // Shards are marked started a window ahead (what the pool holds at once): one store write per
     // window, not per shard (a write per shard cost ~1.7% of the null sink's points/s on 2 cores).
     // After a crash a marked shard that never ran counts in doubt, never the other way round.
@@ -507,9 +519,11 @@ export class LoadRun {
     this.tally.applyDelta(d)
     if (d.retries > 0 || d.batches > 0) this.writeConcurrency() // samples the limit: its lowest while this load ran
     this.metrics?.apply(d)
+    const now = this.pace ? performance.now() : 0
     for (const s of d.latencies) {
       this.latency.record(s)
       this.tick.latency.record(s)
+      this.pace?.record(s, now)
     }
     const k = this.tick
     k.batches += d.batches

@@ -80,14 +80,14 @@ export async function capacityView(root: HTMLElement, id: string, signal: AbortS
   root.replaceChildren(
     h('h1', {}, `Capacity search ${id.slice(0, 8)}`),
     result,
-    h('table', { id: 'capacity-steps' }, h('thead', {}, h('tr', {}, ...['step', 'phase', 'target/s', 'achieved/s', 'p50 ms', 'p90 ms', 'p99 ms', 'errors', 'client CPU', 'verdict'].map((c) => h('th', {}, c)))), body),
+    h('table', { id: 'capacity-steps' }, h('thead', {}, h('tr', {}, ...['step', 'phase', 'target/s', 'achieved/s', 'p50 ms', 'p90 ms', 'p99 ms', 'errors', 'client CPU', 'host CPU', 'verdict'].map((c) => h('th', {}, c)))), body),
     chart,
   )
   const row = (s: Step) =>
     body.append(h('tr', { 'data-passed': String(s.passed) },
       h('td', { class: 'num' }, body.children.length + 1), h('td', {}, s.phase), h('td', { class: 'num' }, fmt(s.targetPointsPerSecond)), h('td', { class: 'num' }, fmt(s.achievedPointsPerSecond)),
       h('td', { class: 'num' }, fmt(s.p50Ms, 1)), h('td', { class: 'num' }, fmt(s.p90Ms, 1)), h('td', { class: 'num' }, fmt(s.p99Ms, 1)), h('td', { class: 'num' }, s.errors),
-      h('td', { class: 'num' }, `${Math.round(s.clientCpu * 100)} %`), h('td', {}, s.passed ? 'pass' : `fail: ${s.reasons.join('; ')}`)))
+      h('td', { class: 'num' }, `${Math.round(s.clientCpu * 100)} %`), h('td', { class: 'num' }, `${Math.round(s.hostCpu * 100)} %`), h('td', {}, s.passed ? 'pass' : `fail: ${s.reasons.join('; ')}`)))
   const done = async (v: CapacityView) => {
     const found = v.sustainablePointsPerSecond
     result.textContent = v.error ? `failed: ${v.error.message}` : found === null || found === undefined ? 'no sustainable rate: the start rate failed its objectives' : `sustainable: ${fmt(found)} points/s${v.confirmed ? ' (held twice)' : ' (not confirmed)'}`
