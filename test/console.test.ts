@@ -174,6 +174,11 @@ describe('the web console, in Chromium', () => {
     expect(await page.locator('#capacity-steps tbody tr').count()).toBe(api.steps.length)
     expect(await page.textContent('#capacity-result')).toContain(`sustainable: ${found.toLocaleString('en-US')} points/s`)
     await page.waitForSelector('#capacity-chart img')
+    // the search is one dataset: every slice it wrote checked against the regenerated one
+    await page.click('#capacity-verify')
+    await page.waitForSelector('#capacity-verify-result p[data-ok]', { timeout: 60_000 })
+    expect(await page.getAttribute('#capacity-verify-result p', 'data-ok')).toBe('true')
+    expect(await page.textContent('#capacity-verify-result')).toMatch(new RegExp(`^verify ok: ${api.steps.length} slices \\(${api.steps.length} steps, 0 warm-ups\\), [\\d,]+ points identical`))
     // a bad objective is shown beside its field
     await page.goto(`${url}/#/capacity`)
     await page.fill('#cap-sloP99', 'soon')

@@ -4,6 +4,8 @@ import { Type } from 'typebox'
 import type { Logger } from 'pino'
 import { capacityChart } from '../capacity/chart.js'
 import { capacityOptions } from '../capacity/options.js'
+import { capacityDataset, verifyCapacity } from '../capacity/verify.js'
+import { parseInterval } from '../candles/candle.js'
 import { runCapacity, type CapacityOptions, type CapacityReport, type CapacityStep } from '../capacity/run.js'
 import { InvalidRequestError, LoadgenError, LoadNotFoundError, toErrorInfo, UsageError, type ErrorInfo } from '../errors.js'
 import type { LoadManager } from '../load/manager.js'
@@ -15,6 +17,7 @@ import { validateLoadRequest } from '../request/validate.js'
 import type { SinkConfig } from '../sink/target.js'
 import type { ShardPool } from '../../workers/pool.js'
 import { openEventStream } from './events.js'
+import { VerifyReportSchema } from './candles.js'
 import { ErrorSchema, LoadIdParams } from './schemas.js'
 
 /** A capacity search of this coordinator, as GET /capacity/:id shows it. */
@@ -31,6 +34,18 @@ interface CapacityRun {
   stop: boolean
   listeners: Set<(event: string, data: unknown) => void>
 }
+
+const CapacityVerifySchema = Type.Object({
+  ok: Type.Boolean(),
+  seed: Type.Union([Type.String(), Type.Number()]),
+  pointsExpected: Type.Integer(),
+  pointsFound: Type.Integer(),
+  differencesTotal: Type.Integer(),
+  slices: Type.Array(
+    Type.Object({ kind: Type.Union([Type.Literal('warmup'), Type.Literal('step')]), from: Type.String(), to: Type.String(), trades: Type.Integer(), report: VerifyReportSchema }),
+    { description: 'every slice the search wrote, in order, with its own verify report' },
+  ),
+})
 
 class BusyError extends LoadgenError {
   constructor(why: string) {
@@ -77,15 +92,15 @@ export const capacityRoutes: FastifyPluginAsyncTypebox<{ manager: LoadManager; p
     options: r.options,
     ...(r.current !== undefined ? { currentTargetPointsPerSecond: r.current } : {}),
     steps: r.steps,
-    ...(r.report ? { sustainablePointsPerSecond: r.report.sustainablePointsPerSecond ?? null, confirmed: r.report.confirmed, ended: r.report.ended, seed: r.report.seed } : {}),
+    ...(r.report ? { sustainablePointsPerSecond: r.report.sustainablePointsPerSecond ?? null, confirmed: r.report.confirmed, ended: r.report.ended, seed: r.report.seed, load: r.report.load, slices: r.report.slices } : {}),
     ...(r.error ? { error: r.error } : {}),
-    links: { self: `/capacity/${r.id}`, events: `/capacity/${r.id}/events`, chart: `/capacity/${r.id}/chart.svg` },
+    links: { self: `/capacity/${r.id}`, events: `/capacity/${r.id}/events`, chart: `/capacity/${r.id}/chart.svg`, verify: `/capacity/${r.id}/verify` },
   })
   type View = ReturnType<typeof view>
   const ViewSchema = Type.Unsafe<View>({
     type: 'object',
     additionalProperties: true,
-    description: 'the search: id, status (running, done, failed, cancelled), options, steps [{ targetPointsPerSecond, achievedPointsPerSecond, p50Ms, p90Ms, p99Ms, errors, errorRate, clientCpu, hostCpu, passed, reasons, limitedBy? (generator, host or database), phase, request }], and once done sustainablePointsPerSecond (null: none), confirmed, ended, seed',
+    description: 'the search: id, status (running, done, failed, cancelled), options, steps [{ targetPointsPerSecond, achievedPointsPerSecond, p50Ms, p90Ms, p99Ms, errors, errorRate, clientCpu, hostCpu, passed, reasons, limitedBy? (generator, host or database), phase, request }], and once done sustainablePointsPerSecond (null: none), confirmed, ended, seed, load (the request every slice was written with) and slices [{ kind (warmup or step), from, to, trades }]',
   })
   const get = (id: string) => {
     const r = runs.get(id)
@@ -161,9 +176,32 @@ export const capacityRoutes: FastifyPluginAsyncTypebox<{ manager: LoadManager; p
     return reply.code(202).send(view(r))
   })
 
+  // The whole search as one dataset: every slice it wrote, warm-ups included (as `verify --capacity`)
+  app.post(
+    '/capacity/:id/verify',
+    {
+      preValidation: async (req) => {
+        req.body ??= {}
+      },
+      schema: {
+        params: LoadIdParams,
+        body: Type.Object({ interval: Type.Optional(Type.String({ maxLength: 16 })) }, { additionalProperties: false }),
+        response: { 200: CapacityVerifySchema, 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema },
+      },
+    },
+    async (req) => {
+      const r = get(req.params.id)
+      if (r.status === 'running') throw new BusyError('the capacity search is still running: verify it once it has ended')
+      if (!r.report) throw new BusyError(`the capacity search ${r.status} before it wrote a dataset to verify`)
+      const text = req.body.interval ?? '1m'
+      const interval = { text, ms: parseInterval('interval', text) }
+      return verifyCapacity(capacityDataset(r.report, deps.normalize), deps.sink, deps.pool, interval)
+    },
+  )
+
   app.get('/capacity/:id/chart.svg', { schema: { params: LoadIdParams } }, async (req, reply) => {
     const r = get(req.params.id)
-    const report: CapacityReport = r.report ?? { sustainablePointsPerSecond: undefined, confirmed: false, ended: 'converged', seed: '', slo: r.options.slo, steps: r.steps }
+    const report = r.report ?? { sustainablePointsPerSecond: undefined, confirmed: false, slo: r.options.slo, steps: r.steps }
     return reply.type('image/svg+xml').send(capacityChart(report))
   })
 

@@ -7,7 +7,7 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;')
  * passed, red when it failed) per step in order, p99 as text, the sustainable rate as a line. A
  * few dozen elements: no chart library for a static file.
  */
-export function capacityChart(r: CapacityReport): string {
+export function capacityChart(r: Pick<CapacityReport, 'steps' | 'sustainablePointsPerSecond' | 'confirmed' | 'slo'>): string {
   const w = 760
   const h = 340
   const pad = { l: 90, r: 20, t: 40, b: 60 }

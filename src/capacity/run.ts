@@ -25,6 +25,14 @@ export interface CapacityStep extends StepMeasure, Verdict {
   request: { from: string; to: string; trades: number; ratePerSecond: number }
 }
 
+/** A slice of market time a search wrote: a warm-up or a judged step, in the order written. */
+export interface CapacitySlice {
+  kind: 'warmup' | 'step'
+  from: string
+  to: string
+  trades: number
+}
+
 export interface CapacityReport {
   /** the highest rate that passed, held twice; absent when even the start rate failed */
   sustainablePointsPerSecond: number | undefined
@@ -34,6 +42,13 @@ export interface CapacityReport {
   seed: string | number
   slo: Slo
   steps: CapacityStep[]
+  /**
+   * the load request every slice was written with (its seed included, trades and rate left out):
+   * with `slices`, the whole search is one dataset `verify --capacity` checks
+   */
+  load: Record<string, unknown>
+  /** every slice written, warm-ups included, consecutive from the request's `from` */
+  slices: CapacitySlice[]
 }
 
 /** CPU time of every process on the machine so far (ms): busy, and in all (idle included). */
@@ -65,11 +80,13 @@ export async function runCapacity(
   const startMs = first.fromMs
   let slice = 0
   const steps: CapacityStep[] = []
+  const slices: CapacitySlice[] = []
   const outcomes: StepOutcome[] = []
   const deadline = Date.now() + o.deadlineMs
-  const load = async (rate: number, seconds: number) => {
+  const load = async (rate: number, seconds: number, kind: CapacitySlice['kind']) => {
     const fromMs = startMs + slice++ * SLICE_MS
     const request = { from: new Date(fromMs).toISOString(), to: new Date(fromMs + SLICE_MS).toISOString(), trades: Math.max(1, Math.round(rate * seconds)), ratePerSecond: rate }
+    slices.push({ kind, from: request.from, to: request.to, trades: request.trades })
     const spec = normalizeRequest(validateLoadRequest({ ...base, ...request, seed: first.seed }), deps.normalize)
     const run = new LoadRun({ id: `capacity-${slice}`, spec, sink: deps.sink, pool: deps.pool, log: deps.log, options: deps.options })
     const cpu = process.cpuUsage()
@@ -81,21 +98,23 @@ export async function runCapacity(
     return { request, result, cpu: (used.user + used.system) / 1000 / Math.max(1, result.durationMs) / availableParallelism(), hostCpu }
   }
   let ended: CapacityReport['ended'] = 'converged'
+  const { trades: _t, ratePerSecond: _r, to: _to, ...rest } = base
+  const written = { slo: o.slo, steps, load: { ...rest, from: first.from, seed: first.seed }, slices }
   for (;;) {
     const next = nextStep(outcomes, o)
     if ('done' in next) {
       if (next.sustainable === undefined) ended = 'start-rate-failed'
-      return { sustainablePointsPerSecond: next.sustainable, confirmed: next.confirmed, ended: next.sustainable !== undefined && next.sustainable >= o.maxRate ? 'max-rate' : ended, seed: first.seed, slo: o.slo, steps }
+      return { sustainablePointsPerSecond: next.sustainable, confirmed: next.confirmed, ended: next.sustainable !== undefined && next.sustainable >= o.maxRate ? 'max-rate' : ended, seed: first.seed, ...written }
     }
     if (Date.now() >= deadline || deps.stopped?.()) {
       const failed = new Set(outcomes.filter((s) => !s.passed).map((s) => s.rate))
       const passes = outcomes.filter((s) => s.passed && !failed.has(s.rate)).map((s) => s.rate)
       const best = passes.length ? Math.max(...passes) : undefined
-      return { sustainablePointsPerSecond: best, confirmed: false, ended: 'deadline', seed: first.seed, slo: o.slo, steps }
+      return { sustainablePointsPerSecond: best, confirmed: false, ended: 'deadline', seed: first.seed, ...written }
     }
     deps.onStepStart?.(next.rate)
-    if (o.warmupSeconds > 0) await load(next.rate, o.warmupSeconds)
-    const { request, result, cpu, hostCpu } = await load(next.rate, o.stepSeconds)
+    if (o.warmupSeconds > 0) await load(next.rate, o.warmupSeconds, 'warmup')
+    const { request, result, cpu, hostCpu } = await load(next.rate, o.stepSeconds, 'step')
     // a database that cannot be reached or prepared is not a rate it cannot take: say so, and stop
     if (result.error?.code === 'OHLCV_SINK_UNAVAILABLE') throw new SinkUnavailableError(result.error.message)
     const attempts = result.batchesWritten + result.retries + (result.pointsFailed > 0 ? 1 : 0)

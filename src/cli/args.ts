@@ -49,6 +49,7 @@ export const QUERY_FLAGS = {
   symbol: 'candles: the ticker',
   interval: 'candles, verify: candle interval, 1s..1d (default 1m)',
   regenerate: 'candles: compute them from the load options and seed instead of the database',
+  capacity: "verify: a capacity search's --json output (or GET /capacity/:id) instead of load options: checks every slice it wrote, warm-ups included",
 } as const
 
 
@@ -70,7 +71,7 @@ export interface ParsedArgs {
   command: string | undefined
   request: Record<string, unknown>
   settings: RawSettings
-  query: { symbol?: string; interval?: string; regenerate?: boolean }
+  query: { symbol?: string; interval?: string; regenerate?: boolean; capacity?: string }
   run: { accountFile?: string; resumeFrom?: string; requestFile?: string; report?: string }
   /** capacity flags as given, by flag name */
   capacity: Partial<Record<keyof typeof CAPACITY_FLAGS, string>>
@@ -151,6 +152,7 @@ export function parseCommandLine(argv: string[]): ParsedArgs {
   if (typeof values.symbol === 'string') query.symbol = values.symbol
   if (typeof values.interval === 'string') query.interval = values.interval
   if (values.regenerate === true) query.regenerate = true
+  if (typeof values.capacity === 'string') query.capacity = values.capacity
   const run: ParsedArgs['run'] = {}
   if (typeof values['account-file'] === 'string') run.accountFile = values['account-file']
   if (typeof values['resume-from'] === 'string') run.resumeFrom = values['resume-from']

@@ -55,14 +55,21 @@ export async function capacityCommand(args: ParsedArgs, request: Record<string, 
     await pool.close()
   }
   const chart = args.capacity.chart ?? `ohlcv-loadgen-capacity-${String(report.seed).replace(/[^\w.-]/g, '_')}.svg`
-  let chartNote = `chart in ${chart}`
-  try {
-    await writeFile(chart, capacityChart(report))
-  } catch (e) {
-    chartNote = `chart not written: cannot write ${chart} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`
+  // the search as data beside its chart: what `verify --capacity` reads back
+  const dataFile = `${chart.replace(/\.svg$/i, '')}.json`
+  const output = { ...report, sink: describeSink(sink), chart, dataFile }
+  const written = async (path: string, body: string, what: string, after: string) => {
+    try {
+      await writeFile(path, body)
+      return `${what} in ${path}${after}`
+    } catch (e) {
+      return `${what} not written: cannot write ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`
+    }
   }
+  const chartNote = await written(chart, capacityChart(report), 'chart', '')
+  const dataNote = await written(dataFile, `${JSON.stringify(output, null, 2)}\n`, 'the search (every slice it wrote, with the seed)', `; check it all with: ohlcv-loadgen verify --capacity ${dataFile}`)
   if (args.json) {
-    io.stdout.write(`${JSON.stringify({ ...report, sink: describeSink(sink), chart })}\n`)
+    io.stdout.write(`${JSON.stringify(output)}\n`)
   } else {
     const found = report.sustainablePointsPerSecond
     io.stdout.write(
@@ -70,7 +77,7 @@ export async function capacityCommand(args: ParsedArgs, request: Record<string, 
         ? `no sustainable rate: the start rate ${n(o.startRate)} points/s failed its objectives (lower --start-rate)\n`
         : `sustainable: ${n(found)} points/s within p99 ${o.slo.p99Ms} ms and error rate ${(o.slo.maxErrorRate * 100).toFixed(2)} %` +
           `${report.confirmed ? ' (held twice)' : ' (not confirmed: the search ended before it could hold it again)'}${report.ended === 'max-rate' ? `; --max-rate ${n(o.maxRate)} reached` : ''}${report.ended === 'deadline' ? '; the deadline ended the search' : ''}\n`) +
-        `seed ${JSON.stringify(report.seed)}: each step's slice is in --json (steps[].request); verify one with its --from/--to/--trades and this seed\n${chartNote}\n`,
+        `seed ${JSON.stringify(report.seed)}\n${dataNote}\n${chartNote}\n`,
     )
   }
   return report.sustainablePointsPerSecond === undefined ? 1 : 0

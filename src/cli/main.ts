@@ -425,6 +425,7 @@ async function candles(args: ReturnType<typeof parseCommandLine>, io: Io): Promi
 }
 
 async function verify(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<number> {
+  if (args.query.capacity !== undefined) return verifyCapacitySearch(args, io)
   const input = await requestOf(args)
   const spec = normalizeRequest(validateLoadRequest(input), normalizeContext)
   if (input.seed === undefined) throw new UsageError('verify needs the --seed the load was made with')
@@ -458,4 +459,59 @@ async function verify(args: ReturnType<typeof parseCommandLine>, io: Io): Promis
     if (report.differencesTotal > report.differences.length) io.stdout.write(`  ... and ${n(report.differencesTotal - report.differences.length)} more\n`)
   }
   return report.ok ? EXIT_OK : EXIT_LOAD_FAILED
+}
+
+/** `verify --capacity FILE`: every slice a capacity search wrote, against the database. */
+async function verifyCapacitySearch(args: ReturnType<typeof parseCommandLine>, io: Io): Promise<number> {
+  const path = args.query.capacity!
+  const given = [...Object.keys(args.request), ...(args.run.requestFile !== undefined ? ['request'] : [])]
+  if (given.length > 0) throw new UsageError(`verify --capacity takes the load from ${path}: drop --${given[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`)
+  let output: unknown
+  try {
+    output = JSON.parse(await readFile(path, 'utf8'))
+  } catch (e) {
+    throw new UsageError(`invalid --capacity: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'not valid JSON'}`)
+  }
+  const [{ parseInterval }, { capacityDataset, verifyCapacity }] = await Promise.all([import('../candles/candle.js'), import('../capacity/verify.js')])
+  let dataset
+  try {
+    dataset = capacityDataset(output, normalizeContext)
+  } catch (e) {
+    if (e instanceof UsageError) throw new UsageError(`invalid --capacity ${path}: ${e.message}`)
+    throw e
+  }
+  const text = args.query.interval ?? '1m'
+  const interval = { text, ms: parseInterval('interval', text) }
+  const settings = readSettings(args.settings, io.env)
+  const partition = await resolvePartition(settings, io.env)
+  if (partition.count > 1) throw new UsageError('verify --capacity checks the whole search: drop --partition')
+  const pool = new ShardPool(poolSize(settings))
+  let report
+  try {
+    report = await verifyCapacity(dataset, sinkConfig(settings), pool, interval)
+  } finally {
+    await pool.close()
+  }
+  if (args.json) {
+    io.stdout.write(`${JSON.stringify({ ...report, datasetFormat: DATASET_FORMAT })}\n`)
+    return report.ok ? EXIT_OK : EXIT_LOAD_FAILED
+  }
+  const n = (x: number) => x.toLocaleString('en-US')
+  const steps = report.slices.filter((s) => s.kind === 'step').length
+  const what = `${n(report.slices.length)} slices (${n(steps)} steps, ${n(report.slices.length - steps)} warm-ups)`
+  if (report.ok) {
+    io.stdout.write(`verify ok: capacity search, ${what}, ${n(report.pointsFound)} points identical to the regenerated dataset (seed ${JSON.stringify(report.seed)})\n`)
+    return EXIT_OK
+  }
+  const bad = report.slices.filter((s) => !s.report.ok)
+  io.stdout.write(`verify found ${n(report.differencesTotal)} difference(s) in ${n(bad.length)} of ${what}: ${n(report.pointsFound)} points found, ${n(report.pointsExpected)} expected\n`)
+  let step = 0
+  for (const s of report.slices) {
+    if (s.kind === 'step') step++
+    if (s.report.ok) continue
+    io.stdout.write(`  ${s.kind === 'step' ? `step ${step}` : `warm-up before step ${step + 1}`} (${s.from} .. ${s.to}, ${n(s.trades)} trades): ${n(s.report.pointsFound)} points found\n`)
+    for (const d of s.report.differences.slice(0, 5)) io.stdout.write(`    ${d.symbol}${d.time ? ` ${d.time}` : ''} ${d.field}: expected ${d.expected}, found ${d.found}\n`)
+    if (s.report.differencesTotal > 5) io.stdout.write(`    ... and ${n(s.report.differencesTotal - 5)} more\n`)
+  }
+  return EXIT_LOAD_FAILED
 }

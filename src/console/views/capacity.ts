@@ -13,7 +13,15 @@ interface CapacityView {
   confirmed?: boolean
   ended?: string
   error?: { message: string }
-  links: { events: string; chart: string }
+  links: { events: string; chart: string; verify: string }
+}
+
+interface CapacityVerified {
+  ok: boolean
+  pointsFound: number
+  pointsExpected: number
+  differencesTotal: number
+  slices: { kind: string; from: string; trades: number; report: { ok: boolean; pointsFound: number; differencesTotal: number } }[]
 }
 
 /** The options of POST /capacity, as a form; a 400 shows beside the field it names. */
@@ -77,9 +85,32 @@ export async function capacityView(root: HTMLElement, id: string, signal: AbortS
   const body = h('tbody')
   const result = h('p', { id: 'capacity-result' })
   const chart = h('div', { id: 'capacity-chart' })
+  const verify = h('button', { id: 'capacity-verify', disabled: true, title: 'regenerate every slice the search wrote, warm-ups included, and compare it with the database' }, 'Verify the dataset')
+  const verifyOut = h('div', { id: 'capacity-verify-result' })
+  verify.onclick = async () => {
+    verify.disabled = true
+    verifyOut.replaceChildren(h('p', { class: 'muted' }, 'Verifying every slice: regenerating it and comparing candles with the database…'))
+    try {
+      const r = await api<CapacityVerified>('POST', `/capacity/${id}/verify`, {})
+      const steps = r.slices.filter((s) => s.kind === 'step').length
+      const what = `${fmt(r.slices.length)} slices (${fmt(steps)} steps, ${fmt(r.slices.length - steps)} warm-ups)`
+      const bad = r.slices.filter((s) => !s.report.ok)
+      verifyOut.replaceChildren(
+        h('p', { class: r.ok ? '' : 'error', 'data-ok': String(r.ok) }, r.ok
+          ? `verify ok: ${what}, ${fmt(r.pointsFound)} points identical to the regenerated dataset`
+          : `verify found ${fmt(r.differencesTotal)} difference(s) in ${fmt(bad.length)} of ${what}: ${fmt(r.pointsFound)} points found, ${fmt(r.pointsExpected)} expected`),
+        bad.length ? h('table', {}, h('tr', {}, ...['slice', 'from', 'trades', 'found', 'differences'].map((c) => h('th', {}, c))), ...bad.map((s) => h('tr', {}, h('td', {}, s.kind), h('td', {}, s.from), h('td', { class: 'num' }, fmt(s.trades)), h('td', { class: 'num' }, fmt(s.report.pointsFound)), h('td', { class: 'num' }, fmt(s.report.differencesTotal))))) : '',
+      )
+    } catch (e) {
+      verifyOut.replaceChildren(h('p', { class: 'error' }, e instanceof ApiError ? `${e.code}: ${e.message}` : String(e)))
+    } finally {
+      verify.disabled = false
+    }
+  }
   root.replaceChildren(
-    h('h1', {}, `Capacity search ${id.slice(0, 8)}`),
+    h('div', { class: 'row' }, h('h1', {}, `Capacity search ${id.slice(0, 8)}`), verify),
     result,
+    verifyOut,
     h('table', { id: 'capacity-steps' }, h('thead', {}, h('tr', {}, ...['step', 'phase', 'target/s', 'achieved/s', 'p50 ms', 'p90 ms', 'p99 ms', 'errors', 'client CPU', 'host CPU', 'verdict'].map((c) => h('th', {}, c)))), body),
     chart,
   )
@@ -92,6 +123,7 @@ export async function capacityView(root: HTMLElement, id: string, signal: AbortS
     const found = v.sustainablePointsPerSecond
     result.textContent = v.error ? `failed: ${v.error.message}` : found === null || found === undefined ? 'no sustainable rate: the start rate failed its objectives' : `sustainable: ${fmt(found)} points/s${v.confirmed ? ' (held twice)' : ' (not confirmed)'}`
     result.dataset.sustainable = String(found ?? '')
+    verify.disabled = v.status === 'failed'
     const blob = await download(v.links.chart)
     chart.replaceChildren(h('img', { src: URL.createObjectURL(blob), alt: 'the steps of the capacity search' }))
   }
