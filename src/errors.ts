@@ -8,6 +8,8 @@ export const ERRORS = {
   OHLCV_LOAD_NOT_FOUND: { status: 404, exitCode: 1 },
   OHLCV_LOAD_FINISHED: { status: 409, exitCode: 1 },
   OHLCV_LOAD_RUNNING: { status: 409, exitCode: 1 },
+  /** a load asked of a coordinator while its capacity search runs (the load would skew it) */
+  OHLCV_CAPACITY_RUNNING: { status: 409, exitCode: 1 },
   OHLCV_NOT_RESUMABLE: { status: 409, exitCode: 1 },
   /** a stored load asked of a coordinator that writes to another sink than the load did */
   OHLCV_OTHER_SINK: { status: 409, exitCode: 1 },
@@ -162,8 +164,15 @@ export class UnsupportedMediaTypeError extends LoadgenError {
 
 /** More event streams on one load than MAX_STREAMS_PER_LOAD. */
 export class TooManyStreamsError extends LoadgenError {
-  constructor(limit: number) {
-    super('OHLCV_TOO_MANY_STREAMS', `${limit} event stream(s) already follow this load (MAX_STREAMS_PER_LOAD); close one or poll GET /loads/:id`)
+  constructor(limit: number, what = 'load', poll = 'GET /loads/:id') {
+    super('OHLCV_TOO_MANY_STREAMS', `${limit} event stream(s) already follow this ${what} (MAX_STREAMS_PER_LOAD); close one or poll ${poll}`)
+  }
+}
+
+/** A load asked for while a capacity search runs: it would share the pool and the sink, and skew the steps. */
+export class CapacityRunningError extends LoadgenError {
+  constructor(id: string) {
+    super('OHLCV_CAPACITY_RUNNING', `capacity search ${id} is running: a load now would skew its measurements; start it once the search has ended (or DELETE /capacity/${id})`)
   }
 }
 

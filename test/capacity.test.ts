@@ -210,9 +210,9 @@ describe('a capacity search is one dataset (real influxd)', () => {
     }
   }, 180_000)
 
-  it('POST /capacity/:id/verify: 409 while it runs, then every slice verified; the view lists the slices', async () => {
+  it('POST /capacity/:id/verify: 409 while it runs, then every slice verified; the view lists the slices; no load beside a search; its streams are capped', async () => {
     const { startCoordinator } = await import('./harness/coordinator.js')
-    const co = await startCoordinator({ kind: 'influx-v1', url, db: 'capacity_verify_api', timeoutMs: 30_000 }, 2)
+    const co = await startCoordinator({ kind: 'influx-v1', url, db: 'capacity_verify_api', timeoutMs: 30_000 }, 2, undefined, { app: { maxStreamsPerLoad: 1 } })
     try {
       const created = await co.json<{ id: string; links: { events: string; verify: string } }>('POST', '/capacity', {
         load: { symbols: ['AAPL'], seed: 'capv-api', from: '2024-03-01T00:00:00Z' },
@@ -221,7 +221,15 @@ describe('a capacity search is one dataset (real influxd)', () => {
       expect(created.status).toBe(202)
       expect(created.body.links.verify).toBe(`/capacity/${created.body.id}/verify`)
       expect((await co.json<{ code: string }>('POST', created.body.links.verify, {})).body).toMatchObject({ statusCode: 409, code: 'OHLCV_LOAD_RUNNING' })
-      await (await fetch(co.url + created.body.links.events)).text()
+      // a load now would share the pool and the sink with the steps: refused, with the search named
+      const load = await co.json<{ code: string; message: string }>('POST', '/loads', { trades: 1000 })
+      expect(load.body).toMatchObject({ statusCode: 409, code: 'OHLCV_CAPACITY_RUNNING' })
+      expect(load.body.message).toContain(created.body.id)
+      // one stream follows the running search (MAX_STREAMS_PER_LOAD 1 here); a second is refused
+      const stream = await fetch(co.url + created.body.links.events)
+      expect(stream.status).toBe(200)
+      expect((await co.json('GET', created.body.links.events)).body).toMatchObject({ statusCode: 429, code: 'OHLCV_TOO_MANY_STREAMS' })
+      await stream.text()
       const view = (await co.json<{ slices: { kind: string; trades: number }[]; load: { seed: string } }>('GET', `/capacity/${created.body.id}`)).body
       expect(view.load.seed).toBe('capv-api')
       expect(view.slices.map((s) => s.kind)).toEqual(['warmup', 'step', 'warmup', 'step', 'warmup', 'step'])
@@ -231,6 +239,8 @@ describe('a capacity search is one dataset (real influxd)', () => {
       expect(verified.body).toMatchObject({ ok: true, pointsFound: total })
       expect(verified.body.slices).toHaveLength(6)
       expect(await countInflux(url, 'capacity_verify_api')).toBe(total)
+      // the search has ended: loads are taken again
+      expect((await co.json('POST', '/loads', { trades: 1000, symbols: ['AAPL'], from: '2024-03-20T00:00:00Z', to: '2024-03-21T00:00:00Z' })).status).toBe(202)
     } finally {
       await co.app.close()
     }

@@ -157,6 +157,7 @@ export async function buildApp(deps: AppDeps) {
     options: deps.manager.loadOptions,
     log: deps.logger,
     normalize: deps.normalize,
+    maxStreams: deps.maxStreamsPerLoad ?? DEFAULT_MAX_STREAMS_PER_LOAD,
     ...(deps.manager.metrics ? { metrics: deps.manager.metrics } : {}),
   })
   await app.register(eventRoutes, { manager: deps.manager, maxStreamsPerLoad: deps.maxStreamsPerLoad ?? DEFAULT_MAX_STREAMS_PER_LOAD })

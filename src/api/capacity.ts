@@ -7,7 +7,7 @@ import { capacityOptions } from '../capacity/options.js'
 import { capacityDataset, verifyCapacity } from '../capacity/verify.js'
 import { parseInterval } from '../candles/candle.js'
 import { runCapacity, type CapacityOptions, type CapacityReport, type CapacityStep } from '../capacity/run.js'
-import { InvalidRequestError, LoadgenError, LoadNotFoundError, toErrorInfo, UsageError, type ErrorInfo } from '../errors.js'
+import { CapacityRunningError, InvalidRequestError, LoadgenError, LoadNotFoundError, toErrorInfo, TooManyStreamsError, UsageError, type ErrorInfo } from '../errors.js'
 import type { LoadManager } from '../load/manager.js'
 import type { LoadOptions } from '../load/run.js'
 import type { Metrics } from '../metrics/metrics.js'
@@ -83,8 +83,14 @@ const KEEP = 20
  * GET /capacity/:id, its events (one `step` per step, then `done`), its chart, DELETE to stop it
  * after the step running. Searches live in memory: they are not in the load store.
  */
-export const capacityRoutes: FastifyPluginAsyncTypebox<{ manager: LoadManager; pool: ShardPool; sink: SinkConfig; options: LoadOptions; log: Logger; metrics?: Metrics; normalize: NormalizeContext }> = async (app, deps) => {
+export const capacityRoutes: FastifyPluginAsyncTypebox<{ manager: LoadManager; pool: ShardPool; sink: SinkConfig; options: LoadOptions; log: Logger; metrics?: Metrics; normalize: NormalizeContext; maxStreams: number }> = async (app, deps) => {
   const runs = new Map<string, CapacityRun>()
+  // one search at a time, and no load beside it: it would share the pool and sink, and skew the steps
+  const running = () => [...runs.values()].find((r) => r.status === 'running')
+  deps.manager.holdLoadsWhile(() => {
+    const r = running()
+    return r ? new CapacityRunningError(r.id) : undefined
+  })
   const view = (r: CapacityRun) => ({
     id: r.id,
     status: r.status,
@@ -126,7 +132,7 @@ export const capacityRoutes: FastifyPluginAsyncTypebox<{ manager: LoadManager; p
       throw new InvalidRequestError(field, message.replace(/^(invalid )?body\.\w+: /, ''))
     }
     const load = validateLoadRequest(req.body.load ?? {}, 'body.load') as Record<string, unknown>
-    if ([...runs.values()].some((r) => r.status === 'running')) throw new BusyError('a capacity search is running: wait for it, or DELETE it')
+    if (running()) throw new BusyError('a capacity search is running: wait for it, or DELETE it')
     if (deps.manager.runningCount > 0) throw new BusyError('loads are running: a capacity search would measure them too; wait for them to end')
     const run: CapacityRun = { id: randomUUID(), status: 'running', options, steps: [], createdAt: new Date().toISOString(), stop: false, listeners: new Set() }
     runs.set(run.id, run)
@@ -208,6 +214,8 @@ export const capacityRoutes: FastifyPluginAsyncTypebox<{ manager: LoadManager; p
   // Steps as they are judged, then the whole search: the same stream shape as a load's.
   app.get('/capacity/:id/events', { schema: { params: LoadIdParams } }, async (req, reply) => {
     const r = get(req.params.id)
+    // only a running search holds a stream open (a finished one is sent whole and closed)
+    if (r.status === 'running' && r.listeners.size >= deps.maxStreams) throw new TooManyStreamsError(deps.maxStreams, 'capacity search', 'GET /capacity/:id')
     const { res, send } = openEventStream(reply)
     for (const s of r.steps) send('step', s)
     if (r.status !== 'running') {

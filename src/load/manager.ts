@@ -67,6 +67,7 @@ export class LoadManager {
   private readonly sinkView: Record<string, string>
   private readonly checkpoints: NodeJS.Timeout
   private draining = false
+  private busy: (() => Error | undefined) | undefined
 
   constructor(private readonly init: ManagerInit) {
     this.options = init.options ?? DEFAULT_LOAD_OPTIONS
@@ -381,8 +382,18 @@ export class LoadManager {
     if (JSON.stringify(rec.sink) !== JSON.stringify(this.sinkView)) throw new OtherSinkError(rec.id, what, rec.sink, this.sinkView)
   }
 
+  /**
+   * Refuses loads while `busy()` names what holds the coordinator (a capacity search: a load would
+   * share its pool and sink and skew its steps).
+   */
+  holdLoadsWhile(busy: () => Error | undefined): void {
+    this.busy = busy
+  }
+
   private admit(): void {
     if (this.draining) throw new ShuttingDownError()
+    const held = this.busy?.()
+    if (held) throw held
     if (this.running.size >= this.limits.maxConcurrentLoads) {
       // A hint, not a promise: the soonest ETA among running loads, within [1 s, 10 min].
       const etas = [...this.running.keys()].map((l) => l.rate().etaSeconds).filter((e): e is number => e !== null)
