@@ -2,7 +2,7 @@ import http from 'node:http'
 import https from 'node:https'
 import { HttpError, InfluxDB } from '@influxdata/influxdb-client'
 import { SinkUnavailableError, WriteError, parseRetryAfter } from '../errors.js'
-import { request } from './http.js'
+import { endpoint, request } from './http.js'
 import { serverVersion } from './v3.js'
 
 /**
@@ -13,7 +13,7 @@ import { serverVersion } from './v3.js'
 export async function v2SpeaksFlux(base: string, timeoutMs: number): Promise<void> {
   let version: string | undefined
   try {
-    version = serverVersion(await request(new URL('/ping', base), { method: 'GET', timeoutMs: Math.min(timeoutMs, 5000) }))
+    version = serverVersion(await request(endpoint(new URL(base), '/ping'), { method: 'GET', timeoutMs: Math.min(timeoutMs, 5000) }))
   } catch {
     return // unreachable: the health check or the query says so in its own words
   }
@@ -75,9 +75,9 @@ export class InfluxV2Client {
     }
   }
 
-  /** `/health` answers 200 on InfluxDB 2.x (and VictoriaMetrics). */
+  /** `/health` answers 200 on InfluxDB 2.x (and VictoriaMetrics); under the URL's path, as the writes are. */
   async ping(): Promise<void> {
-    const url = new URL('/health', this.target.url)
+    const url = endpoint(new URL(this.target.url), '/health')
     let status: number
     try {
       status = (await request(url, { method: 'GET', timeoutMs: 2000 })).status
