@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
+import type { FastifyRequest } from 'fastify'
+import { Type, type TSchema } from 'typebox'
 import { candleRange, parseInterval, toCandle } from '../candles/candle.js'
 import { CandleReader } from '../candles/query.js'
 import { NoDataError } from '../errors.js'
@@ -71,21 +72,25 @@ export const candleRoutes: FastifyPluginAsyncTypebox<{ manager: LoadManager; sin
     },
   )
 
-  app.post(
-    '/loads/:id/verify',
-    {
-      preValidation: async (req) => {
-        req.body ??= {}
-      },
-      schema: {
-        params: LoadIdParams,
-        body: Type.Object({ interval: Type.Optional(Type.String({ maxLength: 16 })) }, { additionalProperties: false }),
-        response: { 200: VerifyReportSchema, 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema },
-      },
+  app.post('/loads/:id/verify', verifyRoute(VerifyReportSchema), async (req) => manager.verify(req.params.id, verifyInterval(req.body)))
+}
+
+/** A `POST …/:id/verify` route's options: an optional body `{ interval }`, `report` on 200. */
+export function verifyRoute<R extends TSchema>(report: R) {
+  return {
+    preValidation: async (req: FastifyRequest) => {
+      req.body ??= {}
     },
-    async (req) => {
-      const text = req.body.interval ?? '1m'
-      return manager.verify(req.params.id, { text, ms: parseInterval('interval', text) })
+    schema: {
+      params: LoadIdParams,
+      body: Type.Object({ interval: Type.Optional(Type.String({ maxLength: 16 })) }, { additionalProperties: false }),
+      response: { 200: report, 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema },
     },
-  )
+  }
+}
+
+/** The candle interval a verify compares at: the body's, or 1m. */
+export function verifyInterval(body: { interval?: string | undefined }): { text: string; ms: number } {
+  const text = body.interval ?? '1m'
+  return { text, ms: parseInterval('interval', text) }
 }

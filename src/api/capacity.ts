@@ -5,7 +5,6 @@ import type { Logger } from 'pino'
 import { capacityChart } from '../capacity/chart.js'
 import { capacityOptions } from '../capacity/options.js'
 import { capacityDataset, verifyCapacity } from '../capacity/verify.js'
-import { parseInterval } from '../candles/candle.js'
 import { runCapacity, type CapacityOptions, type CapacityReport, type CapacityStep } from '../capacity/run.js'
 import { CapacityRunningError, InvalidRequestError, LoadgenError, LoadNotFoundError, toErrorInfo, TooManyStreamsError, UsageError, type ErrorInfo } from '../errors.js'
 import type { LoadManager } from '../load/manager.js'
@@ -17,7 +16,7 @@ import { validateLoadRequest } from '../request/validate.js'
 import type { SinkConfig } from '../sink/target.js'
 import type { ShardPool } from '../../workers/pool.js'
 import { openEventStream } from './events.js'
-import { VerifyReportSchema } from './candles.js'
+import { VerifyReportSchema, verifyInterval, verifyRoute } from './candles.js'
 import { ErrorSchema, LoadIdParams } from './schemas.js'
 
 /** A capacity search of this coordinator, as GET /capacity/:id shows it. */
@@ -183,27 +182,12 @@ export const capacityRoutes: FastifyPluginAsyncTypebox<{ manager: LoadManager; p
   })
 
   // The whole search as one dataset: every slice it wrote, warm-ups included (as `verify --capacity`)
-  app.post(
-    '/capacity/:id/verify',
-    {
-      preValidation: async (req) => {
-        req.body ??= {}
-      },
-      schema: {
-        params: LoadIdParams,
-        body: Type.Object({ interval: Type.Optional(Type.String({ maxLength: 16 })) }, { additionalProperties: false }),
-        response: { 200: CapacityVerifySchema, 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema },
-      },
-    },
-    async (req) => {
-      const r = get(req.params.id)
-      if (r.status === 'running') throw new BusyError('the capacity search is still running: verify it once it has ended')
-      if (!r.report) throw new BusyError(`the capacity search ${r.status} before it wrote a dataset to verify`)
-      const text = req.body.interval ?? '1m'
-      const interval = { text, ms: parseInterval('interval', text) }
-      return verifyCapacity(capacityDataset(r.report, deps.normalize), deps.sink, deps.pool, interval)
-    },
-  )
+  app.post('/capacity/:id/verify', verifyRoute(CapacityVerifySchema), async (req) => {
+    const r = get(req.params.id)
+    if (r.status === 'running') throw new BusyError('the capacity search is still running: verify it once it has ended')
+    if (!r.report) throw new BusyError(`the capacity search ${r.status} before it wrote a dataset to verify`)
+    return verifyCapacity(capacityDataset(r.report, deps.normalize), deps.sink, deps.pool, verifyInterval(req.body))
+  })
 
   app.get('/capacity/:id/chart.svg', { schema: { params: LoadIdParams } }, async (req, reply) => {
     const r = get(req.params.id)
