@@ -67,7 +67,9 @@ export async function capacityCommand(args: ParsedArgs, request: Record<string, 
     }
   }
   const chartNote = await written(chart, capacityChart(report), 'chart', '')
-  const dataNote = await written(dataFile, `${JSON.stringify(output, null, 2)}\n`, 'the search (every slice it wrote, with the seed)', `; check it all with: ohlcv-loadgen verify --capacity ${dataFile}`)
+  // the null sink keeps nothing to verify
+  const hint = sink.kind === 'null' ? '' : `; check it all with: ohlcv-loadgen verify --capacity ${dataFile}`
+  const dataNote = await written(dataFile, `${JSON.stringify(output, null, 2)}\n`, 'the search (every slice it wrote, with the seed)', hint)
   if (args.json) {
     io.stdout.write(`${JSON.stringify(output)}\n`)
   } else {
