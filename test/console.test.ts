@@ -128,6 +128,18 @@ describe('the web console, in Chromium', () => {
     expect(await page.isDisabled('#resume')).toBe(false)
   }, 60_000)
 
+  it('a paced load says, in its view, the rate asked and the rate the database took', async () => {
+    const { body } = await call<{ id: string }>(url, 'POST', '/loads', { trades: 300_000, ratePerSecond: 150_000, seed: 'console-paced', symbols: ['PCD'], ...RANGE, measurement: 'paced' })
+    const r = (await finished(url, body.id)).result as { attempts: { pace: { targetPointsPerSecond: number; achievedPointsPerSecond: number } }[] }
+    const pace = r.attempts[0]!.pace
+    expect(pace.targetPointsPerSecond).toBe(150_000)
+    await page.goto(`${url}/#/loads/${body.id}`)
+    await page.waitForSelector('#account th:text-is("paced")')
+    const shown = await page.textContent('#account tr:has(th:text-is("paced")) td')
+    const share = pace.achievedPointsPerSecond / 150_000
+    expect(shown).toBe(`150,000 points/s: ${share >= 0.99 ? 'kept it' : 'fell behind'}, ${pace.achievedPointsPerSecond.toLocaleString('en-US')} taken (${(share * 100).toFixed(1)} %)`)
+  }, 60_000)
+
   it("the candles view draws the database's candles of a finished load", async () => {
     expect(first).toBeDefined()
     await page.goto(`${url}/#/candles?load=${first}`)

@@ -1,3 +1,5 @@
+import type { PaceKept } from '../load/pace.js'
+
 /** The API's answers as the page reads them (the schemas are in src/api/schemas.ts). */
 export interface Account {
   pointsPlanned: number
@@ -28,6 +30,7 @@ export interface Attempt {
   retries: number
   circuitOpens: number
   degradedMs: number
+  pace?: PaceKept
 }
 
 export interface ErrorInfo {

@@ -1,6 +1,7 @@
 import { api, ApiError, download, follow } from '../api.js'
 import { loadCharts } from '../charts.js'
 import { duration, fmt, h, kvTable, statusBadge } from '../dom.js'
+import type { PaceKept } from '../../load/pace.js'
 import type { Account, LoadView, Progress, Sample, Timeline } from '../types.js'
 
 const RESUMABLE = new Set(['failed', 'cancelled', 'interrupted'])
@@ -68,7 +69,7 @@ export async function loadView(root: HTMLElement, id: string, signal: AbortSigna
     draw(r ? { ...r, pointsPerSecond: r.pointsPerSecond, etaSeconds: null } : view.progress, view.status)
     account.replaceChildren(
       accountTable(r ?? view.progress),
-      r ? kvTable([['duration', duration(r.durationMs)], ['points/s', r.pointsPerSecond], ['write latency p50 / p90 / p99 ms', `${fmt(r.writeLatencyMs.p50, 1)} / ${fmt(r.writeLatencyMs.p90, 1)} / ${fmt(r.writeLatencyMs.p99, 1)}`], ['attempts', r.attempts.length]]) : '',
+      r ? kvTable([['duration', duration(r.durationMs)], ['points/s', r.pointsPerSecond], ['write latency p50 / p90 / p99 ms', `${fmt(r.writeLatencyMs.p50, 1)} / ${fmt(r.writeLatencyMs.p90, 1)} / ${fmt(r.writeLatencyMs.p99, 1)}`], ['attempts', r.attempts.length], ...paceRow(r.attempts.at(-1)?.pace)]) : '',
     )
     const err = r?.error ?? view.error
     message.textContent = err ? `${err.code}: ${err.message}` : ''
@@ -141,4 +142,11 @@ export async function loadView(root: HTMLElement, id: string, signal: AbortSigna
   )
   drawView()
   await stream()
+}
+
+/** A paced load: the rate asked and the rate the database took (the last attempt's, as `run` says it). */
+export function paceRow(p: PaceKept | undefined): [string, string][] {
+  if (!p) return []
+  const share = p.achievedPointsPerSecond / p.targetPointsPerSecond
+  return [['paced', `${fmt(p.targetPointsPerSecond)} points/s: ${share >= 0.99 ? 'kept it' : 'fell behind'}, ${fmt(p.achievedPointsPerSecond)} taken (${(share * 100).toFixed(1)} %)`]]
 }

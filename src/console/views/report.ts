@@ -29,8 +29,9 @@ export function reportView(root: HTMLElement, data: ReportData): void {
       h('div', {}, h('h2', {}, 'Environment'), kvTable(Object.entries(data.environment).map(([k, x]) => [k, typeof x === 'number' ? x : String(x)]))),
     ),
     r && r.attempts.length > 0
-      ? h('div', {}, h('h2', {}, 'Attempts'), h('table', {}, h('tr', {}, ...['started', 'duration', 'points written', 'retries', 'circuit opens'].map((c) => h('th', {}, c))),
-          ...r.attempts.map((a) => h('tr', {}, h('td', {}, a.startedAt), h('td', {}, duration(a.durationMs)), h('td', { class: 'num' }, fmt(a.pointsWritten)), h('td', { class: 'num' }, fmt(a.retries)), h('td', { class: 'num' }, fmt(a.circuitOpens))))))
+      ? h('div', {}, h('h2', {}, 'Attempts'), h('table', {}, h('tr', {}, ...['started', 'duration', 'points written', 'retries', 'circuit opens', 'paced: asked / taken points/s'].map((c) => h('th', {}, c))),
+          ...r.attempts.map((a) => h('tr', {}, h('td', {}, a.startedAt), h('td', {}, duration(a.durationMs)), h('td', { class: 'num' }, fmt(a.pointsWritten)), h('td', { class: 'num' }, fmt(a.retries)), h('td', { class: 'num' }, fmt(a.circuitOpens)),
+            h('td', { class: 'num' }, a.pace ? `${fmt(a.pace.targetPointsPerSecond)} / ${fmt(a.pace.achievedPointsPerSecond)}` : '')))))
       : '',
     h('h2', {}, `Over time (${data.timeline.resolutionSeconds} s per sample)`),
     charts.el,
