@@ -146,10 +146,10 @@ describe.skipIf(why !== undefined)('over a real network (network namespaces)', (
     expect(failed.length).toBeGreaterThan(0)
     for (const s of failed) expect(s.limitedBy, s.reasons.join('; ')).not.toBe('generator')
     const fixed = async (rate: number) => {
-      const out = await lab.run(0, ['run', '--symbols', 'AAPL,MSFT', '--seed', `cap-net-${rate}`, '--from', '2024-06-01T00:00:00Z', '--to', '2024-06-02T00:00:00Z', '--trades', String(rate * 4), '--rate-per-second', String(rate), '--json'], e).done
+      const out = await lab.run(0, ['run', '--symbols', 'AAPL,MSFT', '--seed', `cap-net-${rate}`, '--from', '2024-06-01T00:00:00Z', '--to', '2024-06-02T00:00:00Z', '--trades', String(rate * 6), '--rate-per-second', String(rate), '--json'], e).done
       expect(out.code, out.stderr).toBe(0)
       const j = JSON.parse(out.stdout) as { pointsWritten: number; attempts: { pace: { achievedPointsPerSecond: number } }[]; writeLatencyMs: { p99: number } }
-      expect(j.pointsWritten).toBe(rate * 4)
+      expect(j.pointsWritten).toBe(rate * 6)
       // judged as a capacity step is: the rate the paced run kept, and its p99
       const pps = j.attempts[0]!.pace.achievedPointsPerSecond
       return { passed: pps >= rate * 0.99 && j.writeLatencyMs.p99 <= 1000, pps, p99: j.writeLatencyMs.p99 }

@@ -36,6 +36,12 @@ describe('whether a paced run kept its rate', () => {
     expect(play({ ...base, jitter: (i) => ((i * 37) % 21) - 10 }).achievedPointsPerSecond).toBeGreaterThanOrEqual(198_000)
   })
 
+  it('a database that keeps up once its queue has filled: the target (a run starts with empty queues)', () => {
+    // latency climbs from 20 to 60 ms over the first 20 % of the schedule, then stays there
+    const filling = play({ rate: 200_000, capacity: Infinity, batches: 160, lines: 5000, baseMs: 20, jitter: (i) => Math.min(40, i * 1.25) })
+    expect(filling).toMatchObject({ achievedPointsPerSecond: 200_000, lagGrowthMs: 0 })
+  })
+
   it('a database slower than the rate: what it took, within a few percent', () => {
     for (const [rate, capacity] of [[200_000, 180_000], [200_000, 196_000], [100_000, 50_000]] as const) {
       const got = play({ rate, capacity, batches: 120, lines: 5000, baseMs: 20 }).achievedPointsPerSecond
