@@ -1,37 +1,11 @@
-import type { PaceKept } from '../load/pace.js'
-
-/** The API's answers as the page reads them (the schemas are in src/api/schemas.ts). */
-export interface Account {
-  pointsPlanned: number
-  pointsWritten: number
-  pointsFailed: number
-  pointsInDoubt: number
-  pointsUnsent: number
-  bytesWritten: number
-  batchesWritten: number
-  retries: number
-  batchesSplit: number
-  shardsDone: number
-  shardsTotal: number
-}
-
-export interface Latency {
-  count: number
-  p50: number
-  p90: number
-  p99: number
-  max: number
-}
-
-export interface Attempt {
-  startedAt: string
-  durationMs: number
-  pointsWritten: number
-  retries: number
-  circuitOpens: number
-  degradedMs: number
-  pace?: PaceKept
-}
+/**
+ * The API's answers as the page reads them (the schemas are in src/api/schemas.ts). The account,
+ * attempts and latency summary are the server's own types, from modules that reach no Node code.
+ */
+export type { Account, Attempt } from '../load/result.js'
+export type { LatencySummary as Latency } from '../metrics/latency.js'
+import type { Account, Attempt } from '../load/result.js'
+import type { LatencySummary as Latency } from '../metrics/latency.js'
 
 export interface ErrorInfo {
   code: string

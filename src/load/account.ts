@@ -2,30 +2,7 @@ import { ownedCount, ownedShards, WHOLE, type Partition } from '../partition/par
 import type { ProgressDelta, ShardResult } from '../../shared/messages.js'
 import { addRange, type Range } from '../../shared/ranges.js'
 import type { ShardRow } from '../store/loadStore.js'
-
-/**
- * A load's account. Always exact: pointsPlanned = pointsWritten + pointsFailed + pointsInDoubt +
- * pointsUnsent, where written means acknowledged by the database, failed means sent by this run
- * and rejected (or given up on), in doubt means sent and not answered yet, or sent by an earlier
- * run of a resumed load and not sent again since, and unsent means never sent. So at every moment
- * written <= what the database holds <= written + failed + in doubt.
- */
-export interface Account {
-  pointsPlanned: number
-  pointsWritten: number
-  pointsFailed: number
-  /** sent and not answered (in flight), or sent by an earlier run, unanswered, and not sent again */
-  pointsInDoubt: number
-  pointsUnsent: number
-  bytesWritten: number
-  batchesWritten: number
-  retries: number
-  /** batches split in two after the server answered 413 (body too large) */
-  batchesSplit: number
-  /** shards whose every point the database has acknowledged */
-  shardsDone: number
-  shardsTotal: number
-}
+import type { Account } from './result.js'
 
 type Sums = { written: number; failed: number; inDoubt?: number; bytes: number; batches: number; retries: number; splits: number }
 const zero = (): Sums => ({ written: 0, failed: 0, inDoubt: 0, bytes: 0, batches: 0, retries: 0, splits: 0 })

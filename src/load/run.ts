@@ -13,10 +13,11 @@ import type { SinkConfig } from '../sink/target.js'
 import { toShardSpec, type ProgressDelta, type ShardResult } from '../../shared/messages.js'
 import { CONTROL_SLOTS, IN_FLIGHT, RUN, signalAbandon, signalStop, STOP_CANCELLED, STOP_FAILED } from '../../shared/control.js'
 import { TASKS_PER_WORKER, type ShardPool } from '../../workers/pool.js'
-import { Tally, type Account } from './account.js'
+import { Tally } from './account.js'
 import { runBounded } from './bounded.js'
 import { Pacer } from '../../shared/pacer.js'
-import { PaceWindows, type PaceKept } from './pace.js'
+import { PaceWindows } from './pace.js'
+import type { Account, Attempt } from './result.js'
 import type { ShardRow } from '../store/loadStore.js'
 import { Timeline, type TimelineView } from './timeline.js'
 
@@ -42,20 +43,6 @@ export function concurrencySettings(options: LoadOptions, poolSize: number): Con
   return { max: poolSize * options.maxInFlight, adaptive: options.adaptiveConcurrency ?? true, decreaseEveryMs: DEFAULT_DECREASE_EVERY_MS }
 }
 
-/** One run of a load: the first, or a resume. */
-export interface Attempt {
-  startedAt: string
-  durationMs: number
-  /** points this attempt got acknowledged */
-  pointsWritten: number
-  retries: number
-  /** times the sink's circuit opened during it */
-  circuitOpens: number
-  /** ms it ran with the write concurrency below max */
-  degradedMs: number
-  /** a paced run (ratePerSecond): whether it kept its rate */
-  pace?: PaceKept
-}
 
 export interface LoadResult extends Account {
   status: LoadStatus
