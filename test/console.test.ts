@@ -27,28 +27,37 @@ type Serve = ReturnType<typeof startServe>
 declare const document: { querySelector(s: string): { value?: number; getAttribute(name: string): string | null } | null }
 declare const window: { ohlcvConsole: { candles: { data(): object[] } } }
 
-
+/** `serve` with `env` and a Chromium for a block's tests: started before them, stopped after. */
+function serveInChromium(env: Record<string, string>, ready: (url: string, browser: Browser) => void): void {
+  let serve: Serve | undefined
+  let browser: Browser | undefined
+  beforeAll(async () => {
+    serve = startServe(env)
+    const url = await serve.listening
+    browser = await launchChromium()
+    ready(url, browser)
+  }, 60_000)
+  afterAll(async () => {
+    await browser?.close()
+    serve?.child.kill('SIGTERM')
+    await serve?.exited
+  })
+}
 
 describe('the web console, in Chromium', () => {
   const influx = inject('influxUrl')
   const db = 'console'
   let browser: Browser
-  let serve: Serve
   let url: string
   let page: Page
   let first: string | undefined
 
+  serveInChromium({ INFLUX_URL: influx, INFLUX_DB: db, POOL_SIZE: '2', LOG_LEVEL: 'warn', SHUTDOWN_GRACE_MS: '0' }, (u, b) => {
+    url = u
+    browser = b
+  })
   beforeAll(async () => {
-    serve = startServe({ INFLUX_URL: influx, INFLUX_DB: db, POOL_SIZE: '2', LOG_LEVEL: 'warn', SHUTDOWN_GRACE_MS: '0' })
-    url = await serve.listening
-    browser = await launchChromium()
     page = await browser.newPage({ viewport: { width: 1280, height: 1000 } })
-  }, 60_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    serve?.child.kill('SIGTERM')
-    await serve?.exited
   })
 
   it('serves the page with a strict Content-Security-Policy, and the page runs under it', async () => {
@@ -230,19 +239,11 @@ describe('the web console, in Chromium', () => {
 describe('the web console behind API_TOKEN', () => {
   const TOKEN = 'console-test-token-0123456789'
   let browser: Browser
-  let serve: Serve
   let url: string
 
-  beforeAll(async () => {
-    serve = startServe({ SINK: 'null', POOL_SIZE: '1', API_TOKEN: TOKEN, LOG_LEVEL: 'warn' })
-    url = await serve.listening
-    browser = await launchChromium()
-  }, 60_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    serve?.child.kill('SIGTERM')
-    await serve?.exited
+  serveInChromium({ SINK: 'null', POOL_SIZE: '1', API_TOKEN: TOKEN, LOG_LEVEL: 'warn' }, (u, b) => {
+    url = u
+    browser = b
   })
 
   it('asks for the token; a wrong one is refused, the right one works and stays in the tab only', async () => {
