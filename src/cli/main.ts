@@ -1,10 +1,11 @@
-import { readFile, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import type { Registry } from 'prom-client'
 import { metricsPort, poolSize, progressMode, readSettings, serveConfig, sinkConfig, LOG_LEVELS, type LogLevel } from '../config.js'
 import { LoadgenError, UsageError } from '../errors.js'
 import { createLogger } from '../log.js'
 import { Redactor } from '../secrets.js'
+import { readJsonFile } from '../jsonFile.js'
 import { DATASET_FORMAT } from '../market/dataset.js'
 import type { LoadRun, LoadResult } from '../load/run.js'
 import { DEFAULT_MEASUREMENT, MAX_TICK_DECIMALS, normalizeRequest, tickDecimals } from '../request/normalize.js'
@@ -198,12 +199,9 @@ function commandLogger(args: ReturnType<typeof parseCommandLine>, io: Io, redact
 async function requestOf(args: ReturnType<typeof parseCommandLine>): Promise<Record<string, unknown>> {
   const path = args.run.requestFile
   if (path === undefined) return args.request
-  let body: unknown
-  try {
-    body = JSON.parse(await readFile(path, 'utf8'))
-  } catch (e) {
-    throw new UsageError(`invalid --request: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'not valid JSON'}`)
-  }
+  const body = await readJsonFile(path, (why) => {
+    throw new UsageError(`invalid --request: ${why}`)
+  })
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new UsageError(`invalid --request: ${path} must hold a JSON object (the POST /loads body)`)
   return { ...(body as Record<string, unknown>), ...args.request }
 }
@@ -466,12 +464,9 @@ async function verifyCapacitySearch(args: ReturnType<typeof parseCommandLine>, i
   const path = args.query.capacity!
   const given = [...Object.keys(args.request), ...(args.run.requestFile !== undefined ? ['request'] : [])]
   if (given.length > 0) throw new UsageError(`verify --capacity takes the load from ${path}: drop --${given[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`)
-  let output: unknown
-  try {
-    output = JSON.parse(await readFile(path, 'utf8'))
-  } catch (e) {
-    throw new UsageError(`invalid --capacity: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'not valid JSON'}`)
-  }
+  const output = await readJsonFile(path, (why) => {
+    throw new UsageError(`invalid --capacity: ${why}`)
+  })
   const [{ parseInterval }, { capacityDataset, verifyCapacity }] = await Promise.all([import('../candles/candle.js'), import('../capacity/verify.js')])
   let dataset
   try {

@@ -11,6 +11,7 @@ import type { ShardResult } from '../../shared/messages.js'
 import type { Account, Attempt } from './result.js'
 import { isRangeList } from '../../shared/ranges.js'
 import { checkPartition, type Partition } from '../partition/partition.js'
+import { readJsonFile } from '../jsonFile.js'
 
 export const ACCOUNT_FORMAT = 'ohlcv-loadgen-account/1'
 
@@ -136,12 +137,7 @@ function bad(problem: string): never {
 export async function readAccountFile(
   path: string,
 ): Promise<{ request: Record<string, unknown>; sink: Record<string, string>; shards: ShardResult[]; partition?: Partition; attempts: Attempt[] }> {
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(await readFile(path, 'utf8'))
-  } catch (e) {
-    bad(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'not valid JSON'}`)
-  }
+  const parsed = await readJsonFile(path, bad)
   const f = parsed as Partial<AccountFile>
   if (typeof f !== 'object' || f === null || f.format !== ACCOUNT_FORMAT) bad(`${path} is not an ohlcv-loadgen account file (format ${ACCOUNT_FORMAT})`)
   const dataset = f.dataset ?? 1
