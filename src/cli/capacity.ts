@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises'
 import type { Logger } from 'pino'
 import { capacityChart } from '../capacity/chart.js'
 import { capacityOptions } from '../capacity/options.js'
@@ -9,6 +8,7 @@ import { normalizeContext } from '../load/runLoad.js'
 import { describeSink } from '../sink/target.js'
 import { ShardPool } from '../../workers/pool.js'
 import type { ParsedArgs } from './args.js'
+import { writeOutput } from './outputFile.js'
 
 const n = (x: number) => Math.round(x).toLocaleString('en-US')
 
@@ -58,18 +58,10 @@ export async function capacityCommand(args: ParsedArgs, request: Record<string, 
   // the search as data beside its chart: what `verify --capacity` reads back
   const dataFile = `${chart.replace(/\.svg$/i, '')}.json`
   const output = { ...report, sink: describeSink(sink), chart, dataFile }
-  const written = async (path: string, body: string, what: string, after: string) => {
-    try {
-      await writeFile(path, body)
-      return `${what} in ${path}${after}`
-    } catch (e) {
-      return `${what} not written: cannot write ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`
-    }
-  }
-  const chartNote = await written(chart, capacityChart(report), 'chart', '')
+  const chartNote = await writeOutput(chart, capacityChart(report), 'chart')
   // the null sink keeps nothing to verify
   const hint = sink.kind === 'null' ? '' : `; check it all with: ohlcv-loadgen verify --capacity ${dataFile}`
-  const dataNote = await written(dataFile, `${JSON.stringify(output, null, 2)}\n`, 'the search (every slice it wrote, with the seed)', hint)
+  const dataNote = await writeOutput(dataFile, `${JSON.stringify(output, null, 2)}\n`, 'the search (every slice it wrote, with the seed)', hint)
   if (args.json) {
     io.stdout.write(`${JSON.stringify(output)}\n`)
   } else {

@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import type { Registry } from 'prom-client'
 import { metricsPort, poolSize, progressMode, readSettings, serveConfig, sinkConfig, LOG_LEVELS, type LogLevel } from '../config.js'
@@ -17,6 +16,7 @@ import { ShardPool } from '../../workers/pool.js'
 import { showProgress } from './progress.js'
 import { describePartition } from '../partition/partition.js'
 import { helpText, parseCommandLine, usageLine } from './args.js'
+import { writeOutput } from './outputFile.js'
 import { executeRun, normalizeContext, prepareRun, requireFixedLoad, resolvePartition } from '../load/runLoad.js'
 
 // What only some commands need (the HTTP app, prom-client, the candle code, DNS discovery) is
@@ -180,12 +180,7 @@ async function writeReport(path: string, load: LoadRun, sink: Record<string, str
   const [{ loadView }, { renderReport, environment }] = await Promise.all([import('../api/loads.js'), import('../report/report.js')])
   const html = renderReport(loadView(load, sink), load.timeline.view(), environment(poolSize))
   if (html === undefined) return 'report not written: the web console is not built (npm run build)\n'
-  try {
-    await writeFile(path, html)
-    return `report in ${path}\n`
-  } catch (e) {
-    return `report not written: cannot write ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})\n`
-  }
+  return `${await writeOutput(path, html, 'report')}\n`
 }
 
 /** A command's logger on stderr: `--log-level`, else LOG_LEVEL, else warn (one checked line if unknown). */
