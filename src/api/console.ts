@@ -33,7 +33,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ manager: LoadManager }> 
     { schema: { params: LoadIdParams, description: 'the load as one self-contained HTML file (charts, account, settings, sink, environment); opens offline' } },
     async (req, reply) => {
       const load = manager.get(req.params.id)
-      const html = renderReport(loadView(load, manager.sinkOf(load)), load.timeline.view(), environment(manager.poolSize))
+      const html = renderReport(loadView(load, manager.sinkOf(load)), load.timeline.view(), environment(manager.shardPool.size))
       if (html === undefined) throw new ConsoleNotBuiltError()
       const page = consolePage()!
       return reply

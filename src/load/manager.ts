@@ -169,10 +169,6 @@ export class LoadManager {
     this.store.forget(id)
   }
 
-  get poolSize(): number {
-    return this.init.pool.size
-  }
-
   /** the pool, options and metrics loads run with (a capacity search runs with them too) */
   get shardPool(): ShardPool {
     return this.init.pool

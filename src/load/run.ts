@@ -43,7 +43,6 @@ export function concurrencySettings(options: LoadOptions, poolSize: number): Con
   return { max: poolSize * options.maxInFlight, adaptive: options.adaptiveConcurrency ?? true, decreaseEveryMs: DEFAULT_DECREASE_EVERY_MS }
 }
 
-
 export interface LoadResult extends Account {
   status: LoadStatus
   /** over every attempt (a resumed load's earlier ones too) */
