@@ -6,7 +6,7 @@ import { normalizeRequest, type NormalizeContext } from '../request/normalize.js
 import { validateLoadRequest } from '../request/validate.js'
 import type { SinkConfig } from '../sink/target.js'
 import type { ShardPool } from '../../workers/pool.js'
-import { judge, nextStep, type SearchOptions, type Slo, type StepMeasure, type StepOutcome, type Verdict } from './search.js'
+import { bestPass, judge, nextStep, type SearchOptions, type Slo, type StepMeasure, type StepOutcome, type Verdict } from './search.js'
 
 export interface CapacityOptions extends SearchOptions {
   slo: Slo
@@ -107,10 +107,7 @@ export async function runCapacity(
       return { sustainablePointsPerSecond: next.sustainable, confirmed: next.confirmed, ended: next.sustainable !== undefined && next.sustainable >= o.maxRate ? 'max-rate' : ended, seed: first.seed, ...written }
     }
     if (Date.now() >= deadline || deps.stopped?.()) {
-      const failed = new Set(outcomes.filter((s) => !s.passed).map((s) => s.rate))
-      const passes = outcomes.filter((s) => s.passed && !failed.has(s.rate)).map((s) => s.rate)
-      const best = passes.length ? Math.max(...passes) : undefined
-      return { sustainablePointsPerSecond: best, confirmed: false, ended: 'deadline', seed: first.seed, ...written }
+      return { sustainablePointsPerSecond: bestPass(outcomes), confirmed: false, ended: 'deadline', seed: first.seed, ...written }
     }
     deps.onStepStart?.(next.rate)
     if (o.warmupSeconds > 0) await load(next.rate, o.warmupSeconds, 'warmup')

@@ -21,10 +21,21 @@ export interface StepOutcome {
 
 export type Next = { rate: number; phase: 'exponential' | 'binary' | 'confirm' } | { done: true; sustainable: number | undefined; confirmed: boolean }
 
+/** The rates that failed, and those that passed and never failed (a failed rate no longer counts as a pass). */
+function standing(steps: readonly StepOutcome[]): { failed: Set<number>; passes: number[] } {
+  const failed = new Set(steps.filter((s) => !s.passed).map((s) => s.rate))
+  return { failed, passes: steps.filter((s) => s.passed && !failed.has(s.rate)).map((s) => s.rate) }
+}
+
+/** The highest rate that still counts as a pass: what a search cut short reports, unconfirmed. */
+export function bestPass(steps: readonly StepOutcome[]): number | undefined {
+  const { passes } = standing(steps)
+  return passes.length > 0 ? Math.max(...passes) : undefined
+}
+
 export function nextStep(steps: readonly StepOutcome[], o: SearchOptions): Next {
   if (steps.length === 0) return { rate: o.startRate, phase: 'exponential' }
-  const failed = new Set(steps.filter((s) => !s.passed).map((s) => s.rate))
-  const passes = steps.filter((s) => s.passed && !failed.has(s.rate)).map((s) => s.rate)
+  const { failed, passes } = standing(steps)
   if (passes.length === 0) {
     // nothing below the lowest fail holds: the first step failed, or a confirmation of it did
     const lowestFail = Math.min(...failed)
