@@ -29,6 +29,8 @@ export const ERRORS = {
   OHLCV_NO_DATA: { status: 404, exitCode: 1 },
   OHLCV_SINK_UNAVAILABLE: { status: 503, exitCode: 1 },
   OHLCV_WRITE_FAILED: { status: 502, exitCode: 1 },
+  /** a query of the database (candles, verify, counts) failed: not a write, nothing was changed */
+  OHLCV_READ_FAILED: { status: 502, exitCode: 1 },
   /** a request Fastify itself refused before any handler (its FST_ code is kept when it has one) */
   OHLCV_BAD_REQUEST: { status: 400, exitCode: 2 },
   OHLCV_ROUTE_NOT_FOUND: { status: 404, exitCode: 1 },
@@ -249,6 +251,16 @@ export class WriteError extends LoadgenError {
   get kind(): 'retryable' | 'permanent' | 'rejected' {
     if (this.rejectedLines > 0) return 'rejected'
     return this.canRetry() ? 'retryable' : 'permanent'
+  }
+}
+
+/**
+ * A read of the database (candles, verify's counts and candles) that failed: the server's or the
+ * transport's message, under its own code so that a script can tell it from a failed write.
+ */
+export class ReadError extends LoadgenError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('OHLCV_READ_FAILED', message, options)
   }
 }
 
