@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3'
 import { createHash } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -99,6 +99,70 @@ describe('a store that cannot be used is refused with one line, and left as it w
     const before = sha(file)
     await expectRefusal(dir, new RegExp(`was written by a newer ohlcv-loadgen \\(store schema ${MIGRATIONS.length + 1}; this version reads up to ${MIGRATIONS.length}\\)`))
     expect(sha(file)).toBe(before)
+  }, 30_000)
+})
+
+describe('a store whose last checkpoint ran out of disk space', () => {
+  /**
+   * What a checkpoint on a full disk leaves: page 1 (with the new page count) written into the
+   * file, the file not grown, the -wal not reset and holding every page. Made from a real store:
+   * the last committed copy of page 1 in its -wal is written over the file's page 1.
+   */
+  function checkpointCutShort(file: string): void {
+    const wal = readFileSync(`${file}-wal`)
+    const pageSize = wal.readUInt32BE(8)
+    let page1 = -1
+    let lastCommit = -1
+    for (let at = 32; at + 24 + pageSize <= wal.length; at += 24 + pageSize) {
+      if (wal.readUInt32BE(at + 8) !== wal.readUInt32BE(16) || wal.readUInt32BE(at + 12) !== wal.readUInt32BE(20)) break
+      if (wal.readUInt32BE(at) === 1) page1 = at
+      if (wal.readUInt32BE(at + 4) > 0) lastCommit = at
+    }
+    expect(page1).toBeGreaterThan(0)
+    expect(page1).toBeLessThanOrEqual(lastCommit)
+    const main = readFileSync(file)
+    wal.copy(main, 0, page1 + 24, page1 + 24 + pageSize)
+    writeFileSync(file, main)
+  }
+
+  it('copied with its -wal to a roomy disk, it opens: history is there and a resume goes on', async () => {
+    const dir = tempDir()
+    const env = { SINK: 'null', POOL_SIZE: '1', STATE_DIR: dir, SHUTDOWN_GRACE_MS: '0', LOG_LEVEL: 'warn' }
+    let s = startServe(env)
+    let url = await s.listening
+    const small = (await call<{ id: string }>(url, 'POST', '/loads', { trades: 10_000, seed: 'wal-1' })).body.id
+    await finished(url, small)
+    const big = (await call<{ id: string }>(url, 'POST', '/loads', { trades: 2_000_000_000, seed: 'wal-2' })).body.id
+    await sleep(300)
+    expect((await call(url, 'DELETE', `/loads/${big}`)).status).toBe(202)
+    const cancelled = await finished(url, big)
+    // killed: nothing checkpoints the -wal into the file
+    s.child.kill('SIGKILL')
+    await s.exited
+    const copy = tempDir()
+    const file = join(copy, STORE_FILE)
+    copyFileSync(join(dir, STORE_FILE), file)
+    copyFileSync(join(dir, `${STORE_FILE}-wal`), `${file}-wal`)
+    checkpointCutShort(file)
+    const head = readFileSync(file).subarray(0, 100)
+    expect(head.readUInt32BE(28) * head.readUInt16BE(16)).toBeGreaterThan(statSync(file).size) // the header says more than the file has
+
+    s = startServe({ ...env, STATE_DIR: copy })
+    url = await s.listening // before: exit 2, "is truncated (4096 bytes; its header says 28672)"
+    try {
+      const list = (await call<{ loads: LoadSummary[] }>(url, 'GET', '/loads')).body.loads
+      expect(list.map((l) => [l.id, l.status])).toEqual([[big, 'cancelled'], [small, 'succeeded']])
+      expect(list[0]!.account.pointsWritten).toBe(cancelled.result.pointsWritten)
+      expect((await call(url, 'POST', `/loads/${big}/resume`)).status).toBe(202)
+      await sleep(300)
+      await call(url, 'DELETE', `/loads/${big}`)
+      const resumed = await finished(url, big)
+      expect(resumed).toMatchObject({ status: 'cancelled', resumes: 1 })
+      expect(resumed.result.pointsWritten).toBeGreaterThan(cancelled.result.pointsWritten)
+    } finally {
+      s.child.kill('SIGTERM')
+      await s.exited
+    }
   }, 30_000)
 })
 

@@ -3,6 +3,7 @@ import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { StoreError, StoreLockedError } from '../errors.js'
 import { MIGRATIONS, type Migration } from './schema.js'
+import { readWal } from './wal.js'
 
 /** The store's file inside STATE_DIR. */
 export const STORE_FILE = 'loads.sqlite'
@@ -45,8 +46,23 @@ function checkHeader(path: string): void {
   // The page count in the header is valid when the change counter matches "version valid for".
   const pages = head.readUInt32BE(28)
   if (head.readUInt32BE(24) === head.readUInt32BE(92) && pages > 0 && size < pages * pageSize) {
-    throw new StoreError(path, `is truncated (${size} bytes; its header says ${pages * pageSize})`)
+    const { missing, wal } = missingFromWal(path, size, pages, pageSize)
+    if (missing > 0) throw new StoreError(path, `is truncated (${size} bytes; its header says ${pages * pageSize}${wal ? `; ${missing} page(s) are in neither the file nor its -wal` : ''})`)
   }
+}
+
+/**
+ * Pages the file lacks that its `-wal` does not hold either. A checkpoint that ran out of disk
+ * space leaves exactly this: page 1 (with the new page count) written, the file not grown, and
+ * the log, not reset, still holding every page. SQLite reads those pages from the log, so the
+ * store is whole; only what neither has is lost.
+ */
+function missingFromWal(path: string, size: number, pages: number, pageSize: number): { missing: number; wal: boolean } {
+  const wal = readWal(`${path}-wal`, pageSize)
+  const dbPages = wal?.dbPages ?? pages
+  let missing = 0
+  for (let p = Math.floor(size / pageSize) + 1; p <= dbPages; p++) if (!wal?.pages.has(p)) missing++
+  return { missing, wal: wal !== undefined }
 }
 
 function isBusy(e: unknown): boolean {
