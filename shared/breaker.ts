@@ -43,14 +43,16 @@ export type Gate = { pass: true; probe: boolean } | { pass: false; waitMs: numbe
 const STATE = 0
 const FAILURES = 1
 const OPENS = 2
-// BigInt64 slot (byte offset 16): when the open period ends, or when the probe is presumed lost (ms since epoch)
+// BigInt64 slots (byte offset 16): when the open period ends, or when the probe is presumed lost;
+// when the sink last acknowledged a write (ms since epoch, 0: never)
 const DEADLINE = 0
+const ACKNOWLEDGED = 1
 
 /** How often waiters look again while a probe is out. */
 const HALF_OPEN_POLL_MS = 50
 
 export class CircuitBreaker {
-  static readonly BYTES = 24
+  static readonly BYTES = 32
   /** the whole per-sink buffer: the breaker, then the write concurrency limit at BYTES (WriteConcurrency.BYTES = 40: concurrency.ts imports this file, not the reverse) */
   static readonly SINK_STATE_BYTES = CircuitBreaker.BYTES + 40
   private readonly i32: Int32Array
@@ -62,7 +64,7 @@ export class CircuitBreaker {
     private readonly now: () => number = Date.now,
   ) {
     this.i32 = new Int32Array(buffer, 0, 4)
-    this.i64 = new BigInt64Array(buffer, 16, 1)
+    this.i64 = new BigInt64Array(buffer, 16, 2)
   }
 
   static create(settings: BreakerSettings, now?: () => number): CircuitBreaker {
@@ -89,6 +91,16 @@ export class CircuitBreaker {
   succeeded(): void {
     Atomics.store(this.i32, FAILURES, 0)
     if (Atomics.load(this.i32, STATE) !== CLOSED) Atomics.store(this.i32, STATE, CLOSED)
+  }
+
+  /** A write was acknowledged: the sink is taking writes (the retry budget runs from here). */
+  acknowledged(): void {
+    Atomics.store(this.i64, ACKNOWLEDGED, BigInt(this.now()))
+  }
+
+  /** When any writer of the sink last had a write acknowledged (ms since epoch), 0 if none has. */
+  lastAcknowledgedAt(): number {
+    return Number(Atomics.load(this.i64, ACKNOWLEDGED))
   }
 
   /** A retryable failure (refused, reset, timeout, 429, 5xx). */

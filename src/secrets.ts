@@ -96,6 +96,18 @@ export class Redactor {
     return new Redactor(secrets)
   }
 
+  /**
+   * The secrets a database client holds, for scrubbing what its server answers: a server or proxy
+   * may echo the request's Authorization header (Basic's base64, v2's `Token`, v3's `Bearer`) or
+   * the user and password in an error body, and that text is quoted in errors that reach files,
+   * the store and the API. Each client redacts its answers where it reads them.
+   */
+  static forCredentials(c: { username?: string | undefined; password?: string | undefined; token?: string | undefined }): Redactor {
+    const secrets = [c.password, c.token]
+    if (c.username !== undefined) secrets.push(`${c.username}:${c.password ?? ''}`)
+    return new Redactor(secrets)
+  }
+
   redact(text: string): string {
     let out = redactUrl(text)
     for (const n of this.needles) if (out.includes(n)) out = out.split(n).join(MASK)

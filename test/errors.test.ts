@@ -81,7 +81,7 @@ describe('retry', () => {
     let calls = 0
     const p = { maxAttempts: 100, baseDelayMs: 40, maxDelayMs: 40, maxElapsedMs: 150 }
     const t0 = Date.now()
-    await expect(withRetry(async () => { calls++; throw new WriteError('refused') }, p, ctx())).rejects.toThrow(/gave up after \d+ s \(retry budget of 150 ms spent\): refused/)
+    await expect(withRetry(async () => { calls++; throw new WriteError('refused') }, p, ctx())).rejects.toThrow(/gave up: the database took no write for the whole retry budget \(150 ms, --retry-max-ms\), after \d+ s on this batch: refused/)
     expect(Date.now() - t0).toBeLessThan(1000)
     expect(calls).toBeGreaterThan(1)
   })

@@ -27,8 +27,9 @@ async function fakeInflux(): Promise<Fake> {
   const fake = { lines: 0, requests: [] as Fake['requests'], answer: (() => ({ status: 204 })) as Fake['answer'] }
   const server = http.createServer((req, res) => {
     // Health checks (v2 sinks ask before a load) are always fine and not counted.
+    // /ping says it is InfluxDB (as influxd and 2.x do): a server that does not is refused before a load.
     if (req.url === '/health' || req.url === '/ping') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"pass"}')
+      res.writeHead(200, { 'content-type': 'application/json', 'x-influxdb-version': '1.8.10' }).end('{"status":"pass"}')
       return
     }
     const chunks: Buffer[] = []

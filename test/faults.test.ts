@@ -87,7 +87,7 @@ describe('faults of a real InfluxDB 1.x mid-load', () => {
     const r = await done
     expect(Date.now() - t0).toBeLessThan(8000)
     expect(r.status).toBe('failed')
-    expect(r.error?.message).toMatch(/gave up after \d+ s .*(ECONNREFUSED|cannot reach)/)
+    expect(r.error?.message).toMatch(/gave up: .*after \d+ s on this batch: .*(ECONNREFUSED|cannot reach)/)
     expectExact(r)
     expect(r.pointsWritten).toBeGreaterThan(0)
     expect(r.pointsWritten).toBeLessThan(1_500_000)

@@ -150,7 +150,7 @@ describe('defects that ended a run badly', () => {
     try {
       const port = (tls.address() as { port: number }).port
       const t0 = Date.now()
-      // no database creation first: the first write meets the certificate, on the write path
+      // no database creation first: the check that the server is InfluxDB meets the certificate first
       const r = await runCli(['run', '--trades', '20000', '--seed', 'tls', '--influx-url', `https://localhost:${port}`, '--create-db', 'false'], {}, 60_000)
       expect(r.code).toBe(1)
       expect(Date.now() - t0).toBeLessThan(10_000) // not the 60 s retry budget

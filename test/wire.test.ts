@@ -169,7 +169,7 @@ describe('write client (lean HTTP/1.1)', () => {
       expect(e).toBeInstanceOf(WriteError)
       expect((e as WriteError).status).toBeUndefined() // retryable
     }
-    expect((errors[0] as Error).message).toBe(`no answer from ${raw.url.host} within 200 ms`)
+    expect((errors[0] as Error).message).toBe(`no complete answer from ${raw.url.host} within 200 ms`)
     expect((errors[1] as Error).message).toMatch(/^response from 127\.0\.0\.1:\d+ broke off/)
     expect((errors[2] as Error).message).toMatch(/did not answer in HTTP\/1\.x: "SSH-2\.0/)
     client.close()

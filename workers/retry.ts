@@ -45,25 +45,43 @@ export interface RetryContext {
  * out; the error thrown then says which. While the circuit breaker is open the writer waits instead
  * of sending; a probe it sends on the breaker's behalf does not use up the batch's attempts, so a
  * server restart is ridden out by the time budget, not by luck with attempt counts.
+ *
+ * The time budget measures how long the database has taken no write, not how long this batch has
+ * tried: it runs from this batch's start or from the last write any writer of the sink had
+ * acknowledged, whichever is later. A server that drops most writes but stores some (influxd with a
+ * full cache: 500s, yet ~9,500 points/s stored) is making progress, and a batch that was unlucky
+ * while others got through keeps trying instead of failing a load that was advancing. A server
+ * that stops taking writes ends every batch one budget after its last acknowledgement.
  */
 export async function withRetry(attempt: () => Promise<void>, policy: RetryPolicy, ctx: RetryContext): Promise<void> {
   const now = ctx.now ?? Date.now
   const started = now()
   /** time spent waiting for a concurrency token: the server was busy with others' writes, not failing ours */
   let queuedMs = 0
-  const elapsed = () => now() - started - queuedMs
+  /** how long the sink has gone without acknowledging a write, as far as this batch can tell */
+  const stalled = () => {
+    const t = now()
+    const own = t - started - queuedMs
+    const ack = ctx.breaker?.lastAcknowledgedAt() ?? 0
+    return ack > started ? Math.min(own, t - ack) : own
+  }
   let attempts = 0
   let last: WriteError | undefined
   const outOfTime = (why: string) =>
-    new WriteError(`gave up after ${Math.round((now() - started) / 1000)} s (${why}): ${last?.message ?? 'no attempt made'}`, {
+    new WriteError(`gave up: ${why}, after ${Math.round((now() - started) / 1000)} s on this batch: ${last?.message ?? 'no attempt made'}`, {
       ...(last?.status !== undefined ? { status: last.status } : {}),
       cause: last,
     })
+  // A backoff of at most a quarter of the budget: every batch tries a few times in any budget's
+  // window, so "no write for the whole budget" means the database refused them all, not that we
+  // were asleep (and no batch waits 10 s while others go through).
+  const backoff = { ...policy, maxDelayMs: Math.max(1, Math.min(policy.maxDelayMs, policy.maxElapsedMs / 4)) }
+  const budget = `the database took no write for the whole retry budget (${policy.maxElapsedMs} ms, --retry-max-ms)`
   for (;;) {
     const gate = ctx.breaker?.gate() ?? { pass: true, probe: false }
     if (!gate.pass) {
-      const left = policy.maxElapsedMs - elapsed()
-      if (left <= 0) throw outOfTime(`circuit open, retry budget of ${policy.maxElapsedMs} ms spent`)
+      const left = policy.maxElapsedMs - stalled()
+      if (left <= 0) throw outOfTime(`circuit open and ${budget}`)
       if (await ctx.sleep(Math.min(gate.waitMs, left))) throw new WriteStoppedError(last)
       continue
     }
@@ -79,6 +97,7 @@ export async function withRetry(attempt: () => Promise<void>, policy: RetryPolic
       limit?.release()
       limit?.succeeded()
       ctx.breaker?.succeeded()
+      ctx.breaker?.acknowledged()
       return
     } catch (e) {
       limit?.release()
@@ -100,8 +119,8 @@ export async function withRetry(attempt: () => Promise<void>, policy: RetryPolic
       }
       ctx.onRetry(err)
       // After a failed probe the breaker is open again and sets the pace; otherwise back off.
-      const delay = gate.probe ? 0 : retryDelay(policy, attempts, err)
-      if (elapsed() + delay > policy.maxElapsedMs) throw outOfTime(`retry budget of ${policy.maxElapsedMs} ms spent`)
+      const delay = gate.probe ? 0 : retryDelay(backoff, attempts, err)
+      if (stalled() + delay > policy.maxElapsedMs) throw outOfTime(budget)
       if (await ctx.sleep(delay)) throw new WriteStoppedError(last)
     }
   }

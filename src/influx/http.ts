@@ -1,7 +1,8 @@
 import http from 'node:http'
 import { gzipSync } from 'node:zlib'
 import https from 'node:https'
-import { WriteError, parseRetryAfter } from '../errors.js'
+import { SinkUnavailableError, WriteError, parseRetryAfter } from '../errors.js'
+import { redactUrl } from '../secrets.js'
 
 export interface HttpResponse {
   status: number
@@ -14,7 +15,31 @@ export interface HttpRequest {
   headers?: Record<string, string>
   body?: Buffer | string
   agent?: http.Agent
+  /** the whole exchange, from sending to the answer's last byte (not only the silence between bytes) */
   timeoutMs: number
+  /** scrubs the client's own credentials out of what the server answers (see scrubbed) */
+  redact?: (text: string) => string
+}
+
+/**
+ * What an error answer's body is kept of: enough for any message worth quoting. The rest is not
+ * read (the connection is dropped): a 200 MB error page cost 100 s of CPU and 480 MB of memory.
+ */
+export const ERROR_BODY_BYTES = 4096
+
+/**
+ * The answer with the client's credentials masked in its body and in the headers whose text gets
+ * quoted (`X-Influxdb-Error`, `Location`): a server or proxy that echoes the Authorization header
+ * or the user and password must not put them into the account file, the store or the API.
+ */
+export function scrubbed(res: HttpResponse, redact: ((text: string) => string) | undefined): HttpResponse {
+  if (!redact) return res
+  const headers = { ...res.headers }
+  for (const h of ['x-influxdb-error', 'location'] as const) {
+    const v = headers[h]
+    if (typeof v === 'string') headers[h] = redact(v)
+  }
+  return { status: res.status, headers, body: res.body === '' ? '' : redact(res.body) }
 }
 
 /** `path` under the base URL's own path (a proxy prefix is kept), with the defined `params`. */
@@ -62,8 +87,14 @@ export const transportError = {
         )
       : new WriteError(`cannot reach ${host}: ${detail}`, { cause }),
   brokeOff: (host: string, detail: string, cause?: Error) => new WriteError(`response from ${host} broke off: ${detail}`, { cause }),
-  noAnswer: (host: string, ms: number) => new WriteError(`no answer from ${host} within ${ms} ms`, { timedOut: true }),
+  noAnswer: (host: string, ms: number) => new WriteError(`no complete answer from ${host} within ${ms} ms`, { timedOut: true }),
+  /** Bytes that are not an HTTP answer (another service on the port, TLS spoken to plain HTTP): no retry mends it. */
+  notHttp: (host: string, detail: string, cause?: Error) =>
+    new WriteError(`${host} did not answer in HTTP (${detail}): is the URL the database's HTTP address, with the right scheme?`, { cause, permanent: true }),
 }
+
+/** node:http's parser errors (HPE_INVALID_CONSTANT, HPE_INVALID_HEADER_TOKEN, ...): the peer did not speak HTTP. */
+const PARSE_ERROR = /^HPE_/
 
 /**
  * One HTTP exchange, resolving with the status and the body as text. Transport failures
@@ -74,17 +105,34 @@ export function request(url: URL, req: HttpRequest): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | number> = { ...req.headers }
     if (req.body !== undefined) headers['content-length'] = Buffer.byteLength(req.body)
+    const done = (res: HttpResponse) => {
+      clearTimeout(deadline)
+      resolve(scrubbed(res, req.redact))
+    }
     const r = lib.request(url, { method: req.method, headers, agent: req.agent }, (res) => {
+      const status = res.statusCode ?? 0
+      // An error answer keeps its first ERROR_BODY_BYTES; a 2xx (a query's result) is read whole.
+      const cap = status >= 300 ? ERROR_BODY_BYTES : Infinity
       const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
+      let size = 0
+      res.on('data', (c: Buffer) => {
+        chunks.push(c)
+        size += c.length
+        if (size < cap) return
+        res.removeAllListeners('data')
+        done({ status, headers: res.headers, body: Buffer.concat(chunks).subarray(0, cap).toString('utf8') })
+        r.destroy() // the rest is not worth its bytes; the socket is not reused
+      })
       res.on('error', (e) => reject(transportError.brokeOff(url.host, e.message, e)))
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
-      )
+      res.on('end', () => done({ status, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }))
     })
+    // idle and total: a server that trickles one byte every few seconds stays under an idle timeout
     r.setTimeout(req.timeoutMs, () => r.destroy(transportError.noAnswer(url.host, req.timeoutMs)))
+    const deadline = setTimeout(() => r.destroy(transportError.noAnswer(url.host, req.timeoutMs)), req.timeoutMs)
     r.on('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(deadline)
       if (e instanceof WriteError) reject(e)
+      else if (PARSE_ERROR.test(e.code ?? '')) reject(transportError.notHttp(url.host, e.code!, e))
       else reject(transportError.unreachable(url.host, e.code ?? e.message, e))
     })
     r.end(req.body)
@@ -93,6 +141,10 @@ export function request(url: URL, req: HttpRequest): Promise<HttpResponse> {
 
 /** Reads the server's message from an InfluxDB error body (`{"error": "..."}`, or plain text). */
 export function serverMessage(res: HttpResponse): string {
+  if (res.status >= 300 && res.status < 400) {
+    const to = res.headers.location
+    return `redirected${typeof to === 'string' && to !== '' ? ` to ${redactUrl(to.slice(0, 300))}` : ' (no Location given)'}: point the URL at where it redirects`
+  }
   try {
     const parsed = JSON.parse(res.body) as { error?: unknown; message?: unknown }
     const m = parsed.error ?? parsed.message
@@ -116,4 +168,25 @@ export function writeErrorFrom(res: HttpResponse, lines: number, nowMs: number):
     retryAfterMs: parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : undefined, nowMs),
     pointsAccepted: res.status === 400 && dropped ? Math.max(0, lines - Number(dropped[1])) : 0,
   })
+}
+
+/** The version an InfluxDB says it is on any answer (`X-Influxdb-Version`), or undefined. */
+export function influxVersion(res: HttpResponse): string | undefined {
+  const v = res.headers['x-influxdb-version']
+  return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined
+}
+
+/** The one line for a server that does not say it is InfluxDB: what answered, from its own headers. */
+export function notInflux(host: string, ...answers: HttpResponse[]): Error {
+  const refused = answers.find((a) => a.status === 401 || a.status === 403)
+  if (refused) return new SinkUnavailableError(`InfluxDB at ${host} refused the credentials (${refused.status}): ${serverMessage(refused)}`)
+  const said = answers
+    .map((a) => {
+      const server = a.headers.server ?? a.headers['x-server-hostname'] ?? a.headers['x-powered-by']
+      return `${a.status}${typeof server === 'string' && server !== '' ? ` from "${server.slice(0, 80)}"` : ''}`
+    })
+    .join(', then ')
+  return new SinkUnavailableError(
+    `the server at ${host} does not say it is InfluxDB (no X-Influxdb-Version header on /ping or on a write; it answered ${said}): its answers cannot be counted as stored writes; check INFLUX_URL and INFLUX_API`,
+  )
 }

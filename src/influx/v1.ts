@@ -1,6 +1,7 @@
 import type http from 'node:http'
 import { SinkUnavailableError, WriteError } from '../errors.js'
-import { compress, endpoint, keepAliveAgent, request, serverMessage, writeErrorFrom, writeHeaders } from './http.js'
+import { Redactor } from '../secrets.js'
+import { compress, endpoint, influxVersion, keepAliveAgent, notInflux, request, serverMessage, writeErrorFrom, writeHeaders, type HttpResponse } from './http.js'
 import { WireClient } from './wire.js'
 
 export interface InfluxV1Target {
@@ -28,6 +29,7 @@ export class InfluxV1Client {
   private readonly agent: http.Agent
   private readonly auth: Record<string, string>
   private readonly wire: WireClient
+  private readonly redact: (text: string) => string
 
   constructor(
     private readonly target: InfluxV1Target,
@@ -39,12 +41,15 @@ export class InfluxV1Client {
       target.username !== undefined
         ? { authorization: `Basic ${Buffer.from(`${target.username}:${target.password ?? ''}`).toString('base64')}` }
         : {}
-    this.wire = new WireClient(endpoint(this.base, '/write', { db: target.db, rp: target.rp, precision: 'ns' }), { ...this.auth, ...writeHeaders(target.gzipLevel) }, maxSockets)
+    const redactor = Redactor.forCredentials(target)
+    this.redact = (t) => redactor.redact(t)
+    this.wire = new WireClient(endpoint(this.base, '/write', { db: target.db, rp: target.rp, precision: 'ns' }), { ...this.auth, ...writeHeaders(target.gzipLevel) }, maxSockets, this.redact)
   }
 
+  /** Only a 204 is a stored write in InfluxDB 1.x: a 200 (`{"error": ...}` from a proxy or an impostor) is not. */
   async write(body: Buffer, lines: number): Promise<void> {
     const res = await this.wire.post(compress(body, this.target.gzipLevel), this.target.timeoutMs)
-    if (res.status !== 204 && res.status !== 200) throw writeErrorFrom(res, lines, Date.now())
+    if (res.status !== 204) throw writeErrorFrom(res, lines, Date.now())
   }
 
   /** Runs InfluxQL; returns the parsed JSON. Statement errors are thrown with the server's message. */
@@ -54,6 +59,7 @@ export class InfluxV1Client {
       headers: this.auth,
       agent: this.agent,
       timeoutMs: this.target.timeoutMs,
+      redact: this.redact,
     })
     if (res.status !== 200) throw writeErrorFrom(res, 0, Date.now())
     const parsed = JSON.parse(res.body) as InfluxQLResult
@@ -67,10 +73,41 @@ export class InfluxV1Client {
   }
 
   async ping(): Promise<void> {
-    const res = await request(endpoint(this.base, '/ping', {}), { method: 'GET', headers: this.auth, agent: this.agent, timeoutMs: 2000 })
+    const res = await request(endpoint(this.base, '/ping', {}), { method: 'GET', headers: this.auth, agent: this.agent, timeoutMs: 2000, redact: this.redact })
     if (res.status !== 204 && res.status !== 200) {
       throw new SinkUnavailableError(`InfluxDB ping answered ${res.status}: ${serverMessage(res)}`)
     }
+  }
+
+  /**
+   * Checks that the server says it is InfluxDB before a load counts its answers as stored writes:
+   * `/ping`'s X-Influxdb-Version (influxd 1.x, 2.x), or else the same header on the answer to an
+   * empty write, which stores nothing (VictoriaMetrics says it there only). A server that answers
+   * 204 to anything says neither and is refused, naming what answered.
+   */
+  async identify(): Promise<string> {
+    const url = this.base.host
+    let ping: HttpResponse
+    try {
+      ping = await request(endpoint(this.base, '/ping', {}), { method: 'GET', headers: this.auth, agent: this.agent, timeoutMs: Math.min(this.target.timeoutMs, 5000), redact: this.redact })
+    } catch (e) {
+      throw new SinkUnavailableError((e as Error).message, { cause: e }) // "cannot reach HOST: why" already
+    }
+    const said = influxVersion(ping)
+    if (said) return said
+    const probe = await request(endpoint(this.base, '/write', { db: this.target.db, rp: this.target.rp, precision: 'ns' }), {
+      method: 'POST',
+      headers: { ...this.auth, ...writeHeaders() },
+      body: '',
+      agent: this.agent,
+      timeoutMs: Math.min(this.target.timeoutMs, 5000),
+      redact: this.redact,
+    }).catch((e: unknown) => {
+      throw new SinkUnavailableError((e as Error).message, { cause: e })
+    })
+    const version = influxVersion(probe)
+    if (version && probe.status === 204) return version
+    throw notInflux(url, ping, probe)
   }
 
   /** CREATE DATABASE is idempotent in InfluxDB 1.x: it succeeds when the database exists. */

@@ -2,13 +2,14 @@ import http from 'node:http'
 import https from 'node:https'
 import { HttpError, InfluxDB } from '@influxdata/influxdb-client'
 import { SinkUnavailableError, WriteError, parseRetryAfter } from '../errors.js'
-import { endpoint, request } from './http.js'
+import { Redactor } from '../secrets.js'
+import { endpoint, influxVersion, notInflux, request, transportError, writeHeaders, type HttpRequest, type HttpResponse } from './http.js'
 import { serverVersion } from './v3.js'
 
 /**
  * Rejects when the server says it is InfluxDB 3 (its /ping's version): it takes v2 writes but has
- * no Flux, so candles and verify would fail later and obscurely. Servers that do not say (2.x
- * answers /health; VictoriaMetrics has no version header) pass.
+ * no Flux, so candles and verify would fail later and obscurely. Servers that do not say pass (the
+ * load's own check, InfluxV2Client.ping, has refused those that do not say they are InfluxDB).
  */
 export async function v2SpeaksFlux(base: string, timeoutMs: number): Promise<void> {
   let version: string | undefined
@@ -44,6 +45,7 @@ export class InfluxV2Client {
   private readonly influx: InfluxDB
   private readonly agent: http.Agent
   private readonly writePath: string
+  private readonly redact: (text: string) => string
 
   constructor(
     private readonly target: InfluxV2Target,
@@ -60,19 +62,34 @@ export class InfluxV2Client {
     })
     const q = new URLSearchParams({ org: target.org, bucket: target.bucket, precision: 'ns' })
     this.writePath = `/api/v2/write?${q.toString()}`
+    const redactor = Redactor.forCredentials(target)
+    this.redact = (t) => redactor.redact(t)
   }
 
+  /**
+   * Only a 204 is a stored write. The client's own timeout is an idle one: an AbortSignal gives
+   * the request a total deadline, so a server that trickles its answer cannot hold the batch.
+   */
   async write(body: Buffer, _lines: number): Promise<void> {
+    let status = 0
     try {
-      await this.influx.transport.request(this.writePath, body.toString('latin1'), {
-        method: 'POST',
-        headers: { 'content-type': 'text/plain; charset=utf-8' },
-        // the client's transport compresses (zlib's default level) when asked to
-        ...(this.target.gzipLevel ? { gzipThreshold: 0 } : {}),
-      })
+      await this.influx.transport.request(
+        this.writePath,
+        body.toString('latin1'),
+        {
+          method: 'POST',
+          headers: { 'content-type': 'text/plain; charset=utf-8' },
+          // the client's transport compresses (zlib's default level) when asked to
+          ...(this.target.gzipLevel ? { gzipThreshold: 0 } : {}),
+          signal: AbortSignal.timeout(this.target.timeoutMs),
+        },
+        (_headers, code) => (status = code ?? 0),
+      )
     } catch (e) {
-      throw toWriteError(e)
+      if ((e as Error).name === 'AbortError') throw transportError.noAnswer(new URL(this.target.url).host, this.target.timeoutMs)
+      throw toWriteError(e, this.redact)
     }
+    if (status !== 204) throw new WriteError(`InfluxDB answered ${status} where a stored write gets 204: not counted as written`, { status })
   }
 
   /** `/health` answers 200 on InfluxDB 2.x (and VictoriaMetrics); under the URL's path, as the writes are. */
@@ -85,7 +102,33 @@ export class InfluxV2Client {
       throw new SinkUnavailableError(`InfluxDB at ${url.host} is unreachable: ${(e as Error).message}`)
     }
     if (status !== 200) throw new SinkUnavailableError(`InfluxDB health check answered ${status}`)
-    await v2SpeaksFlux(this.target.url, this.target.timeoutMs)
+    await this.identify()
+  }
+
+  /**
+   * The server must say it is InfluxDB: `/ping`'s X-Influxdb-Version (2.x), or the same header on
+   * the answer to an empty write (VictoriaMetrics says it there only). It is refused when it says
+   * 3.x: that takes v2 writes but has no Flux, so candles and verify would fail later and obscurely.
+   */
+  private async identify(): Promise<void> {
+    const base = new URL(this.target.url)
+    const timeoutMs = Math.min(this.target.timeoutMs, 5000)
+    const ask = (path: string, init: Partial<HttpRequest>) =>
+      request(endpoint(base, path), { method: 'GET', timeoutMs, redact: this.redact, ...init }).catch((e: unknown) => {
+        throw new SinkUnavailableError(`InfluxDB at ${base.host} is unreachable: ${(e as Error).message}`, { cause: e })
+      })
+    const ping = await ask('/ping', {})
+    let version = serverVersion(ping)
+    let probe: HttpResponse | undefined
+    if (!version) {
+      const auth: Record<string, string> = this.target.token ? { authorization: `Token ${this.target.token}` } : {}
+      probe = await ask(this.writePath, { method: 'POST', headers: { ...auth, ...writeHeaders() }, body: '' })
+      version = probe.status === 204 ? influxVersion(probe) : undefined
+    }
+    if (!version) throw notInflux(base.host, ...[ping, probe].filter((r): r is HttpResponse => r !== undefined))
+    if (/^v?3\./.test(version)) {
+      throw new SinkUnavailableError(`the server at ${base.host} is InfluxDB ${version}, which has no Flux: use INFLUX_API=v3 (--influx-api v3) with INFLUX_DB`)
+    }
   }
 
   close(): void {
@@ -93,15 +136,15 @@ export class InfluxV2Client {
   }
 }
 
-function toWriteError(e: unknown): WriteError {
+function toWriteError(e: unknown, redact: (text: string) => string): WriteError {
   if (e instanceof HttpError) {
     const header = e.headers?.['retry-after']
     const msg = (e.json as { message?: string } | undefined)?.message ?? e.body ?? e.statusMessage ?? ''
-    return new WriteError(`InfluxDB answered ${e.statusCode}: ${String(msg).slice(0, 1000)}`, {
+    // the server's text may echo the token (a proxy quoting the Authorization header)
+    return new WriteError(`InfluxDB answered ${e.statusCode}: ${redact(String(msg).slice(0, 1000))}`, {
       status: e.statusCode,
       // Retry-After is seconds per RFC 9110; parse it ourselves rather than via e.retryAfter().
       retryAfterMs: parseRetryAfter(typeof header === 'string' ? header : undefined, Date.now()),
-      cause: e,
     })
   }
   const err = e as Error & { code?: string }

@@ -1,6 +1,7 @@
 import type http from 'node:http'
 import { parseRetryAfter, SinkUnavailableError, WriteError } from '../errors.js'
-import { compress, endpoint, keepAliveAgent, request, serverMessage, writeHeaders, type HttpResponse } from './http.js'
+import { Redactor } from '../secrets.js'
+import { compress, endpoint, keepAliveAgent, notInflux, request, serverMessage, writeHeaders, type HttpResponse } from './http.js'
 import type { InfluxQLResult } from './v1.js'
 import { WireClient } from './wire.js'
 
@@ -96,6 +97,7 @@ export class InfluxV3Client {
   private readonly agent: http.Agent
   private readonly auth: Record<string, string>
   private readonly wire: WireClient
+  private readonly redact: (text: string) => string
 
   constructor(
     private readonly target: InfluxV3Target,
@@ -106,12 +108,15 @@ export class InfluxV3Client {
     this.auth = target.token ? { authorization: `Bearer ${target.token}` } : {}
     const params: Record<string, string> = { db: target.db, precision: 'nanosecond', accept_partial: String(target.acceptPartial) }
     if (target.noSync) params.no_sync = 'true'
-    this.wire = new WireClient(endpoint(this.base, '/api/v3/write_lp', params), { ...this.auth, ...writeHeaders(target.gzipLevel) }, maxSockets)
+    const redactor = Redactor.forCredentials(target)
+    this.redact = (t) => redactor.redact(t)
+    this.wire = new WireClient(endpoint(this.base, '/api/v3/write_lp', params), { ...this.auth, ...writeHeaders(target.gzipLevel) }, maxSockets, this.redact)
   }
 
+  /** Only a 204 is a stored write (the documented answer of /api/v3/write_lp). */
   async write(body: Buffer, lines: number): Promise<void> {
     const res = await this.wire.post(compress(body, this.target.gzipLevel), this.target.timeoutMs)
-    if (res.status !== 204 && res.status !== 200) throw v3WriteError(res, lines, this.target.acceptPartial, Date.now())
+    if (res.status !== 204) throw v3WriteError(res, lines, this.target.acceptPartial, Date.now())
   }
 
   /** Creates the database; one that exists already (409) is fine. */
@@ -122,6 +127,7 @@ export class InfluxV3Client {
       body: JSON.stringify({ db: this.target.db }),
       agent: this.agent,
       timeoutMs: this.target.timeoutMs,
+      redact: this.redact,
     })
     if (res.status === 200 || res.status === 201 || res.status === 204 || res.status === 409) return
     const msg = serverMessage(res)
@@ -132,17 +138,18 @@ export class InfluxV3Client {
   async ping(): Promise<string> {
     let res: HttpResponse
     try {
-      res = await request(endpoint(this.base, '/ping'), { method: 'GET', headers: this.auth, agent: this.agent, timeoutMs: 2000 })
+      res = await request(endpoint(this.base, '/ping'), { method: 'GET', headers: this.auth, agent: this.agent, timeoutMs: 2000, redact: this.redact })
     } catch (e) {
       throw new SinkUnavailableError(`InfluxDB at ${this.base.host} is unreachable: ${(e as Error).message}`)
     }
     if (res.status === 401 || res.status === 403) throw new SinkUnavailableError(`InfluxDB 3 at ${this.base.host} refused the token (${res.status}): set INFLUX_TOKEN`)
     if (res.status !== 200 && res.status !== 204) throw new SinkUnavailableError(`InfluxDB ping answered ${res.status}: ${serverMessage(res)}`)
     const version = serverVersion(res)
-    if (version && !/^v?3\./.test(version)) {
+    if (!version) throw notInflux(this.base.host, res)
+    if (!/^v?3\./.test(version)) {
       throw new SinkUnavailableError(`the server at ${this.base.host} is InfluxDB ${version}, not 3.x: use INFLUX_API=${/^v?2\./.test(version) ? 'v2' : 'v1'} (--influx-api)`)
     }
-    return version ?? 'unknown'
+    return version
   }
 
   /** InfluxQL through `/api/v3/query_influxql` (JSON: the same results shape as 1.x). */
@@ -152,6 +159,7 @@ export class InfluxV3Client {
       headers: this.auth,
       agent: this.agent,
       timeoutMs: this.target.timeoutMs,
+      redact: this.redact,
     })
     if (res.status !== 200) {
       const msg = serverMessage(res)

@@ -1,7 +1,10 @@
 import net from 'node:net'
 import tls from 'node:tls'
 import { WriteError } from '../errors.js'
-import { transportError, type HttpResponse } from './http.js'
+import { ERROR_BODY_BYTES, scrubbed, transportError, type HttpResponse } from './http.js'
+
+/** A response head longer than this is not a database's answer. */
+const MAX_HEAD_BYTES = 64 * 1024
 
 /**
  * A lean HTTP/1.1 client for the write path: keep-alive sockets, a request head formatted once per
@@ -22,6 +25,11 @@ import { transportError, type HttpResponse } from './http.js'
  *
  * Errors are WriteErrors as node:http's path makes them: without a status (retryable) for a
  * connection that cannot be made, breaks off or times out.
+ *
+ * No answer can hold a write: `timeoutMs` bounds the whole exchange (a 500 trickled a byte every
+ * 10 s ran 150 s under an idle timeout alone), a body is kept only up to ERROR_BODY_BYTES (a write
+ * answer has none worth more; the connection is dropped rather than drained), and the bytes kept
+ * are bounded, so reading costs linear time.
  */
 export class WireClient {
   private readonly idle: Wire[] = []
@@ -35,6 +43,8 @@ export class WireClient {
     headers: Record<string, string>,
     /** idle connections kept; more may be open at once while requests overlap */
     private readonly keep: number,
+    /** scrubs the client's credentials out of answers (a proxy may echo the Authorization header) */
+    private readonly redact?: (text: string) => string,
   ) {
     this.tlsOn = url.protocol === 'https:'
     this.port = url.port ? Number(url.port) : this.tlsOn ? 443 : 80
@@ -65,7 +75,7 @@ export class WireClient {
         // idle sockets do not keep the process alive (as node:http's agent does it)
         if (wire.reusable && this.idle.length < this.keep) this.idle.push(wire.unref())
         else this.drop(wire)
-        return res
+        return scrubbed(res, this.redact)
       },
       (e: unknown) => {
         this.drop(wire)
@@ -111,6 +121,8 @@ class Wire {
   private buf: Buffer = Buffer.alloc(0)
   private connected = false
   private timeoutMs = 0
+  /** the exchange's total deadline */
+  private deadline: NodeJS.Timeout | undefined
   /** the request's last byte has left: an answer before that (e.g. an early 413) ends the connection */
   private sent = false
   /** the last exchange ended by a clean close or reset before any byte of an answer */
@@ -148,6 +160,7 @@ class Wire {
       this.buf = Buffer.alloc(0)
       this.timeoutMs = timeoutMs
       this.socket.setTimeout(timeoutMs)
+      this.deadline = setTimeout(() => this.socket.destroy(transportError.noAnswer(this.host, timeoutMs)), timeoutMs)
       this.sent = false
       this.socket.cork()
       this.socket.write(head)
@@ -162,6 +175,7 @@ class Wire {
     if (!p) return
     if (e === undefined && this.closeDelimited()) return this.finish(this.buf.length) // the body ran to the close
     this.pending = undefined
+    clearTimeout(this.deadline)
     this.stale = this.connected && this.buf.length === 0 && !(e instanceof WriteError)
     if (e instanceof WriteError) return p.reject(e)
     const detail = e?.code ?? e?.message ?? 'connection closed'
@@ -175,7 +189,15 @@ class Wire {
     }
     this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk])
     const end = this.responseEnd()
-    if (end >= 0) this.finish(end)
+    if (end >= 0) return this.finish(end)
+    if (!this.pending) return // destroyed while parsing
+    if (!this.parsed) {
+      if (this.buf.length > MAX_HEAD_BYTES) this.socket.destroy(new WriteError(`${this.host} sent a response head of over ${MAX_HEAD_BYTES} bytes`))
+      return
+    }
+    // More body than a write answer has: keep its start for the message, drop the connection.
+    // (buf stays bounded, so the concatenation above is linear in what arrives.)
+    if (this.buf.length - this.parsed.bodyAt > ERROR_BODY_BYTES) this.finish(-1)
   }
 
   private parsed: { status: number; headers: Record<string, string>; bodyAt: number; bodyEnd: number; chunked: boolean; toClose: boolean } | undefined
@@ -246,17 +268,26 @@ class Wire {
     }
   }
 
+  /** The answer is complete at `end` in buf; -1: cut short at ERROR_BODY_BYTES, the rest unread. */
   private finish(end: number): void {
     const p = this.parsed!
     const pending = this.pending!
     this.pending = undefined
     this.parsed = undefined
-    const body = p.chunked ? this.dechunked! : this.buf.subarray(p.bodyAt, end)
+    clearTimeout(this.deadline)
+    const cut = end < 0
+    const body = cut ? cutBody(this.buf.subarray(p.bodyAt), p.chunked) : p.chunked ? this.dechunked! : this.buf.subarray(p.bodyAt, end)
     this.dechunked = undefined
-    const extra = this.buf.length > end
+    const extra = cut || this.buf.length > end
     this.buf = Buffer.alloc(0)
     this.socket.setTimeout(0)
     if (p.toClose || extra || !this.sent) this.reusable = false
     pending.resolve({ status: p.status, headers: p.headers, body: body.toString('utf8') })
   }
+}
+
+/** The first ERROR_BODY_BYTES of a body cut short; chunk-size lines dropped from a chunked one (best effort: it is only quoted). */
+function cutBody(raw: Buffer, chunked: boolean): Buffer {
+  const text = chunked ? Buffer.from(raw.toString('latin1').replace(/(^|\r\n)[0-9a-fA-F]+(;[^\r\n]*)?\r\n/g, ''), 'latin1') : raw
+  return text.subarray(0, ERROR_BODY_BYTES)
 }

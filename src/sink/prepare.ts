@@ -51,11 +51,13 @@ export async function checkSink(cfg: SinkConfig): Promise<void> {
 /**
  * Readies a sink before any shard runs, so a misconfigured sink fails the load at once with one
  * clear error instead of once per shard: InfluxDB 1.x gets its database created (idempotent),
- * 2.x must answer its health check, a file sink gets a folder for its part files.
+ * 2.x must answer its health check, each must say it is InfluxDB (a server that answers 204 to
+ * anything would take a whole load into nowhere), a file sink gets a folder for its part files.
  */
 export async function prepareSink(cfg: SinkConfig, shardCount: number, owned: (shard: number) => boolean = () => true): Promise<PreparedSink> {
   switch (cfg.kind) {
     case 'influx-v1': {
+      await identify(new InfluxV1Client(cfg, 1))
       if (cfg.createDb !== false) await createDatabase(new InfluxV1Client(cfg, 1), cfg)
       return fixedTarget(cfg)
     }
@@ -71,6 +73,15 @@ export async function prepareSink(cfg: SinkConfig, shardCount: number, owned: (s
       return fixedTarget(cfg)
     case 'file':
       return FileAssembler.create(cfg.out, shardCount, owned)
+  }
+}
+
+/** The server must say it is InfluxDB before its 204s count as stored writes (see InfluxV1Client.identify). */
+async function identify(client: InfluxV1Client): Promise<void> {
+  try {
+    await client.identify()
+  } finally {
+    client.close()
   }
 }
 
