@@ -19,6 +19,8 @@ export const ERRORS = {
   OHLCV_STATE_STORE: { status: 500, exitCode: 2 },
   /** another coordinator uses the same STATE_DIR */
   OHLCV_STATE_LOCKED: { status: 500, exitCode: 2 },
+  /** one load's record in the store cannot be read (a damaged column); the other loads are unaffected */
+  OHLCV_LOAD_DAMAGED: { status: 500, exitCode: 1 },
   OHLCV_TOO_MANY_LOADS: { status: 429, exitCode: 1 },
   OHLCV_UNAUTHORIZED: { status: 401, exitCode: 1 },
   OHLCV_FORBIDDEN_HOST: { status: 403, exitCode: 1 },
@@ -123,6 +125,22 @@ export class StoreError extends LoadgenError {
 export class StoreLockedError extends LoadgenError {
   constructor(path: string, holder?: string) {
     super('OHLCV_STATE_LOCKED', `load store ${path} is in use by another coordinator${holder ? ` (${holder})` : ''}: stop it, or give this one another STATE_DIR (--state-dir)`)
+  }
+}
+
+/**
+ * One load's record in the store cannot be read: a column that is not the JSON it should be (a
+ * bit flip, a hand edit) while SQLite's structure is sound. It costs that load only.
+ */
+export class LoadDamagedError extends LoadgenError {
+  constructor(
+    readonly id: string,
+    /** the damaged part: a column of the load's row (`request`), or a shard's (`shards[3].result`) */
+    readonly column: string,
+    readonly reason: string,
+    store: string,
+  ) {
+    super('OHLCV_LOAD_DAMAGED', `load ${id} cannot be read from the load store ${store}: its ${column} is damaged (${reason}); the other loads are unaffected, and DELETE /loads/${id}?forget=true removes this one`)
   }
 }
 

@@ -166,6 +166,68 @@ describe('a store whose last checkpoint ran out of disk space', () => {
   }, 30_000)
 })
 
+describe('one damaged record costs only its load', () => {
+  it('history lists it as damaged with the reason; GET answers OHLCV_LOAD_DAMAGED naming the column; the others read, report and resume; forget removes it', async () => {
+    const dir = tempDir()
+    const env = { SINK: 'null', POOL_SIZE: '1', STATE_DIR: dir, SHUTDOWN_GRACE_MS: '0', LOG_LEVEL: 'warn' }
+    let s = startServe(env)
+    let url = await s.listening
+    const post = async (body: unknown) => (await call<{ id: string }>(url, 'POST', '/loads', body)).body.id
+    const badRequest = await post({ trades: 10_000, seed: 'dmg-1' })
+    await finished(url, badRequest)
+    const badSummary = await post({ trades: 10_000, seed: 'dmg-2' })
+    await finished(url, badSummary)
+    const good = await post({ trades: 2_000_000_000, seed: 'dmg-3' })
+    await sleep(300)
+    await call(url, 'DELETE', `/loads/${good}`)
+    const cancelled = await finished(url, good)
+    s.child.kill('SIGTERM')
+    expect(await s.exited).toBe(0)
+    // SQLite's structure stays sound; one JSON value of each of two rows does not parse
+    const db = new Database(join(dir, STORE_FILE))
+    db.prepare('UPDATE loads SET request = substr(request, 1, 40) WHERE id = ?').run(badRequest)
+    db.prepare("UPDATE loads SET summary = '{\"id\": tru' WHERE id = ?").run(badSummary)
+    db.close()
+
+    s = startServe(env)
+    url = await s.listening
+    try {
+      // before: 500 {"code":"OHLCV_INTERNAL","message":"Unexpected end of JSON input"} on each of these
+      const list = await call<{ loads: LoadSummary[] }>(url, 'GET', '/loads')
+      expect(list.status).toBe(200)
+      expect(list.body.loads.map((l) => [l.id, l.status, l.damaged?.replace(/:.*/, '')])).toEqual([
+        [good, 'cancelled', undefined],
+        [badSummary, 'succeeded', 'summary'],
+        [badRequest, 'succeeded', 'request'],
+      ])
+      expect(list.body.loads[1]!.damaged).toMatch(/^summary: .*JSON/)
+      // the summary rebuilt from what still reads: the request and the account
+      expect(list.body.loads[1]).toMatchObject({ request: { trades: 10_000 }, account: { pointsWritten: 10_000 } })
+      const one = await call<{ code: string; message: string }>(url, 'GET', `/loads/${badRequest}`)
+      expect(one.status).toBe(500)
+      expect(one.body.code).toBe('OHLCV_LOAD_DAMAGED')
+      expect(one.body.message).toMatch(new RegExp(`^load ${badRequest} cannot be read from the load store .*: its request is damaged \\(.*JSON.*\\); the other loads are unaffected`))
+      for (const path of [`/loads/${badSummary}/report`, `/loads/${badRequest}/resume`]) {
+        const r = await call<{ code: string }>(url, path.endsWith('resume') ? 'POST' : 'GET', path)
+        expect([r.status, r.body.code]).toEqual([500, 'OHLCV_LOAD_DAMAGED'])
+      }
+      // the rest works: read, report, resume
+      expect((await call<LoadView>(url, 'GET', `/loads/${good}`)).body.result?.pointsWritten).toBe(cancelled.result.pointsWritten)
+      expect((await fetch(`${url}/loads/${good}/report`)).status).toBe(200)
+      expect((await call(url, 'POST', `/loads/${good}/resume`)).status).toBe(202)
+      await sleep(200)
+      await call(url, 'DELETE', `/loads/${good}`)
+      expect(await finished(url, good)).toMatchObject({ status: 'cancelled', resumes: 1 })
+      // and the damaged one can be removed
+      expect((await call(url, 'DELETE', `/loads/${badRequest}?forget=true`)).status).toBe(204)
+      expect((await call<{ loads: LoadSummary[] }>(url, 'GET', '/loads')).body.loads.map((l) => l.id)).toEqual([good, badSummary])
+    } finally {
+      s.child.kill('SIGTERM')
+      await s.exited
+    }
+  }, 30_000)
+})
+
 describe('schema migrations', () => {
   it('a store of an older schema opens with the later steps applied, its loads kept', () => {
     const path = join(tempDir(), STORE_FILE)

@@ -50,7 +50,7 @@ export function loadView(load: LoadRun, sink: Record<string, string>): LoadView 
 export const loadRoutes: FastifyPluginAsyncTypebox<LoadRoutesOptions> = async (app, opts) => {
   const { manager } = opts
   const view = (load: LoadRun) => loadView(load, manager.sinkOf(load))
-  const errors = { 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 429: ErrorSchema, 503: ErrorSchema }
+  const errors = { 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 429: ErrorSchema, 500: ErrorSchema, 503: ErrorSchema }
 
   app.post(
     '/loads',

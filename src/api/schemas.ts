@@ -146,6 +146,12 @@ export const LoadSummarySchema = Type.Object({
   startedAt: Type.Optional(Type.String()),
   finishedAt: Type.Optional(Type.String()),
   links: Type.Object({ self: Type.String(), cancel: Type.String(), resume: Type.String(), verify: Type.String(), events: Type.String() }),
+  damaged: Type.Optional(
+    Type.String({
+      description:
+        "present when the load's record in the store cannot be read: which part and why (`request: Unexpected token ...`). The fields that part held are zeros; GET /loads/:id answers 500 OHLCV_LOAD_DAMAGED, and ?forget=true removes it",
+    }),
+  ),
 })
 export type LoadSummary = Static<typeof LoadSummarySchema>
 

@@ -3,7 +3,7 @@ import type { Logger } from 'pino'
 import { loadSummary } from '../api/summary.js'
 import type { LoadSummary } from '../api/schemas.js'
 import { verifyLoad, type VerifyReport } from '../candles/verify.js'
-import { InvalidRequestError, LoadFinishedError, LoadNotFoundError, LoadNotResumableError, LoadRunningError, OtherSinkError, ShuttingDownError, StoreError, TooManyLoadsError } from '../errors.js'
+import { InvalidRequestError, LoadDamagedError, LoadFinishedError, LoadNotFoundError, LoadNotResumableError, LoadRunningError, OtherSinkError, ShuttingDownError, StoreError, TooManyLoadsError } from '../errors.js'
 import { DATASET_FORMAT, sameDataset } from '../market/dataset.js'
 import { planLoad } from '../plan/plan.js'
 import { describeSink } from '../sink/target.js'
@@ -163,7 +163,15 @@ export class LoadManager {
 
   /** Removes a finished load from the store and memory (DELETE /loads/:id?forget=true). */
   forget(id: string): void {
-    const load = this.get(id)
+    let load: LoadRun
+    try {
+      load = this.get(id)
+    } catch (e) {
+      // a damaged record is never running here (it cannot be read to run): removing it is the way out
+      if (!(e instanceof LoadDamagedError)) throw e
+      this.store.forget(id)
+      return
+    }
     if (!load.finished) throw new LoadRunningError(id, 'forget')
     this.loads.delete(id)
     this.store.forget(id)
@@ -360,8 +368,19 @@ export class LoadManager {
    * recorded, ready to resume.
    */
   private recover(): void {
-    for (const rec of this.store.unfinished()) {
-      const load = this.fromRecord(rec)
+    for (const id of this.store.unfinished()) {
+      let rec: LoadRecord | undefined
+      let load: LoadRun
+      try {
+        rec = this.store.get(id)
+        if (!rec) continue
+        load = this.fromRecord(rec)
+      } catch (err) {
+        // One damaged record must not keep the coordinator from starting: it stays as stored, listed as damaged.
+        if (!(err instanceof LoadDamagedError)) throw err
+        this.init.log.error({ loadId: id, err }, err.message)
+        continue
+      }
       this.store.save(this.record(load), load.takeChangedShards())
       this.init.log.warn({ loadId: rec.id, account: load.account(), lastRecorded: rec.updatedAt }, 'load interrupted: the coordinator stopped while it ran; POST /loads/:id/resume completes it')
     }

@@ -2,13 +2,14 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { LoadSummary } from '../api/schemas.js'
 import type { ErrorInfo } from '../errors.js'
-import { StoreLockedError } from '../errors.js'
+import { LoadDamagedError, StoreLockedError } from '../errors.js'
 import type { LoadSpec } from '../request/schema.js'
 import type { ShardResult, ShardStatus } from '../../shared/messages.js'
 import type { Range } from '../../shared/ranges.js'
 import type { Account, Attempt } from '../load/result.js'
 import type { LoadResult, LoadStatus } from '../load/run.js'
 import type { TimelineView } from '../load/timeline.js'
+import { damagedSummary } from './damaged.js'
 import { openStore, storePath, type Db } from './open.js'
 
 /** One load as the store keeps it. */
@@ -76,22 +77,46 @@ interface Row {
 }
 
 const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v))
-const parse = <T>(s: string | null): T | undefined => (s === null ? undefined : (JSON.parse(s) as T))
 
-function toRecord(r: Row): LoadRecord {
+/** The JSON columns of a load's row, in the order a damaged one is named. */
+const JSON_COLUMNS = ['request', 'sink', 'account', 'error', 'result', 'attempts', 'current_attempt', 'summary', 'timeline'] as const
+
+/**
+ * SQL naming a row's first JSON column that does not parse, or a shard of it whose result does not
+ * (null: none): history lists a damaged load as such without parsing every column in JavaScript.
+ */
+const DAMAGED_SQL = `CASE ${JSON_COLUMNS.map((c) => `WHEN ${c} IS NOT NULL AND NOT json_valid(${c}) THEN '${c}'`).join(' ')}
+  WHEN EXISTS (SELECT 1 FROM shards WHERE load_seq = loads.seq AND NOT json_valid(result)) THEN 'shards' END`
+
+/**
+ * Parses one stored column. A column that is not JSON (a bit flip, a hand edit: SQLite's structure
+ * can be sound while one value is not) becomes a LoadDamagedError naming the load and the column,
+ * so it costs that load only, not every route that lists or reads loads.
+ */
+function parseColumn<T>(id: string, column: string, text: string, store: string): T {
+  try {
+    return JSON.parse(text) as T
+  } catch (e) {
+    throw new LoadDamagedError(id, column, (e as Error).message, store)
+  }
+}
+
+function toRecord(r: Row, store: string): LoadRecord {
+  const col = <T>(c: (typeof JSON_COLUMNS)[number]): T => parseColumn<T>(r.id, c, r[c]!, store)
+  const opt = <T>(c: (typeof JSON_COLUMNS)[number]): T | undefined => (r[c] === null ? undefined : col<T>(c))
   return {
     id: r.id,
     status: r.status as LoadStatus,
-    spec: JSON.parse(r.request) as LoadSpec,
+    spec: col<LoadSpec>('request'),
     dataset: r.dataset,
-    sink: JSON.parse(r.sink) as Record<string, string>,
-    account: JSON.parse(r.account) as Account,
-    error: parse<ErrorInfo>(r.error),
-    result: parse<LoadResult>(r.result),
-    attempts: JSON.parse(r.attempts) as Attempt[],
-    currentAttempt: parse<Attempt>(r.current_attempt),
-    summary: JSON.parse(r.summary) as LoadSummary,
-    timeline: parse<TimelineView>(r.timeline),
+    sink: col<Record<string, string>>('sink'),
+    account: col<Account>('account'),
+    error: opt<ErrorInfo>('error'),
+    result: opt<LoadResult>('result'),
+    attempts: col<Attempt[]>('attempts'),
+    currentAttempt: opt<Attempt>('current_attempt'),
+    summary: col<LoadSummary>('summary'),
+    timeline: opt<TimelineView>('timeline'),
     resumes: r.resumes,
     createdAt: r.created_at,
     startedAt: r.started_at ?? undefined,
@@ -160,9 +185,9 @@ export class LoadStore {
       get: db.prepare('SELECT * FROM loads WHERE id = ?'),
       shards: db.prepare('SELECT shard, status, result FROM shards WHERE load_seq = (SELECT seq FROM loads WHERE id = ?) ORDER BY shard'),
       seqOf: db.prepare('SELECT seq FROM loads WHERE id = ?'),
-      page: db.prepare('SELECT id, summary FROM loads WHERE seq < ? ORDER BY seq DESC LIMIT ?'),
-      pageByStatus: db.prepare('SELECT id, summary FROM loads WHERE seq < ? AND status = ? ORDER BY seq DESC LIMIT ?'),
-      unfinished: db.prepare(`SELECT * FROM loads WHERE status IN ${UNFINISHED} ORDER BY seq`),
+      page: db.prepare(`SELECT id, summary, ${DAMAGED_SQL} AS damaged FROM loads WHERE seq < ? ORDER BY seq DESC LIMIT ?`),
+      pageByStatus: db.prepare(`SELECT id, summary, ${DAMAGED_SQL} AS damaged FROM loads WHERE seq < ? AND status = ? ORDER BY seq DESC LIMIT ?`),
+      unfinished: db.prepare(`SELECT id FROM loads WHERE status IN ${UNFINISHED} ORDER BY seq`),
       forget: db.prepare('DELETE FROM loads WHERE id = ?'),
       toTrim: db.prepare(`SELECT id FROM loads WHERE status NOT IN ${UNFINISHED} AND seq < (SELECT min(seq) FROM (SELECT seq FROM loads ORDER BY seq DESC LIMIT ?))`),
       count: db.prepare('SELECT count(*) AS n FROM loads'),
@@ -221,22 +246,23 @@ export class LoadStore {
     })()
   }
 
+  /** The stored load; a LoadDamagedError if a column of its row does not parse. */
   get(id: string): LoadRecord | undefined {
     const r = this.st.get.get(id) as Row | undefined
-    return r ? toRecord(r) : undefined
+    return r ? toRecord(r, this.path) : undefined
   }
 
+  /** The load's shard rows; a LoadDamagedError if one does not parse. */
   shards(id: string): Exclude<ShardRow, { status: 'none' }>[] {
-    return (this.st.shards.all(id) as { shard: number; status: string; result: string }[]).map((r) =>
-      r.status === 'running'
-        ? { shard: r.shard, status: 'running', progress: JSON.parse(r.result) as ShardProgress }
-        : { shard: r.shard, status: r.status as ShardStatus, result: JSON.parse(r.result) as ShardResult },
-    )
+    return (this.st.shards.all(id) as { shard: number; status: string; result: string }[]).map((r) => {
+      const value = parseColumn<ShardProgress & ShardResult>(id, `shards[${r.shard}].result`, r.result, this.path)
+      return r.status === 'running' ? { shard: r.shard, status: 'running', progress: value } : { shard: r.shard, status: r.status as ShardStatus, result: value }
+    })
   }
 
-  /** Loads recorded as queued or running: on start, the ones a previous process left unfinished. */
-  unfinished(): LoadRecord[] {
-    return (this.st.unfinished.all() as Row[]).map(toRecord)
+  /** Ids of the loads recorded as queued or running: on start, the ones a previous process left unfinished. */
+  unfinished(): string[] {
+    return (this.st.unfinished.all() as { id: string }[]).map((r) => r.id)
   }
 
   /**
@@ -250,8 +276,36 @@ export class LoadStore {
       if (!at) return undefined
       below = at.seq
     }
-    const rows = (q.status === undefined ? this.st.page.all(below, q.limit) : this.st.pageByStatus.all(below, q.status, q.limit)) as { id: string; summary: string }[]
-    return rows.map((r) => ({ id: r.id, summary: JSON.parse(r.summary) as LoadSummary }))
+    const rows = (q.status === undefined ? this.st.page.all(below, q.limit) : this.st.pageByStatus.all(below, q.status, q.limit)) as { id: string; summary: string; damaged: string | null }[]
+    return rows.map((r) => ({ id: r.id, summary: r.damaged === null ? (JSON.parse(r.summary) as LoadSummary) : this.damaged(r.id) }))
+  }
+
+  /** A damaged load as history lists it: what can still be read, and `damaged` saying what cannot. */
+  private damaged(id: string): LoadSummary {
+    const row = this.st.get.get(id) as Row
+    let problem: LoadDamagedError | undefined
+    try {
+      toRecord(row, this.path)
+      this.shards(id)
+    } catch (e) {
+      if (!(e instanceof LoadDamagedError)) throw e
+      problem = e
+    }
+    // json_valid() and JSON.parse() disagree on nothing a damaged store is likely to hold; if they
+    // did, the row reads and the load is listed as it is
+    if (!problem) return toRecord(row, this.path).summary
+    const read = <T>(text: string | null): T | undefined => {
+      try {
+        return text === null ? undefined : (JSON.parse(text) as T)
+      } catch {
+        return undefined
+      }
+    }
+    return damagedSummary(
+      { id, status: row.status as LoadStatus, seed: row.seed, resumes: row.resumes, createdAt: row.created_at, startedAt: row.started_at, finishedAt: row.finished_at },
+      { summary: read<LoadSummary>(row.summary), spec: read<LoadSpec>(row.request), account: read<Account>(row.account) },
+      `${problem.column}: ${problem.reason}`,
+    )
   }
 
   /** Removes a load and its shards; false if there was none. */
