@@ -58,15 +58,24 @@ interface RunJson {
 }
 
 describe('no answer may hang a load', () => {
-  it('a 500 whose body trickles a byte every 200 ms: the request ends at its total deadline, the load within the retry budget', async () => {
-    const url = await fake((_req, _body, res) => {
-      res.writeHead(500, { 'content-type': 'text/plain', 'content-length': '1000' })
-      const t = setInterval(() => (res.destroyed ? clearInterval(t) : res.write('x')), 200)
-      res.on('close', () => clearInterval(t))
-    })
+  it.each([
+    ['v1', {}],
+    ['v2', { INFLUX_API: 'v2', INFLUX_ORG: 'o', INFLUX_BUCKET: 'b', INFLUX_TOKEN: 't' }],
+    ['v3', { INFLUX_API: 'v3', INFLUX_TOKEN: 't' }],
+  ])('%s: a 500 whose body trickles a byte every 200 ms: the request ends at its total deadline, the load within the retry budget', async (api, env) => {
+    const url = await fake(
+      (req, _body, res) => {
+        if (req.url?.startsWith('/health')) return res.writeHead(200, { 'content-type': 'application/json' }).end('{"name":"influxdb","status":"pass"}')
+        if (req.url?.startsWith('/api/v3/configure')) return res.writeHead(200).end()
+        res.writeHead(500, { 'content-type': 'text/plain', 'content-length': '1000' })
+        const t = setInterval(() => (res.destroyed ? clearInterval(t) : res.write('x')), 200)
+        res.on('close', () => clearInterval(t))
+      },
+      api === 'v3' ? { ping: (res) => res.writeHead(200, { 'content-type': 'application/json', 'x-influxdb-version': '3.1.0' }).end('{"version":"3.1.0"}') } : {},
+    )
     const t0 = Date.now()
     // An idle timeout alone never fired here: a byte came every 200 ms, for 200 s.
-    const r = await runCli(['run', ...quick, '--json'], { INFLUX_URL: url, INFLUX_TIMEOUT_MS: '1000', WRITE_RETRY_MAX_MS: '3000' }, 60_000)
+    const r = await runCli(['run', ...quick, '--json'], { INFLUX_URL: url, INFLUX_TIMEOUT_MS: '1000', WRITE_RETRY_MAX_MS: '2000', ...env }, 60_000)
     const took = Date.now() - t0
     expect(r.code, r.stderr).toBe(1)
     const out = JSON.parse(r.stdout) as RunJson
