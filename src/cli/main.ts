@@ -17,6 +17,7 @@ import { showProgress } from './progress.js'
 import { describePartition } from '../partition/partition.js'
 import { helpText, parseCommandLine, usageLine } from './args.js'
 import { writeOutput } from './outputFile.js'
+import { verifyHint } from './verifyHint.js'
 import { executeRun, normalizeContext, prepareRun, requireFixedLoad, resolvePartition } from '../load/runLoad.js'
 
 // What only some commands need (the HTTP app, prom-client, the candle code, DNS discovery) is
@@ -444,7 +445,7 @@ async function verify(args: ReturnType<typeof parseCommandLine>, io: Io): Promis
       report.ok
         ? `verify ok${partition.count > 1 ? ` (partition ${describePartition(partition)})` : ''}: ${n(report.pointsFound)} points in ${n(report.symbols)} symbols, ${n(report.candlesCompared)} candles (${text}) identical to the regenerated dataset\n`
         : `verify found ${n(report.differencesTotal)} difference(s): ${n(report.pointsFound)} points found, ${n(report.pointsExpected)} expected ` +
-            `(regenerated as dataset format ${DATASET_FORMAT}: a load written by a version with another format differs throughout)\n`,
+            `(${verifyHint(report, DATASET_FORMAT)})\n`,
     )
     for (const d of report.differences) {
       io.stdout.write(`  ${d.symbol}${d.time ? ` ${d.time}` : ''} ${d.field}: expected ${d.expected}, found ${d.found}\n`)

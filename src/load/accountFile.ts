@@ -27,6 +27,12 @@ export interface AccountFile {
   request: Omit<LoadSpec, 'fromMs' | 'toMs'>
   /** sha256 of the request (seed and range included) and the dataset format: an edited request is refused */
   digest?: string
+  /**
+   * sha256 of everything else in the file (canonical JSON, the seal left out): resume trusts the
+   * sink, shard results, account and attempts too, so an edit to any of them is refused. Files
+   * written before it was added have none: see readAccountFile().
+   */
+  seal?: string
   /** each run of the load so far */
   attempts?: Attempt[]
   sink: Record<string, string>
@@ -53,11 +59,19 @@ export function requestDigest(request: unknown, dataset: number): string {
   return `sha256:${createHash('sha256').update(canonical({ dataset, request })).digest('hex')}`
 }
 
+/** The seal of an account file as read (parsed JSON): sha256 over all of it but the seal. */
+export function accountSeal(file: object): string {
+  const { seal: _seal, ...rest } = file as { seal?: unknown }
+  return `sha256:${createHash('sha256').update(canonical(rest)).digest('hex')}`
+}
+
 /** Writes atomically (temp file, then rename): a crash never leaves half an account behind. */
 export async function writeAccountFile(path: string, file: AccountFile): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`
   const withDigest = { ...file, digest: requestDigest(file.request, file.dataset) }
-  await writeFile(tmp, `${JSON.stringify(withDigest, null, 1)}\n`)
+  // sealed as it will be read back (undefined dropped, numbers as JSON writes them), not as it is in memory
+  const sealed = { ...withDigest, seal: accountSeal(JSON.parse(JSON.stringify(withDigest)) as object) }
+  await writeFile(tmp, `${JSON.stringify(sealed, null, 1)}\n`)
   await rename(tmp, path)
 }
 
@@ -131,6 +145,27 @@ function bad(problem: string): never {
 }
 
 /**
+ * Resume trusts the whole file: the sink it checks the settings against, the shard results that
+ * say which lines the database already holds (skipped, never sent again), the account and the
+ * attempts it reports. An edit to any of them could make a resume report points as written that
+ * the database does not hold (an edited sink.db sent the rest to another database and reported
+ * the load succeeded), so a file whose seal does not match is refused. A file written before the
+ * seal existed is taken only when it has no shard results: then resume trusts nothing but the
+ * request (covered by its digest) and writes the whole load again.
+ */
+function checkSeal(path: string, f: Partial<AccountFile>): void {
+  if (f.seal === undefined) {
+    if ((f.shards ?? []).length > 0) {
+      bad(`account file ${path} has no seal (written by an older ohlcv-loadgen): its shard results cannot be checked, and resume would trust them to skip lines; run the load again`)
+    }
+    return
+  }
+  if (f.seal !== accountSeal(f)) {
+    bad(`account file ${path} was edited after it was written (its seal does not match): resume trusts its sink, shard results and account, so it could report points as written that the database does not hold; resume from an unedited copy, or run the load again`)
+  }
+}
+
+/**
  * Reads an account file and checks its shape; the request inside is validated by the caller like
  * any other request. Problems are InvalidRequestErrors naming the file's part that is wrong.
  */
@@ -168,6 +203,7 @@ export async function readAccountFile(
     const p = f.partition as Partial<Partition> | null
     partition = checkPartition(Number(p?.index), Number(p?.count), 'resume-from')
   }
+  checkSeal(path, f)
   const attempts = Array.isArray(f.attempts) ? f.attempts.filter((a) => typeof a === 'object' && a !== null && Number.isFinite(a.durationMs) && Number.isFinite(a.pointsWritten)) : []
   return { request: f.request, sink: f.sink, shards: f.shards, attempts, ...(partition ? { partition } : {}) }
 }
