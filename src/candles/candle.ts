@@ -39,17 +39,17 @@ export function parseInterval(field: string, value: string): number {
   return ms
 }
 
-/** Candles one query may return. */
+/** Candles one GET /candles may return: its answer is one JSON array in memory. The CLI streams any number. */
 export const MAX_CANDLES = 100_000
 
-/** Resolves from/to/interval of a candle query, with the same messages as the CLI. */
-export function candleRange(q: { from: string; to: string; interval?: string }) {
+/** Resolves from/to/interval of a candle query, with the same messages as the CLI; at most `maxCandles` intervals. */
+export function candleRange(q: { from: string; to: string; interval?: string }, maxCandles = MAX_CANDLES) {
   const fromMs = parseInstant('from', q.from)
   const toMs = parseInstant('to', q.to)
   if (fromMs >= toMs) throw new InvalidRequestError('from', 'must be before to')
   const intervalMs = parseInterval('interval', q.interval ?? '1m')
-  if ((toMs - fromMs) / intervalMs > MAX_CANDLES) {
-    throw new InvalidRequestError('interval', `more than ${MAX_CANDLES} candles: use a coarser interval or a shorter range`)
+  if ((toMs - fromMs) / intervalMs > maxCandles) {
+    throw new InvalidRequestError('interval', `more than ${maxCandles} candles: use a coarser interval or a shorter range (the CLI's candles command takes any number)`)
   }
   return { fromMs, toMs, intervalMs }
 }

@@ -1,5 +1,5 @@
 import { InfluxDB } from '@influxdata/influxdb-client'
-import { InvalidRequestError } from '../errors.js'
+import { InvalidRequestError, LoadgenError, ReadError, WriteError } from '../errors.js'
 import { InfluxV1Client, quoteIdent, type InfluxQLResult } from '../influx/v1.js'
 import { InfluxV3Client } from '../influx/v3.js'
 import { v2SpeaksFlux } from '../influx/v2.js'
@@ -13,6 +13,31 @@ export interface CandleQuery {
   toMs: number
   intervalMs: number
 }
+
+/**
+ * Candles one query asks for at most. influxd 1.x answers a series of more than 10,000 rows in
+ * chunks marked `partial` (1.6 leaves the flag set even after merging them, so the answer cannot
+ * be told from one cut at max-row-limit), and one answer of a year at 1 s would be gigabytes: a
+ * range is read in windows of this many intervals, each answer small and never chunked.
+ */
+export const CANDLES_PER_QUERY = 5000
+
+/**
+ * [from, to) cut into windows of at most `per` intervals. Inner edges fall on interval edges, which
+ * start at the epoch as InfluxQL's GROUP BY time() and the Flux query's window() do, so no candle
+ * is split between two windows. Pure.
+ */
+export function* queryWindows(fromMs: number, toMs: number, intervalMs: number, per = CANDLES_PER_QUERY): Generator<[number, number]> {
+  let a = fromMs
+  while (a < toMs) {
+    const b = Math.min(toMs, (Math.floor(a / intervalMs) + per) * intervalMs)
+    yield [a, b]
+    a = b
+  }
+}
+
+/** Window queries one reading keeps in flight. */
+const READ_AHEAD = 2
 
 type InfluxSink = Extract<SinkConfig, { kind: 'influx-v1' | 'influx-v2' | 'influx-v3' }>
 
@@ -106,11 +131,48 @@ export class CandleReader {
 
   /** InfluxQL on 1.x (epoch ms) or 3.x. */
   private influxQL(q: string): Promise<InfluxQLResult> {
-    return this.v1 ? this.v1.query(q, 'GET', 'ms') : this.v3!.query(q)
+    return asRead(this.v1 ? this.v1.query(q, 'GET', 'ms') : this.v3!.query(q))
   }
 
-  /** Candles computed by InfluxDB itself, prices in exact units of 10^-decimals. */
+  /** Flux on 2.x, once the server is known to speak it. */
+  private async flux(query: string): Promise<Record<string, unknown>[]> {
+    await this.v2!.checked
+    return asRead(this.v2!.query.collectRows<Record<string, unknown>>(query))
+  }
+
+  /**
+   * Candles computed by InfluxDB itself, window after window of at most CANDLES_PER_QUERY, in
+   * time order: a caller that handles each window in turn holds one window, whatever the range.
+   */
+  async *candleWindows(q: CandleQuery, decimals: number): AsyncGenerator<ExactCandle[]> {
+    // READ_AHEAD queries in flight: the server computes the next window while this one is used
+    // (influxd 1.6 takes ~90 ms per 5,000 one-minute candles, whatever the caller does meanwhile).
+    const windows = queryWindows(q.fromMs, q.toMs, q.intervalMs)
+    const inFlight: Promise<ExactCandle[]>[] = []
+    const ask = () => {
+      const w = windows.next()
+      if (w.done) return
+      const p = this.candlesIn({ ...q, fromMs: w.value[0], toMs: w.value[1] }, decimals)
+      p.catch(() => {}) // awaited in turn below; a caller that stops early leaves none unhandled
+      inFlight.push(p)
+    }
+    for (let k = 0; k < READ_AHEAD; k++) ask()
+    while (inFlight.length > 0) {
+      const next = inFlight.shift()!
+      ask()
+      yield await next
+    }
+  }
+
+  /** All candles of a range, in time order (read window by window; the caller holds them all). */
   async candles(q: CandleQuery, decimals: number): Promise<ExactCandle[]> {
+    const out: ExactCandle[] = []
+    for await (const w of this.candleWindows(q, decimals)) for (const c of w) out.push(c)
+    return out
+  }
+
+  /** One query's candles: the range must span at most CANDLES_PER_QUERY intervals. */
+  private async candlesIn(q: CandleQuery, decimals: number): Promise<ExactCandle[]> {
     const toExact = (startMs: number, o: number, h: number, l: number, c: number, v: number, n: number): ExactCandle => ({
       startMs,
       open: units(o, decimals),
@@ -128,8 +190,7 @@ export class CandleReader {
         return toExact(influxQLTimeMs(t), o, h, l, c, vol, n)
       })
     }
-    await this.v2!.checked
-    const rows = await this.v2!.query.collectRows<Record<string, unknown>>(flux(q, this.v2!.bucket))
+    const rows = await this.flux(flux(q, this.v2!.bucket))
     return rows.map((r) =>
       toExact(Date.parse(String(r._time)), Number(r.open), Number(r.high), Number(r.low), Number(r.close), Number(r.volume), Number(r.trades)),
     )
@@ -148,8 +209,7 @@ export class CandleReader {
   |> filter(fn: (r) => r._measurement == ${fluxString(measurement)} and r._field == "trade_id")
   |> group(columns: ["symbol"])
   |> count()`
-    await this.v2!.checked
-    const rows = await this.v2!.query.collectRows<Record<string, unknown>>(query)
+    const rows = await this.flux(query)
     for (const r of rows) out.set(String(r.symbol), Number(r._value))
     return out
   }
@@ -157,5 +217,20 @@ export class CandleReader {
   close(): void {
     this.v1?.close()
     this.v3?.close()
+  }
+}
+
+/**
+ * A failed read under its own code: the clients report a failed query as they report a failed
+ * write (WriteError, OHLCV_WRITE_FAILED), and the Flux client with errors of its own. Errors that
+ * already say what is wrong in their own terms (a v2 server without Flux) pass unchanged.
+ */
+async function asRead<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p
+  } catch (e) {
+    if (e instanceof LoadgenError && !(e instanceof WriteError)) throw e
+    const message = e instanceof Error ? e.message : String(e)
+    throw new ReadError(/^InfluxDB/.test(message) ? message : `InfluxDB query failed: ${message}`, { cause: e })
   }
 }

@@ -38,29 +38,20 @@ export interface VerifyReport {
   differences: Difference[]
 }
 
-/**
- * The candles a load should have produced, regenerated from its seed on the pool (shards in
- * parallel) and merged in shard order. `only` limits it to some symbol indexes.
- */
-export async function expectedCandles(
-  spec: LoadSpec,
-  pool: ShardPool,
-  intervalMs: number,
-  only?: number[],
-  partition: Partition = WHOLE,
-): Promise<Map<number, ExactCandle[]>> {
-  const plan = planLoad(spec)
-  const shards = [...ownedShards(partition, plan.shardCount)]
-  const buckets = Math.ceil((spec.toMs - spec.fromMs) / intervalMs) + 1
-  if ((only?.length ?? spec.symbols.length) * buckets > MAX_VERIFY_CANDLES) {
-    throw new InvalidRequestError('interval', `too fine for this load: ${spec.symbols.length} symbols × ${buckets} intervals; use a coarser interval`)
-  }
+/** Symbols × intervals a verification regenerates and reads at once: memory stays bounded whatever the load's size. */
+export const VERIFY_WINDOW_CANDLES = 100_000
+
+/** Candles of some shards, per symbol index, by interval start, merged in shard order. */
+type ShardsCandles = Map<number, Map<number, ExactCandle>>
+
+/** Regenerates `shards` on the pool (in parallel) and merges their candles in shard order. */
+async function regenerate(spec: LoadSpec, pool: ShardPool, shards: number[], intervalMs: number, only?: number[]): Promise<ShardsCandles> {
   const shardSpec = toShardSpec(spec)
   const results: ShardCandles[] = new Array<ShardCandles>(shards.length)
   await runBounded(shards.length, pool.size * TASKS_PER_WORKER, async (k) => {
     results[k] = await pool.candles({ spec: shardSpec, shard: shards[k]!, intervalMs, ...(only ? { only } : {}) })
   })
-  const merged = new Map<number, Map<number, ExactCandle>>()
+  const merged: ShardsCandles = new Map()
   for (const r of results) {
     for (const { j, flat } of r.symbols) {
       let m = merged.get(j)
@@ -72,7 +63,47 @@ export async function expectedCandles(
       }
     }
   }
+  return merged
+}
+
+const tooFine = (symbols: number, buckets: number) =>
+  new InvalidRequestError('interval', `too fine for this load: ${symbols} symbols × ${buckets} intervals; use a coarser interval`)
+
+/**
+ * The candles a load should have produced, regenerated from its seed on the pool (shards in
+ * parallel) and merged in shard order. `only` limits it to some symbol indexes. Holds them all:
+ * verify goes window by window instead (shardGroups).
+ */
+export async function expectedCandles(
+  spec: LoadSpec,
+  pool: ShardPool,
+  intervalMs: number,
+  only?: number[],
+  partition: Partition = WHOLE,
+): Promise<Map<number, ExactCandle[]>> {
+  const plan = planLoad(spec)
+  const buckets = Math.ceil((spec.toMs - spec.fromMs) / intervalMs) + 1
+  if ((only?.length ?? spec.symbols.length) * buckets > MAX_VERIFY_CANDLES) throw tooFine(spec.symbols.length, buckets)
+  const merged = await regenerate(spec, pool, [...ownedShards(partition, plan.shardCount)], intervalMs, only)
   return new Map<number, ExactCandle[]>([...merged].map(([j, m]) => [j, [...m.values()].sort((a, b) => a.startMs - b.startMs)]))
+}
+
+/**
+ * The load's shards in runs of consecutive shards, [first, end), each spanning at most `budget`
+ * symbol-intervals (at least one shard): verify regenerates and reads one run at a time. Pure.
+ */
+export function shardGroups(plan: Pick<Plan, 'shardCount' | 'shardBounds'>, symbols: number, intervalMs: number, budget = VERIFY_WINDOW_CANDLES): [number, number][] {
+  const groups: [number, number][] = []
+  let first = 0
+  for (let i = 0; i < plan.shardCount; i++) {
+    const span = (plan.shardBounds(i)[1] - plan.shardBounds(first)[0]) / intervalMs + 1
+    if (i > first && symbols * span > budget) {
+      groups.push([first, i])
+      first = i
+    }
+  }
+  groups.push([first, plan.shardCount])
+  return groups
 }
 
 /**
@@ -162,32 +193,40 @@ async function compare(spec: LoadSpec, reader: CandleReader, pool: ShardPool, in
   }
   const inScope = (start: number) => whole || insideOwnedShard(plan, partition, start, interval.ms)
 
-  const expected = await expectedCandles(spec, pool, interval.ms, undefined, partition)
+  // Window by window: regenerate a run of shards, read the same range from the database, compare,
+  // and let both go. Each symbol's candle across a run's end is carried into the next run and
+  // compared there, once the shards after it have added their trades.
+  const carry = new Map<number, ExactCandle>()
   let compared = 0
-  for (let j = 0; j < spec.symbols.length; j++) {
-    const symbol = spec.symbols[j]!
-    const want = new Map((expected.get(j) ?? []).map((c) => [c.startMs, c]))
-    const have = new Map(
-      (await reader.candles({ measurement: spec.measurement, symbol, fromMs: spec.fromMs, toMs: spec.toMs, intervalMs: interval.ms }, decimals)).map((c) => [c.startMs, c]),
-    )
-    const starts = [...new Set([...want.keys(), ...have.keys()])].filter(inScope).sort((a, b) => a - b)
-    for (const start of starts) {
-      compared++
-      const time = new Date(start).toISOString()
-      const w = want.get(start)
-      const h = have.get(start)
-      if (!w || !h) {
-        note({ symbol, time, field: 'candle', expected: w ? 'present' : 'absent', found: h ? 'present' : 'absent' })
-        continue
+  let lo = spec.fromMs
+  for (const [first, end] of shardGroups(plan, spec.symbols.length, interval.ms)) {
+    const [groupFrom, groupTo] = [plan.shardBounds(first)[0], plan.shardBounds(end - 1)[1]]
+    if (spec.symbols.length * ((groupTo - groupFrom) / interval.ms + 1) > MAX_VERIFY_CANDLES) {
+      throw tooFine(spec.symbols.length, Math.ceil((groupTo - groupFrom) / interval.ms) + 1)
+    }
+    const last = end === plan.shardCount
+    const cut = last ? Infinity : Math.floor(groupTo / interval.ms) * interval.ms
+    const hi = last ? spec.toMs : cut
+    const owned = Array.from({ length: end - first }, (_, k) => first + k).filter((i) => owns(partition, i))
+    // the pool regenerates while the database answers: neither waits for the other
+    const [regenerated, found] = await Promise.all([regenerate(spec, pool, owned, interval.ms), readWindow(spec, reader, decimals, lo, hi, interval.ms)])
+    for (let j = 0; j < spec.symbols.length; j++) {
+      const want = regenerated.get(j) ?? new Map<number, ExactCandle>()
+      const held = carry.get(j)
+      if (held) {
+        const next = want.get(held.startMs)
+        want.set(held.startMs, next ? mergeCandle(held, next) : held)
+        carry.delete(j)
       }
-      for (const field of ['open', 'high', 'low', 'close', 'volume', 'trades'] as const) {
-        if (w[field] !== h[field]) {
-          const isPrice = field !== 'volume' && field !== 'trades'
-          const f = isPrice ? 10 ** decimals : 1
-          note({ symbol, time, field, expected: w[field] / f, found: h[field] / f })
+      for (const [start, c] of want) {
+        if (start >= cut) {
+          carry.set(j, c)
+          want.delete(start)
         }
       }
+      compared += compareCandles(spec.symbols[j]!, want, found[j]!, inScope, decimals, note)
     }
+    lo = Math.max(lo, hi)
   }
 
   return {
@@ -203,4 +242,45 @@ async function compare(spec: LoadSpec, reader: CandleReader, pool: ShardPool, in
     differencesTotal: total,
     differences: diffs,
   }
+}
+
+/** Each symbol's candles in [lo, hi) from the database, by interval start; four symbols read at once. */
+async function readWindow(spec: LoadSpec, reader: CandleReader, decimals: number, lo: number, hi: number, intervalMs: number): Promise<Map<number, ExactCandle>[]> {
+  const found = spec.symbols.map(() => new Map<number, ExactCandle>())
+  if (lo >= hi) return found
+  await runBounded(spec.symbols.length, 4, async (j) => {
+    for await (const w of reader.candleWindows({ measurement: spec.measurement, symbol: spec.symbols[j]!, fromMs: lo, toMs: hi, intervalMs }, decimals)) {
+      for (const c of w) found[j]!.set(c.startMs, c)
+    }
+  })
+  return found
+}
+
+/** Compares one symbol's regenerated and stored candles field by field; returns how many intervals it compared. */
+function compareCandles(
+  symbol: string,
+  want: Map<number, ExactCandle>,
+  have: Map<number, ExactCandle>,
+  inScope: (start: number) => boolean,
+  decimals: number,
+  note: (d: Difference) => void,
+): number {
+  const starts = [...new Set([...want.keys(), ...have.keys()])].filter(inScope).sort((a, b) => a - b)
+  for (const start of starts) {
+    const time = new Date(start).toISOString()
+    const w = want.get(start)
+    const h = have.get(start)
+    if (!w || !h) {
+      note({ symbol, time, field: 'candle', expected: w ? 'present' : 'absent', found: h ? 'present' : 'absent' })
+      continue
+    }
+    for (const field of ['open', 'high', 'low', 'close', 'volume', 'trades'] as const) {
+      if (w[field] !== h[field]) {
+        const isPrice = field !== 'volume' && field !== 'trades'
+        const f = isPrice ? 10 ** decimals : 1
+        note({ symbol, time, field, expected: w[field] / f, found: h[field] / f })
+      }
+    }
+  }
+  return starts.length
 }

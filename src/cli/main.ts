@@ -11,7 +11,6 @@ import { DEFAULT_MEASUREMENT, MAX_TICK_DECIMALS, normalizeRequest, tickDecimals 
 import { SYMBOL_PATTERN } from '../request/schema.js'
 import { validateLoadRequest } from '../request/validate.js'
 import { describeSink } from '../sink/target.js'
-import type { Candle } from '../candles/candle.js'
 import { ShardPool } from '../../workers/pool.js'
 import { showProgress } from './progress.js'
 import { describePartition } from '../partition/partition.js'
@@ -376,10 +375,12 @@ async function candles(args: ReturnType<typeof parseCommandLine>, io: Io): Promi
   const to = args.request.to
   if (typeof from !== 'string' || typeof to !== 'string') throw new UsageError('candles needs --from and --to')
   const measurement = typeof args.request.measurement === 'string' ? args.request.measurement : DEFAULT_MEASUREMENT
-  const { candleRange, toCandle } = await import('../candles/candle.js')
-  const range = candleRange({ from, to, ...(interval ? { interval } : {}) })
+  const [{ candleRange }, { writeCandlesJson, writeCandlesTable }] = await Promise.all([import('../candles/candle.js'), import('./candleOutput.js')])
+  // no cap on the count: the database is read window by window and each window written out in turn
+  const range = candleRange({ from, to, ...(interval ? { interval } : {}) }, Infinity)
   const settings = readSettings(args.settings, io.env)
-  let rows: Candle[]
+  const printer = args.json ? writeCandlesJson : writeCandlesTable
+  let written: number
   if (args.query.regenerate) {
     // The load's own options and seed say what the database should hold; no database needed.
     if (args.request.seed === undefined) throw new UsageError('candles --regenerate needs the --seed of the load')
@@ -388,32 +389,17 @@ async function candles(args: ReturnType<typeof parseCommandLine>, io: Io): Promi
     if (j < 0) throw new UsageError(`invalid --symbol: ${symbol} is not one of the load's --symbols`)
     const pool = new ShardPool(poolSize(settings))
     const { expectedCandles } = await import('../candles/verify.js')
-    const regenerated = await expectedCandles(spec, pool, range.intervalMs, [j]).finally(() => pool.close())
-    const decimals = tickDecimals(spec.market.tickSize)
-    rows = (regenerated.get(j) ?? []).map((c) => toCandle(c, decimals))
+    const regenerated = (await expectedCandles(spec, pool, range.intervalMs, [j]).finally(() => pool.close())).get(j) ?? []
+    written = await printer(async function* () { yield regenerated }, tickDecimals(spec.market.tickSize), io.stdout)
   } else {
     const { CandleReader } = await import('../candles/query.js')
     const reader = new CandleReader(sinkConfig(settings))
-    const exact = await reader.candles({ measurement, symbol, ...range }, MAX_TICK_DECIMALS).finally(() => reader.close())
-    rows = exact.map((c) => toCandle(c, MAX_TICK_DECIMALS))
+    const q = { measurement, symbol, ...range }
+    written = await printer(() => reader.candleWindows(q, MAX_TICK_DECIMALS), MAX_TICK_DECIMALS, io.stdout).finally(() => reader.close())
   }
-  if (rows.length === 0) {
+  if (written === 0) {
     io.stderr.write(`ohlcv-loadgen: no trades of ${symbol} in ${measurement} between ${from} and ${to}\n`)
     return EXIT_LOAD_FAILED
-  }
-  if (args.json) {
-    io.stdout.write(`${JSON.stringify(rows)}\n`)
-    return EXIT_OK
-  }
-  // A table with a volume bar: the shape of the day at a glance (e.g. --interval 1h).
-  const maxVolume = Math.max(...rows.map((r) => r.volume))
-  const cols = ['time', 'open', 'high', 'low', 'close', 'volume', 'trades']
-  const fmt = (r: Candle) => [r.time, r.open.toFixed(2), r.high.toFixed(2), r.low.toFixed(2), r.close.toFixed(2), String(r.volume), String(r.trades)]
-  const table = [cols, ...rows.map(fmt)]
-  const widths = cols.map((_, k) => Math.max(...table.map((row) => row[k]!.length)))
-  for (const [n, row] of table.entries()) {
-    const bar = n === 0 ? 'volume profile' : '#'.repeat(Math.round((rows[n - 1]!.volume / maxVolume) * 40))
-    io.stdout.write(`${row.map((cell, k) => (k === 0 ? cell.padEnd(widths[k]!) : cell.padStart(widths[k]!))).join('  ')}  ${bar}\n`)
   }
   return EXIT_OK
 }
