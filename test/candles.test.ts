@@ -145,6 +145,16 @@ describe('candles and verification against a real influxd', () => {
     expect(cli.stdout).toMatch(/AAPL 2024-03-08T16:00:00\.000Z high: expected [\d.]+, found [\d.]+/)
   })
 
+  it('verify: a list cut short says it is the first 200 of how many', async () => {
+    // another seed: every 5-minute candle differs, far more than the 200 a report lists
+    const load = ['--symbols', REQUEST.symbols.join(','), '--from', REQUEST.from, '--to', REQUEST.to, '--trades', String(REQUEST.trades), '--seed', 'other', '--distribution', 'intraday', '--weights', 'AAPL=3']
+    const cli = await runCli(['verify', ...load, '--interval', '1h', '--pool-size', '2'], { INFLUX_URL: url, INFLUX_DB: db })
+    expect(cli.code).toBe(1)
+    const total = /^verify found ([\d,]+) difference/.exec(cli.stdout)?.[1] ?? ''
+    expect(Number(total.replace(/,/g, ''))).toBeGreaterThan(200)
+    expect(cli.stdout.trim().split('\n').at(-1)).toBe(`  (the first 200 of ${total} differences listed)`)
+  })
+
   it('verify of a running load is 409, of an unknown one 404', async () => {
     expect((await co.json('POST', '/loads/nope/verify', {})).status).toBe(404)
     const { body } = await co.json<LoadView>('POST', '/loads', { ...REQUEST, trades: 3_000_000, seed: 'busy' })

@@ -436,7 +436,8 @@ async function verify(args: ReturnType<typeof parseCommandLine>, io: Io): Promis
     for (const d of report.differences) {
       io.stdout.write(`  ${d.symbol}${d.time ? ` ${d.time}` : ''} ${d.field}: expected ${d.expected}, found ${d.found}\n`)
     }
-    if (report.differencesTotal > report.differences.length) io.stdout.write(`  ... and ${n(report.differencesTotal - report.differences.length)} more\n`)
+    // a cut-short list says so: the first N of the total, so nobody takes the list for all of them
+    if (report.differencesTotal > report.differences.length) io.stdout.write(`  (the first ${n(report.differences.length)} of ${n(report.differencesTotal)} differences listed)\n`)
   }
   return report.ok ? EXIT_OK : EXIT_LOAD_FAILED
 }
