@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3'
+import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -225,6 +226,31 @@ describe('one damaged record costs only its load', () => {
       s.child.kill('SIGTERM')
       await s.exited
     }
+  }, 30_000)
+})
+
+describe('a STATE_DIR on a read-only file system', () => {
+  // root ignores permission bits, so the test makes the file system itself read-only: a tmpfs it
+  // mounts, fills with a real store, and remounts read-only
+  const mounts: string[] = []
+  afterAll(() => {
+    for (const m of mounts) execFileSync('umount', [m])
+  })
+
+  it('is refused at start with one line that says read-only, not "disk I/O error"', async () => {
+    const dir = tempDir()
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', dir])
+    mounts.push(dir)
+    const s = startServe({ SINK: 'null', POOL_SIZE: '1', STATE_DIR: dir, LOG_LEVEL: 'warn' })
+    const url = await s.listening
+    await finished(url, (await call<{ id: string }>(url, 'POST', '/loads', { trades: 10_000, seed: 'ro' })).body.id)
+    s.child.kill('SIGTERM')
+    expect(await s.exited).toBe(0)
+    execFileSync('mount', ['-o', 'remount,ro', dir])
+    // before: "load store …/loads.sqlite cannot be used (disk I/O error)"
+    await expectRefusal(dir, /cannot be written: .* is on a read-only file system \(EROFS\)/)
+    // a new directory under it cannot even be made
+    await expectRefusal(join(dir, 'sub'), /cannot be written: .* is on a read-only file system \(EROFS\)/)
   }, 30_000)
 })
 

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3'
-import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
 import { StoreError, StoreLockedError } from '../errors.js'
 import { MIGRATIONS, type Migration } from './schema.js'
 import { readWal } from './wal.js'
@@ -65,6 +65,38 @@ function missingFromWal(path: string, size: number, pages: number, pageSize: num
   return { missing, wal: wal !== undefined }
 }
 
+/**
+ * Makes STATE_DIR and checks that it and the store can be written. SQLite opens a file it cannot
+ * write read-only without a word, then fails at the first write (the WAL) with "disk I/O error",
+ * which names nothing the user can act on; the file system's own answer does.
+ */
+function checkWritable(path: string): void {
+  const dir = dirname(path)
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    accessSync(dir, constants.W_OK)
+    if (existsSync(path)) accessSync(path, constants.W_OK)
+  } catch (e) {
+    let code = (e as NodeJS.ErrnoException).code
+    // a recursive mkdir on a read-only file system says ENOENT: ask the nearest directory that exists
+    if (code === 'ENOENT') code = ancestorProblem(dir) ?? code
+    const why = code === 'EROFS' ? 'is on a read-only file system (EROFS)' : code === 'EACCES' || code === 'EPERM' ? `is not writable by this user (${code})` : `cannot be made or written (${code ?? (e as Error).message})`
+    throw new StoreError(path, `cannot be written: ${dir} ${why}; set STATE_DIR (--state-dir) to a writable directory, or to :memory: to keep no history`, false)
+  }
+}
+
+/** Why the nearest existing ancestor of `dir` cannot be written into (EROFS, EACCES), if it cannot. */
+function ancestorProblem(dir: string): string | undefined {
+  let d = dir
+  while (!existsSync(d) && dirname(d) !== d) d = dirname(d)
+  try {
+    accessSync(d, constants.W_OK)
+    return undefined
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code
+  }
+}
+
 function isBusy(e: unknown): boolean {
   const code = (e as { code?: string }).code ?? ''
   return code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')
@@ -79,7 +111,7 @@ function isBusy(e: unknown): boolean {
  */
 export function openStore(path: string, migrations: readonly Migration[] = MIGRATIONS): Db {
   if (path !== ':memory:') {
-    mkdirSync(resolve(path, '..'), { recursive: true, mode: 0o700 })
+    checkWritable(path)
     checkHeader(path)
   }
   let db: Db
