@@ -88,6 +88,39 @@ describe('HTTP API', () => {
     }
   })
 
+  it('DELETE is idempotent: asked again while the load stops, or after a cancel stopped it, 202 again; a load that succeeded is 409', async () => {
+    const { id } = (await post(JSON.stringify({ trades: 2_000_000_000, seed: 'twice' }))).json<{ id: string }>()
+    const first = await co.app.inject({ method: 'DELETE', url: `/loads/${id}` })
+    const second = await co.app.inject({ method: 'DELETE', url: `/loads/${id}` })
+    expect([first.statusCode, second.statusCode]).toEqual([202, 202])
+    await co.waitDone(id)
+    // before: 409 OHLCV_LOAD_FINISHED "load ... has already cancelled"
+    const after = await co.app.inject({ method: 'DELETE', url: `/loads/${id}` })
+    expect(after.statusCode).toBe(202)
+    expect(after.json<LoadView>()).toMatchObject({ id, status: 'cancelled' })
+    const { id: small } = (await post(JSON.stringify({ trades: 1000, seed: 'done' }))).json<{ id: string }>()
+    await co.waitDone(small)
+    const finished = await co.app.inject({ method: 'DELETE', url: `/loads/${small}` })
+    expect([finished.statusCode, finished.json<{ code: string }>().code]).toEqual([409, 'OHLCV_LOAD_FINISHED'])
+  })
+
+  it('an integer seed beyond 2^53 is refused naming seed (JSON has lost its digits); as a string it is kept exactly', async () => {
+    const big = await post('{"trades": 1000, "seed": 12345678901234567890}')
+    // before: 202, stored and echoed as 12345678901234567000
+    expect(big.statusCode).toBe(400)
+    expect(big.json()).toMatchObject({
+      code: 'OHLCV_INVALID_REQUEST',
+      field: 'seed',
+      message: 'seed: integers beyond 2^53 lose digits in JSON (this one arrived as 12345678901234567000): pass the seed as a string, e.g. "seed": "12345678901234567890", to keep every digit',
+    })
+    expect((await post('{"trades": 1000, "seed": 9007199254740991}')).statusCode).toBe(202) // 2^53 - 1: exact
+    const asText = await post('{"trades": 1000, "seed": "12345678901234567890"}')
+    expect(asText.statusCode).toBe(202)
+    const { id, seed } = asText.json<{ id: string; seed: string }>()
+    expect(seed).toBe('12345678901234567890')
+    expect((await co.waitDone(id)).request.seed).toBe('12345678901234567890')
+  })
+
   it('/healthz and /readyz answer', async () => {
     expect((await co.app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' })
     expect((await co.app.inject({ url: '/readyz' })).statusCode).toBe(200)
@@ -118,5 +151,12 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(doc.paths['/loads']!.post!.responses)).toEqual(expect.arrayContaining(['202', '400', '429']))
     expect(doc.paths['/loads']!.get!.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'limit', in: 'query' })]))
     expect(JSON.stringify(doc.components)).toContain('bearer')
+  })
+
+  it('the Authorization scheme is case-insensitive (RFC 7235): bearer and BEARER are taken, the token is not', async () => {
+    const get = (authorization: string) => fetch(`${co.url}/loads`, { headers: { authorization } })
+    for (const scheme of ['Bearer', 'bearer', 'BEARER']) expect((await get(`${scheme} a-token-of-16-chars-or-more`)).status, scheme).toBe(200)
+    expect((await get('bearer A-TOKEN-OF-16-CHARS-OR-MORE')).status).toBe(401)
+    expect((await get('bearer')).status).toBe(401)
   })
 })

@@ -213,9 +213,14 @@ export class LoadManager {
     return n
   }
 
+  /**
+   * Asks a load to stop. Idempotent: asked again while it stops, or once a cancel has stopped it,
+   * the answer is the same load (a client retrying its DELETE after a lost answer must not read a
+   * conflict); only a load that ended otherwise (succeeded, failed) is a conflict.
+   */
   cancel(id: string): LoadRun {
     const load = this.get(id)
-    if (!load.cancel()) throw new LoadFinishedError(id, load.status)
+    if (!load.cancel() && load.status !== 'cancelled') throw new LoadFinishedError(id, load.status)
     return load
   }
 

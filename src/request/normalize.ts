@@ -51,10 +51,22 @@ export interface NormalizeContext {
 }
 
 /**
+ * An integer seed beyond 2^53 has lost digits before anything here sees it (JSON.parse reads
+ * 12345678901234567890 as 12345678901234567000), so storing it would echo, and seed the dataset
+ * with, a number nobody typed. Refused; as a string it is kept exactly (the CLI's --seed always is).
+ */
+function checkSeed(seed: string | number | undefined): void {
+  if (typeof seed === 'number' && !Number.isSafeInteger(seed)) {
+    throw new InvalidRequestError('seed', `integers beyond 2^53 lose digits in JSON (this one arrived as ${String(seed)}): pass the seed as a string, e.g. "seed": "12345678901234567890", to keep every digit`)
+  }
+}
+
+/**
  * Applies defaults and the rules that span fields. Pure given `ctx`, so tests pin the clock.
  * The result carries the resolved `from`, `to` and `seed`, which is what makes a load reproducible.
  */
 export function normalizeRequest(input: LoadRequestInput, ctx: NormalizeContext): LoadSpec {
+  checkSeed(input.seed)
   let toMs: number
   let fromMs: number
   if (input.to !== undefined) toMs = parseInstant('to', input.to)
