@@ -16,6 +16,9 @@ import { countInflux } from './harness/servers.js'
  * UPDATE_SCREENSHOTS=1 to docs/images/ (the README's pictures).
  */
 const SHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/images' : mkdtempSync(join(tmpdir(), 'ohlcv-shots-'))
+/** The README's pictures show 4M-trade loads; the checks need no more than 1M (the suite's time budget). */
+const BIG = process.env.UPDATE_SCREENSHOTS === '1' ? 4_000_000 : 1_000_000
+const big = BIG.toLocaleString('en-US')
 mkdirSync(SHOTS, { recursive: true })
 
 const RANGE = { from: '2024-03-04T00:00:00Z', to: '2024-03-09T00:00:00Z' }
@@ -82,7 +85,7 @@ describe('the web console, in Chromium', () => {
     await page.fill('#f-symbols', 'AAPL, MSFT, NVDA')
     await page.fill('#f-from', RANGE.from)
     await page.fill('#f-to', RANGE.to)
-    await page.fill('#f-trades', '4000000')
+    await page.fill('#f-trades', String(BIG))
     await page.fill('#f-seed', 'console-1')
     await page.click('#load-form button[type=submit]')
     await page.waitForURL(/#\/loads\/[0-9a-f-]{36}$/)
@@ -92,11 +95,11 @@ describe('the web console, in Chromium', () => {
     await page.waitForFunction(() => document.querySelector('#progress')?.value === 1)
     const shown = Number(await page.getAttribute('#progress', 'data-written'))
     const view = (await call<LoadView>(url, 'GET', `/loads/${id}`)).body
-    expect(view.request).toMatchObject({ symbols: ['AAPL', 'MSFT', 'NVDA'], trades: 4_000_000, seed: 'console-1' })
-    expect(shown).toBe(4_000_000)
+    expect(view.request).toMatchObject({ symbols: ['AAPL', 'MSFT', 'NVDA'], trades: BIG, seed: 'console-1' })
+    expect(shown).toBe(BIG)
     expect(view.result?.pointsWritten).toBe(shown)
     expect(await countInflux(influx, db)).toBe(shown)
-    expect(await page.textContent('#progress-text')).toContain('4,000,000 / 4,000,000 points · 100.0 %')
+    expect(await page.textContent('#progress-text')).toContain(`${big} / ${big} points · 100.0 %`)
     // the charts were drawn from the timeline (uPlot: one canvas each)
     expect(await page.locator('[data-chart="points/s"] canvas').count()).toBe(1)
     await page.screenshot({ path: join(SHOTS, 'console-live.png'), fullPage: true })
@@ -163,9 +166,29 @@ describe('the web console, in Chromium', () => {
     await page.screenshot({ path: join(SHOTS, 'console-candles.png'), fullPage: true })
   }, 60_000)
 
+  it('verify at the interval the user picks: an hour of candles is 60 minutes of them', async () => {
+    await page.goto(`${url}/#/loads/${first}`)
+    await page.waitForSelector('#verify:not([disabled])')
+    const verifyAt = async (interval: string) => {
+      await page.selectOption('#verify-interval', interval)
+      await page.click('#verify')
+      await page.waitForSelector('#verify-result p[data-ok]', { timeout: 60_000 })
+      const text = (await page.textContent('#verify-result'))!
+      await page.evaluate("document.querySelector('#verify-result').replaceChildren()")
+      return { ok: text.startsWith('verify ok'), candles: Number(/([\d,]+) candles/.exec(text)![1]!.replace(/,/g, '')), text }
+    }
+    const hourly = await verifyAt('1h')
+    const minutes = await verifyAt('1m')
+    expect(hourly.ok, hourly.text).toBe(true)
+    expect(hourly.text).toMatch(/candles \(1h\) identical/)
+    expect(minutes.ok, minutes.text).toBe(true)
+    // the same dataset compared at a 60 times finer interval: about 60 times the candles
+    expect(minutes.candles / hourly.candles).toBeGreaterThan(50)
+  }, 120_000)
+
   it('compare: two finished loads side by side, their points/s overlaid', async () => {
     expect(first).toBeDefined()
-    const { body } = await call<{ id: string }>(url, 'POST', '/loads', { trades: 4_000_000, seed: 'console-1', symbols: ['AAPL', 'MSFT', 'NVDA'], ...RANGE, batchSize: 20_000, measurement: 'compare' })
+    const { body } = await call<{ id: string }>(url, 'POST', '/loads', { trades: BIG, seed: 'console-1', symbols: ['AAPL', 'MSFT', 'NVDA'], ...RANGE, batchSize: 20_000, measurement: 'compare' })
     await finished(url, body.id)
     await page.goto(`${url}/#/`)
     await page.check(`input[data-id="${first}"]`)
@@ -227,7 +250,7 @@ describe('the web console, in Chromium', () => {
     const offline = await context.newPage()
     await offline.goto(pathToFileURL(file).href)
     await offline.waitForSelector('#account')
-    expect(await offline.textContent('#account')).toContain('4,000,000')
+    expect(await offline.textContent('#account')).toContain(big)
     expect(await offline.textContent('h1')).toContain(first)
     expect(await offline.locator('[data-chart="points/s"] canvas').count()).toBe(1)
     expect(asked).toEqual([])

@@ -49,7 +49,9 @@ export async function loadView(root: HTMLElement, id: string, signal: AbortSigna
   const verifyOut = h('div', { id: 'verify-result' })
   const cancel = h('button', { id: 'cancel' }, 'Cancel')
   const resume = h('button', { id: 'resume' }, 'Resume')
-  const verify = h('button', { id: 'verify' }, 'Verify')
+  const verify = h('button', { id: 'verify', title: 'regenerate the dataset and compare its candles at the chosen interval with the database' }, 'Verify')
+  // the interval candles are compared at: finer finds a lost point's minute, coarser reads less
+  const verifyInterval = h('select', { id: 'verify-interval', 'aria-label': 'verify at interval' }, ...['1m', '5m', '15m', '1h', '1d'].map((i) => h('option', { value: i }, `at ${i}`)))
   const report = h('button', { id: 'report' }, 'Report')
   const candles = h('a', { href: `#/candles?load=${id}`, id: 'candles-link' }, h('button', {}, 'Candles'))
 
@@ -109,10 +111,10 @@ export async function loadView(root: HTMLElement, id: string, signal: AbortSigna
     verify.disabled = true
     verifyOut.replaceChildren(h('p', { class: 'muted' }, 'Verifying: regenerating the dataset and comparing candles with the database…'))
     try {
-      const r = await api<{ ok: boolean; pointsFound: number; pointsExpected: number; candlesCompared: number; differencesTotal: number; differences: { symbol: string; time?: string; field: string; expected: unknown; found: unknown }[] }>('POST', `/loads/${id}/verify`, {})
+      const r = await api<{ ok: boolean; pointsFound: number; pointsExpected: number; candlesCompared: number; differencesTotal: number; differences: { symbol: string; time?: string; field: string; expected: unknown; found: unknown }[] }>('POST', `/loads/${id}/verify`, { interval: verifyInterval.value })
       verifyOut.replaceChildren(
         h('p', { class: r.ok ? '' : 'error', 'data-ok': String(r.ok) }, r.ok
-          ? `verify ok: ${fmt(r.pointsFound)} points, ${fmt(r.candlesCompared)} candles identical to the regenerated dataset`
+          ? `verify ok: ${fmt(r.pointsFound)} points, ${fmt(r.candlesCompared)} candles (${verifyInterval.value}) identical to the regenerated dataset`
           : `verify found ${fmt(r.differencesTotal)} difference(s): ${fmt(r.pointsFound)} points found, ${fmt(r.pointsExpected)} expected`),
         r.differences.length ? h('table', {}, h('tr', {}, ...['symbol', 'time', 'field', 'expected', 'found'].map((c) => h('th', {}, c))), ...r.differences.map((d) => h('tr', {}, h('td', {}, d.symbol), h('td', {}, d.time ?? ''), h('td', {}, d.field), h('td', {}, String(d.expected)), h('td', {}, String(d.found))))) : '',
       )
@@ -129,7 +131,7 @@ export async function loadView(root: HTMLElement, id: string, signal: AbortSigna
   }
 
   root.replaceChildren(
-    h('div', { class: 'row' }, h('h1', {}, `Load ${id.slice(0, 8)}`), status, cancel, resume, verify, report, candles),
+    h('div', { class: 'row' }, h('h1', {}, `Load ${id.slice(0, 8)}`), status, cancel, resume, verify, verifyInterval, report, candles),
     h('div', { class: 'card' }, bar, barText, message),
     verifyOut,
     h('h2', {}, 'Over time'),
