@@ -63,12 +63,14 @@ export const loadRoutes: FastifyPluginAsyncTypebox<LoadRoutesOptions> = async (a
     },
     async (req, reply) => {
       const spec = normalizeRequest(req.body, opts.normalize)
+      const warnings = manager.overlaps(spec)
       const load = manager.start(spec)
+      for (const w of warnings) req.log.warn({ loadId: load.id }, w)
       const { fromMs: _f, toMs: _t, ...request } = spec
       return reply
         .code(202)
         .header('location', `/loads/${load.id}`)
-        .send({ id: load.id, status: load.status, seed: spec.seed, shards: load.shardCount, request, links: links(load.id) })
+        .send({ id: load.id, status: load.status, seed: spec.seed, shards: load.shardCount, request, links: links(load.id), ...(warnings.length ? { warnings } : {}) })
     },
   )
 

@@ -176,6 +176,7 @@ export const LoadCreatedSchema = Type.Object({
   shards: Type.Integer(),
   request: LoadSpecSchema,
   links: Type.Object({ self: Type.String(), cancel: Type.String(), resume: Type.String(), verify: Type.String(), events: Type.String() }),
+  warnings: Type.Optional(Type.Array(Type.String(), { description: 'earlier loads on this sink whose measurement and range this one overlaps (verify of either counts both); the load starts anyway' })),
 })
 
 export const LoadDeleteQuery = Type.Object(

@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client'
 import { metricsPort, poolSize, progressMode, readSettings, serveConfig, sinkConfig, LOG_LEVELS, type LogLevel } from '../config.js'
 import { LoadgenError, UsageError } from '../errors.js'
 import { createLogger } from '../log.js'
+import { occupiedWarning, rangeOccupied } from '../sink/occupied.js'
 import { Redactor } from '../secrets.js'
 import { readJsonFile } from '../jsonFile.js'
 import { DATASET_FORMAT } from '../market/dataset.js'
@@ -80,6 +81,8 @@ async function run(args: ReturnType<typeof parseCommandLine>, io: Io, redactor: 
     const warning = (await import('../influx/v3.js')).v3BatchWarning(spec)
     if (warning) io.stderr.write(`ohlcv-loadgen: warning: ${warning}\n`)
   }
+  // a fresh load into a range another one wrote: said, never refused (a resume writes there on purpose)
+  if (resumeFrom === undefined && partition.count === 1 && (await rangeOccupied(sink, spec))) io.stderr.write(`ohlcv-loadgen: warning: ${occupiedWarning(spec)}\n`)
   const port = metricsPort(settings)
   const dataOnStdout = sink.kind === 'file' && sink.out === '-'
   if (dataOnStdout && args.json) throw new UsageError('--json cannot share stdout with --sink file --out -; give --out a path')

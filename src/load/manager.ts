@@ -8,6 +8,7 @@ import { DATASET_FORMAT, sameDataset } from '../market/dataset.js'
 import { planLoad } from '../plan/plan.js'
 import { describeSink } from '../sink/target.js'
 import { v3BatchWarning } from '../influx/v3.js'
+import { overlapWarnings, type EarlierLoad } from './overlap.js'
 import { LoadStore, type LoadRecord } from '../store/loadStore.js'
 import { interruptedShards } from '../store/recover.js'
 import type { TimelineView } from './timeline.js'
@@ -81,6 +82,27 @@ export class LoadManager {
     this.trim()
     this.checkpoints = setInterval(() => this.checkpoint(), CHECKPOINT_EVERY_MS)
     this.checkpoints.unref()
+  }
+
+  /**
+   * Earlier loads in the store whose measurement and range this one's overlap on this coordinator's
+   * sink, each as one warning line (overlap.ts): verify of either would count both.
+   */
+  overlaps(spec: LoadSpec): string[] {
+    const candidates = (this.store.page({ limit: this.history }) ?? []).filter(
+      (l) => !l.summary.damaged && l.summary.request.measurement === spec.measurement && Date.parse(l.summary.request.from) < spec.toMs && spec.fromMs < Date.parse(l.summary.request.to),
+    )
+    const earlier: EarlierLoad[] = []
+    for (const c of candidates.slice(0, 20)) {
+      let sink: Record<string, string> | undefined
+      try {
+        sink = this.store.get(c.id)?.sink
+      } catch {
+        continue // a damaged row: listed as such elsewhere
+      }
+      if (sink) earlier.push({ id: c.id, status: c.summary.status, seed: c.summary.seed, from: c.summary.request.from, to: c.summary.request.to, measurement: c.summary.request.measurement, sink })
+    }
+    return overlapWarnings(spec, this.sinkView, earlier)
   }
 
   start(spec: LoadSpec): LoadRun {
