@@ -89,7 +89,13 @@ export class LoadManager {
    * sink, each as one warning line (overlap.ts): verify of either would count both.
    */
   overlaps(spec: LoadSpec): string[] {
-    const candidates = (this.store.page({ limit: this.history }) ?? []).filter(
+    let listed: ReturnType<LoadStore['page']>
+    try {
+      listed = this.store.page({ limit: this.history })
+    } catch {
+      return [] // a store that cannot be read: start() says so, with its own code
+    }
+    const candidates = (listed ?? []).filter(
       (l) => !l.summary.damaged && l.summary.request.measurement === spec.measurement && Date.parse(l.summary.request.from) < spec.toMs && spec.fromMs < Date.parse(l.summary.request.to),
     )
     const earlier: EarlierLoad[] = []
