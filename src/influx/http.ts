@@ -39,7 +39,25 @@ export function scrubbed(res: HttpResponse, redact: ((text: string) => string) |
     const v = headers[h]
     if (typeof v === 'string') headers[h] = redact(v)
   }
-  return { status: res.status, headers, body: res.body === '' ? '' : redact(res.body) }
+  return { status: res.status, headers, body: res.body === '' ? '' : scrubBody(res, redact) }
+}
+
+/**
+ * The body with the secrets masked, in every string a JSON body holds as well as in its text: JSON
+ * may escape a secret (`\u0040` for '@', `\/` for '/'), and the message made of the parsed value
+ * would carry it in clear. A large 2xx (a query's result) is masked as text only: it is data.
+ */
+function scrubBody(res: HttpResponse, redact: (text: string) => string): string {
+  if (res.status < 300 && res.body.length > 65_536) return redact(res.body)
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(res.body)
+  } catch {
+    return redact(res.body)
+  }
+  const walk = (v: unknown): unknown =>
+    typeof v === 'string' ? redact(v) : Array.isArray(v) ? v.map(walk) : v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)])) : v
+  return redact(JSON.stringify(walk(parsed)))
 }
 
 /** `path` under the base URL's own path (a proxy prefix is kept), with the defined `params`. */
