@@ -38,6 +38,12 @@ describe('a load into a range another load wrote', () => {
       expect(b.body.warnings).toHaveLength(1)
       expect(b.body.warnings![0]).toMatch(new RegExp(`^load ${a.body.id} \\(succeeded, seed "a"\\) wrote measurement "trades" over 2024-07-01T00:00:00.000Z .. 2024-07-02T00:00:00.000Z`))
       await finished(base, b.body.id)
+      // verify of the first counts the second's points too, and says whose they probably are
+      const v = await call<{ ok: boolean; pointsFound: number; pointsExpected: number; hint?: string }>(base, 'POST', `/loads/${a.body.id}/verify`, {})
+      expect(v.status).toBe(200)
+      expect(v.body.ok).toBe(false)
+      expect(v.body.pointsFound).toBeGreaterThan(v.body.pointsExpected)
+      expect(v.body.hint).toMatch(new RegExp(`^[\\d,]+ point\\(s\\) more than this dataset has: another load or dataset wrote into this measurement and range; the store names load ${b.body.id} \\(succeeded, seed "b"\\)`))
       for (const body of [{ seed: 'c', ...RANGE, measurement: 'elsewhere' }, { seed: 'd', from: '2024-07-05T00:00:00Z', to: '2024-07-06T00:00:00Z' }]) {
         const c = await call<{ id: string; warnings?: string[] }>(base, 'POST', '/loads', { trades: 10_000, ...body })
         expect(c.status).toBe(202)

@@ -51,6 +51,7 @@ export const VerifyReportSchema = Type.Object({
   candlesCompared: Type.Integer(),
   differencesTotal: Type.Integer(),
   differences: Type.Array(DifferenceSchema),
+  hint: Type.Optional(Type.String({ description: 'why the counts may differ: more points than the dataset has, and the loads of the store that wrote into this range' })),
 })
 
 export const candleRoutes: FastifyPluginAsyncTypebox<{ manager: LoadManager; sink: SinkConfig }> = async (app, { manager, sink }) => {

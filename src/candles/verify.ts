@@ -36,6 +36,8 @@ export interface VerifyReport {
   candlesCompared: number
   differencesTotal: number
   differences: Difference[]
+  /** on serve: why the counts may differ (more points than the dataset has, and who wrote them) */
+  hint?: string
 }
 
 /** Symbols × intervals a verification regenerates and reads at once: memory stays bounded whatever the load's size. */

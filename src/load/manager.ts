@@ -258,7 +258,15 @@ export class LoadManager {
     if (!load.finished) throw new LoadRunningError(id)
     const stored = this.store.get(id)
     if (stored) this.sameSink(stored, 'verify')
-    return verifyLoad(load.spec, this.init.sink, this.init.pool, interval)
+    const report = await verifyLoad(load.spec, this.init.sink, this.init.pool, interval)
+    if (report.pointsFound <= report.pointsExpected) return report
+    // More points than the dataset has: another load (or dataset) wrote into the range; name them.
+    const others = this.overlaps(load.spec).filter((w) => !w.startsWith(`load ${id} `))
+    const more = report.pointsFound - report.pointsExpected
+    return {
+      ...report,
+      hint: `${more.toLocaleString('en-US')} point(s) more than this dataset has: another load or dataset wrote into this measurement and range${others.length ? `; the store names ${others.map((w) => w.slice(0, w.indexOf(' wrote'))).join(', ')}` : ''}`,
+    }
   }
 
   /** Takes no new loads from now on (graceful shutdown). */
