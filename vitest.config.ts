@@ -28,7 +28,6 @@ const WAITING = [
   'test/account-seal.test.ts',
   'test/api.test.ts',
   'test/browser-hostile.test.ts',
-  'test/candles.test.ts',
   'test/cli.test.ts',
   'test/cli-resilience.test.ts',
   'test/control.test.ts',
