@@ -188,10 +188,40 @@ export function writeErrorFrom(res: HttpResponse, lines: number, nowMs: number):
   })
 }
 
-/** The version an InfluxDB says it is on any answer (`X-Influxdb-Version`), or undefined. */
-export function influxVersion(res: HttpResponse): string | undefined {
-  const v = res.headers['x-influxdb-version']
-  return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined
+/** The version an InfluxDB says it is: the `X-Influxdb-Version` header, or InfluxDB 3's /ping JSON. */
+export function serverVersion(res: HttpResponse): string | undefined {
+  const header = res.headers['x-influxdb-version']
+  if (typeof header === 'string' && header !== '') return header
+  try {
+    const v = (JSON.parse(res.body) as { version?: unknown }).version
+    return typeof v === 'string' ? v : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The version the server at `base` says it is, before a load counts its answers as stored writes:
+ * `/ping`'s X-Influxdb-Version (influxd 1.x, 2.x), or else the same header on a 204 to an empty
+ * write to `write`, which stores nothing (VictoriaMetrics says it there only). A server that
+ * answers 204 to anything says neither and is refused, naming what answered.
+ */
+export async function identifyInflux(
+  base: URL,
+  write: URL,
+  o: { headers: Record<string, string>; agent?: http.Agent; timeoutMs: number; redact: (text: string) => string },
+): Promise<string> {
+  const ask = (url: URL, init: Partial<HttpRequest>) =>
+    request(url, { method: 'GET', headers: o.headers, agent: o.agent, timeoutMs: Math.min(o.timeoutMs, 5000), redact: o.redact, ...init }).catch((e: unknown) => {
+      throw new SinkUnavailableError((e as Error).message, { cause: e }) // "cannot reach HOST: why" already
+    })
+  const ping = await ask(endpoint(base, '/ping'), {})
+  const said = serverVersion(ping)
+  if (said) return said
+  const probe = await ask(write, { method: 'POST', headers: { ...o.headers, ...writeHeaders() }, body: '' })
+  const version = probe.status === 204 ? serverVersion(probe) : undefined
+  if (version) return version
+  throw notInflux(base.host, ping, probe)
 }
 
 /** The one line for a server that does not say it is InfluxDB: what answered, from its own headers. */

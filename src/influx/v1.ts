@@ -1,7 +1,7 @@
 import type http from 'node:http'
 import { SinkUnavailableError, WriteError } from '../errors.js'
 import { Redactor } from '../secrets.js'
-import { compress, endpoint, influxVersion, keepAliveAgent, notInflux, request, serverMessage, writeErrorFrom, writeHeaders, type HttpResponse } from './http.js'
+import { compress, endpoint, identifyInflux, keepAliveAgent, request, serverMessage, writeErrorFrom, writeHeaders } from './http.js'
 import { WireClient } from './wire.js'
 
 export interface InfluxV1Target {
@@ -79,35 +79,10 @@ export class InfluxV1Client {
     }
   }
 
-  /**
-   * Checks that the server says it is InfluxDB before a load counts its answers as stored writes:
-   * `/ping`'s X-Influxdb-Version (influxd 1.x, 2.x), or else the same header on the answer to an
-   * empty write, which stores nothing (VictoriaMetrics says it there only). A server that answers
-   * 204 to anything says neither and is refused, naming what answered.
-   */
-  async identify(): Promise<string> {
-    const url = this.base.host
-    let ping: HttpResponse
-    try {
-      ping = await request(endpoint(this.base, '/ping', {}), { method: 'GET', headers: this.auth, agent: this.agent, timeoutMs: Math.min(this.target.timeoutMs, 5000), redact: this.redact })
-    } catch (e) {
-      throw new SinkUnavailableError((e as Error).message, { cause: e }) // "cannot reach HOST: why" already
-    }
-    const said = influxVersion(ping)
-    if (said) return said
-    const probe = await request(endpoint(this.base, '/write', { db: this.target.db, rp: this.target.rp, precision: 'ns' }), {
-      method: 'POST',
-      headers: { ...this.auth, ...writeHeaders() },
-      body: '',
-      agent: this.agent,
-      timeoutMs: Math.min(this.target.timeoutMs, 5000),
-      redact: this.redact,
-    }).catch((e: unknown) => {
-      throw new SinkUnavailableError((e as Error).message, { cause: e })
-    })
-    const version = influxVersion(probe)
-    if (version && probe.status === 204) return version
-    throw notInflux(url, ping, probe)
+  /** Checks that the server says it is InfluxDB before a load counts its 204s as stored writes (see identifyInflux). */
+  identify(): Promise<string> {
+    const write = endpoint(this.base, '/write', { db: this.target.db, rp: this.target.rp, precision: 'ns' })
+    return identifyInflux(this.base, write, { headers: this.auth, agent: this.agent, timeoutMs: this.target.timeoutMs, redact: this.redact })
   }
 
   /** CREATE DATABASE is idempotent in InfluxDB 1.x: it succeeds when the database exists. */

@@ -3,8 +3,7 @@ import https from 'node:https'
 import { HttpError, InfluxDB } from '@influxdata/influxdb-client'
 import { SinkUnavailableError, WriteError, parseRetryAfter } from '../errors.js'
 import { Redactor } from '../secrets.js'
-import { endpoint, influxVersion, notInflux, request, transportError, writeHeaders, type HttpRequest, type HttpResponse } from './http.js'
-import { serverVersion } from './v3.js'
+import { endpoint, identifyInflux, request, serverVersion, transportError } from './http.js'
 
 /**
  * Rejects when the server says it is InfluxDB 3 (its /ping's version): it takes v2 writes but has
@@ -112,20 +111,8 @@ export class InfluxV2Client {
    */
   private async identify(): Promise<void> {
     const base = new URL(this.target.url)
-    const timeoutMs = Math.min(this.target.timeoutMs, 5000)
-    const ask = (path: string, init: Partial<HttpRequest>) =>
-      request(endpoint(base, path), { method: 'GET', timeoutMs, redact: this.redact, ...init }).catch((e: unknown) => {
-        throw new SinkUnavailableError(`InfluxDB at ${base.host} is unreachable: ${(e as Error).message}`, { cause: e })
-      })
-    const ping = await ask('/ping', {})
-    let version = serverVersion(ping)
-    let probe: HttpResponse | undefined
-    if (!version) {
-      const auth: Record<string, string> = this.target.token ? { authorization: `Token ${this.target.token}` } : {}
-      probe = await ask(this.writePath, { method: 'POST', headers: { ...auth, ...writeHeaders() }, body: '' })
-      version = probe.status === 204 ? influxVersion(probe) : undefined
-    }
-    if (!version) throw notInflux(base.host, ...[ping, probe].filter((r): r is HttpResponse => r !== undefined))
+    const auth: Record<string, string> = this.target.token ? { authorization: `Token ${this.target.token}` } : {}
+    const version = await identifyInflux(base, endpoint(base, this.writePath), { headers: auth, timeoutMs: this.target.timeoutMs, redact: this.redact })
     if (/^v?3\./.test(version)) {
       throw new SinkUnavailableError(`the server at ${base.host} is InfluxDB ${version}, which has no Flux: use INFLUX_API=v3 (--influx-api v3) with INFLUX_DB`)
     }

@@ -1,7 +1,7 @@
 import type http from 'node:http'
 import { parseRetryAfter, SinkUnavailableError, WriteError } from '../errors.js'
 import { Redactor } from '../secrets.js'
-import { compress, endpoint, keepAliveAgent, notInflux, request, serverMessage, writeHeaders, type HttpResponse } from './http.js'
+import { compress, endpoint, keepAliveAgent, notInflux, request, serverMessage, serverVersion, writeHeaders, type HttpResponse } from './http.js'
 import type { InfluxQLResult } from './v1.js'
 import { WireClient } from './wire.js'
 
@@ -174,18 +174,6 @@ export class InfluxV3Client {
   close(): void {
     this.agent.destroy()
     this.wire.close()
-  }
-}
-
-/** The version an InfluxDB says it is: the `X-Influxdb-Version` header, or InfluxDB 3's /ping JSON. */
-export function serverVersion(res: HttpResponse): string | undefined {
-  const header = res.headers['x-influxdb-version']
-  if (typeof header === 'string' && header !== '') return header
-  try {
-    const v = (JSON.parse(res.body) as { version?: unknown }).version
-    return typeof v === 'string' ? v : undefined
-  } catch {
-    return undefined
   }
 }
 
