@@ -60,8 +60,9 @@ describe.skipIf(why !== undefined)('over a real network (network namespaces)', (
     expect(p.pointsPerSecond).toBeLessThanOrEqual(linkLimit * 1.05)
     expect(p.pointsPerSecond).toBeGreaterThan(linkLimit * 0.5)
     // compressed, the link carries ~6.7x the lines; on this 2-core machine the CPU (two workers
-    // compressing, influxd parsing) becomes the limit well before that, so only "clearly faster"
-    expect(g.pointsPerSecond).toBeGreaterThan(p.pointsPerSecond * 1.3)
+    // compressing, influxd parsing) becomes the limit well before that, so only "faster": 1.3-1.7x
+    // on a quiet machine, 1.28x with the other core busy (so the bound is 1.1x, not 1.3x)
+    expect(g.pointsPerSecond).toBeGreaterThan(p.pointsPerSecond * 1.1)
   }, 120_000)
 
   it('the link cut for 8 s in the middle of a load, then restored: the load rides it out, exact', async () => {
@@ -119,8 +120,11 @@ describe.skipIf(why !== undefined)('over a real network (network namespaces)', (
     console.log(`three hosts: ${written.map((n) => n.toLocaleString('en-US')).join(' + ')} = 900,000, verify ok`)
   }, 120_000)
 
-  it('capacity over the 200 Mbit/s link converges on what the link carries; fixed-rate loads at 90 % and 110 % of the found rate confirm it', async () => {
-    lab.shape(0, '200mbit')
+  it('capacity over a 50 Mbit/s link converges on what the link carries; fixed-rate loads at 90 % and 110 % of the found rate confirm it', async () => {
+    // 50 Mbit/s (~60,000 points/s), a quarter of what influxd takes on this machine: the link is the
+    // limit by far, so a step is judged on the link and not on one of influxd's snapshot stalls
+    // (at 200 Mbit/s the two were close, and one stall on a 4 s step failed it: 1 CI run in 4)
+    lab.shape(0, '50mbit')
     const e = env(0, 'capacity', { INFLUX_GZIP: 'off' })
     // precision 5 %, not looser: a rate found up to 12 % under the limit (as a 12 % search may end)
     // puts 110 % of it still under the link, and that fixed load passes (a CI run did exactly that)
@@ -132,10 +136,10 @@ describe.skipIf(why !== undefined)('over a real network (network namespaces)', (
     const verified = await lab.run(0, ['verify', '--symbols', 'AAPL,MSFT', '--seed', 'cap-net', '--from', slice.from, '--to', slice.to, '--trades', String(slice.trades)], e).done
     expect(verified.code, verified.stderr).toBe(0)
     expect(verified.stdout).toMatch(new RegExp(`^verify ok: ${slice.trades.toLocaleString('en-US')} points in 2 symbols`))
-    const linkLimit = 200e6 / 8 / 103.5
+    const linkLimit = 50e6 / 8 / 103.5
     const found = r.sustainablePointsPerSecond
     console.log(
-      `capacity over 200 Mbit/s (link carries ~${Math.round(linkLimit).toLocaleString('en-US')} points/s): ${found.toLocaleString('en-US')} points/s${r.confirmed ? ', confirmed' : ''}; steps ` +
+      `capacity over 50 Mbit/s (link carries ~${Math.round(linkLimit).toLocaleString('en-US')} points/s): ${found.toLocaleString('en-US')} points/s${r.confirmed ? ', confirmed' : ''}; steps ` +
         r.steps.map((s) => `${Math.round(s.targetPointsPerSecond / 1000)}k${s.passed ? '+' : `-(${s.limitedBy ?? 'latency'}, host ${Math.round(s.hostCpu * 100)} %)`}`).join(' '),
     )
     expect(found).toBeLessThanOrEqual(linkLimit * 1.02)
@@ -172,7 +176,7 @@ describe.skipIf(why !== undefined)('over a real network (network namespaces)', (
     expect(r.writeLatencyMs.p50).toBeGreaterThanOrEqual(20)
     console.log(`20 ms link: ${r.pointsPerSecond.toLocaleString('en-US')} points/s, write latency p50 ${r.writeLatencyMs.p50} ms, p99 ${r.writeLatencyMs.p99} ms`)
     // and the capacity over it: the round trip in every write's latency, the search still converges
-    const cap = await lab.run(1, ['capacity', '--symbols', 'AAPL,MSFT', '--seed', 'cap-rtt', '--from', '2025-01-01T00:00:00Z', '--slo-p99', '500ms', '--step-seconds', '2', '--warmup-seconds', '1', '--start-rate', '50000', '--precision', '30%', '--deadline', '20s', '--json'], { ...env(1, 'capacity_rtt'), INFLUX_URL: url, INFLUX_GZIP: 'off' }).done
+    const cap = await lab.run(1, ['capacity', '--symbols', 'AAPL,MSFT', '--seed', 'cap-rtt', '--from', '2025-01-01T00:00:00Z', '--slo-p99', '500ms', '--step-seconds', '2', '--warmup-seconds', '1', '--start-rate', '50000', '--precision', '30%', '--deadline', '12s', '--json'], { ...env(1, 'capacity_rtt'), INFLUX_URL: url, INFLUX_GZIP: 'off' }).done
     expect(cap.code, cap.stderr).toBe(0)
     const c = JSON.parse(cap.stdout) as { sustainablePointsPerSecond: number; confirmed: boolean; steps: { targetPointsPerSecond: number; achievedPointsPerSecond: number; p50Ms: number; p99Ms: number; passed: boolean }[] }
     expect(c.steps.every((x) => x.p50Ms >= 20)).toBe(true)
