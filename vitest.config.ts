@@ -1,14 +1,16 @@
 import { defineConfig } from 'vitest/config'
 
 /**
- * Three tiers (`npm run test:unit` runs the first alone, with no servers: vitest.unit.config.ts).
- * One influxd and one victoria-metrics serve the whole run (test/harness/global.ts).
+ * Three tiers. `npm test` runs all three; `npm run test:unit` runs the first alone, with no build and
+ * no servers (vitest.unit.config.ts). One influxd and one victoria-metrics serve the other two
+ * (test/harness/global.ts, which also builds dist/ for the workers and the CLI).
  *
- * - unit: pure code, no I/O;
- * - waiting: tests that spend their time waiting on small loads, fakes, timeouts and restarts,
- *   two files at a time (each bounds its times for a busy machine);
- * - full-speed: loads that use both cores, measure rates or latencies, or kill and pace, one file at
- *   a time after the others, so no test of a rate runs beside another.
+ * - unit: pure code, no I/O, files in parallel;
+ * - integration: the shared servers, fakes and small loads; correctness, not speed: files run two
+ *   at a time, and every time bound in them holds with the other core busy;
+ * - system: whole processes and what a rate or a latency is measured on: SIGKILL, network
+ *   namespaces, Chromium, Prometheus, capacity searches, overloaded servers, paced loads. One file
+ *   at a time, after the others, so no measured rate shares the machine with another test.
  */
 export const UNIT = [
   'test/arrivals.test.ts',
@@ -24,13 +26,13 @@ export const UNIT = [
   'test/request.test.ts',
 ]
 
-const WAITING = [
+const INTEGRATION = [
   'test/account-seal.test.ts',
   'test/api.test.ts',
-  'test/browser-hostile.test.ts',
   'test/cli.test.ts',
   'test/cli-resilience.test.ts',
   'test/control.test.ts',
+  'test/determinism.test.ts',
   'test/doubt.test.ts',
   'test/faults.test.ts',
   'test/gzip.test.ts',
@@ -42,11 +44,14 @@ const WAITING = [
   'test/influx3.test.ts',
   'test/misbehaving.test.ts',
   'test/overlap.test.ts',
+  'test/partition.test.ts',
+  'test/pipeline.test.ts',
   'test/prefix.test.ts',
   'test/programmatic.test.ts',
   'test/secrets.test.ts',
   'test/stopping.test.ts',
   'test/store.test.ts',
+  'test/timeline.test.ts',
   'test/wire.test.ts',
 ]
 
@@ -57,8 +62,8 @@ export default defineConfig({
     globalSetup: ['test/harness/global.ts'],
     projects: [
       { test: { ...timeouts, name: 'unit', include: UNIT, sequence: { groupOrder: 0 }, maxWorkers: 2 } },
-      { test: { ...timeouts, name: 'waiting', include: WAITING, sequence: { groupOrder: 0 }, maxWorkers: 2 } },
-      { test: { ...timeouts, name: 'full-speed', include: ['test/**/*.test.ts'], exclude: [...UNIT, ...WAITING], sequence: { groupOrder: 1 }, maxWorkers: 1 } },
+      { test: { ...timeouts, name: 'integration', include: INTEGRATION, sequence: { groupOrder: 0 }, maxWorkers: 2 } },
+      { test: { ...timeouts, name: 'system', include: ['test/**/*.test.ts'], exclude: [...UNIT, ...INTEGRATION], sequence: { groupOrder: 1 }, maxWorkers: 1 } },
     ],
   },
 })
