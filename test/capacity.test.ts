@@ -154,7 +154,10 @@ describe('POST /capacity', () => {
 
 describe('a capacity search is one dataset (real influxd)', () => {
   const url = inject('influxUrl')
-  // 20k, 40k, 80k points/s (--max-rate), then 80k held again: 4 steps, each after a warm-up
+  // 20k, 40k, 80k points/s (--max-rate), then 80k held again: 4 steps, each after a warm-up; a
+  // 1-s step on a busy machine may miss its rate and add steps, so the counts below are read from
+  // the search's own file (a CI run had 5 steps once), and what is checked is that every slice is
+  // verified
   const SEARCH = ['--symbols', 'AAPL,MSFT', '--slo-p99', '2s', '--step-seconds', '1', '--warmup-seconds', '0.5', '--start-rate', '20000', '--max-rate', '80000', '--precision', '50%']
 
   it('verify --capacity checks every slice it wrote, warm-ups included; a lost point is named with its step; bad files are one line', async () => {
@@ -166,14 +169,16 @@ describe('a capacity search is one dataset (real influxd)', () => {
       expect(res.stdout).toContain('check it all with: ohlcv-loadgen verify --capacity ohlcv-loadgen-capacity-capv.json')
       const file = join(dir, 'ohlcv-loadgen-capacity-capv.json')
       const saved = JSON.parse(readFileSync(file, 'utf8')) as { slices: { kind: string; from: string; trades: number }[]; steps: { request: { from: string } }[] }
-      expect(saved.slices.map((s) => s.kind)).toEqual(['warmup', 'step', 'warmup', 'step', 'warmup', 'step', 'warmup', 'step'])
+      const steps = saved.steps.length
+      expect(steps).toBeGreaterThanOrEqual(4)
+      expect(saved.slices.map((s) => s.kind)).toEqual(saved.steps.flatMap(() => ['warmup', 'step']))
       expect(saved.slices.filter((s) => s.kind === 'step').map((s) => s.from)).toEqual(saved.steps.map((s) => s.request.from))
       const total = saved.slices.reduce((t, s) => t + s.trades, 0)
       expect(await countInflux(url, 'capacity_verify')).toBe(total)
 
       const ok = await runCli(['verify', '--capacity', file], env)
       expect(ok.code, ok.stderr).toBe(0)
-      expect(ok.stdout).toBe(`verify ok: capacity search, 8 slices (4 steps, 4 warm-ups), ${total.toLocaleString('en-US')} points identical to the regenerated dataset (seed "capv")\n`)
+      expect(ok.stdout).toBe(`verify ok: capacity search, ${2 * steps} slices (${steps} steps, ${steps} warm-ups), ${total.toLocaleString('en-US')} points identical to the regenerated dataset (seed "capv")\n`)
 
       // ten minutes of MSFT lost in the second step's day
       const day = saved.slices[3]!.from.slice(0, 10)
@@ -184,10 +189,10 @@ describe('a capacity search is one dataset (real influxd)', () => {
       expect(bad.code).toBe(1)
       const report = JSON.parse(bad.stdout) as { ok: boolean; pointsFound: number; slices: { kind: string; report: { ok: boolean } }[] }
       expect(report.ok).toBe(false)
-      expect(report.slices.map((s) => s.report.ok)).toEqual([true, true, true, false, true, true, true, true])
+      expect(report.slices.map((s) => s.report.ok)).toEqual(saved.slices.map((_, i) => i !== 3))
       expect(report.pointsFound).toBeLessThan(total)
       const text = await runCli(['verify', '--capacity', file], env)
-      expect(text.stdout).toMatch(new RegExp(`^verify found \\d+ difference\\(s\\) in 1 of 8 slices \\(4 steps, 4 warm-ups\\)`))
+      expect(text.stdout).toMatch(new RegExp(`^verify found \\d+ difference\\(s\\) in 1 of ${2 * steps} slices \\(${steps} steps, ${steps} warm-ups\\)`))
       expect(text.stdout).toMatch(new RegExp(`\\n  step 2 \\(${day}T00:00:00.000Z .. `))
       expect(text.stdout).toMatch(/\n {4}MSFT count: expected \d+, found \d+\n {4}MSFT \S+ candle: expected present, found absent\n/)
 
