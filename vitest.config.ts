@@ -8,9 +8,10 @@ import { defineConfig } from 'vitest/config'
  * - unit: pure code, no I/O, files in parallel;
  * - integration: the shared servers, fakes and small loads; correctness, not speed: files run two
  *   at a time, and every time bound in them holds with the other core busy;
- * - system: whole processes and what a rate or a latency is measured on: SIGKILL, network
- *   namespaces, Chromium, Prometheus, capacity searches, overloaded servers, paced loads. One file
- *   at a time, after the others, so no measured rate shares the machine with another test.
+ * - system: what a rate or a latency is measured on, and whole set-ups: network namespaces,
+ *   Chromium, Prometheus, capacity searches, overloaded servers, paced loads. One file at a time,
+ *   after the others, so no measured rate shares the machine with another test. (The SIGKILL
+ *   tests check accounts, not rates: they run with the integration tier.)
  */
 export const UNIT = [
   'test/arrivals.test.ts',
@@ -32,6 +33,7 @@ const INTEGRATION = [
   'test/cli.test.ts',
   'test/cli-resilience.test.ts',
   'test/control.test.ts',
+  'test/crash.test.ts',
   'test/determinism.test.ts',
   'test/doubt.test.ts',
   'test/faults.test.ts',
