@@ -18,7 +18,7 @@ import { describePartition } from '../partition/partition.js'
 import { helpText, parseCommandLine, usageLine } from './args.js'
 import { writeOutput } from './outputFile.js'
 import { verifyHint } from './verifyHint.js'
-import { executeRun, normalizeContext, prepareRun, requireFixedLoad, resolvePartition } from '../load/runLoad.js'
+import { executeRun, normalizeContext, prepareRun, requireFixedLoad, resolvePartition } from '../app/runLoad.js'
 
 // What only some commands need (the HTTP app, prom-client, the candle code, DNS discovery) is
 // imported where it is used: every command starts ~0.1 s of CPU sooner.

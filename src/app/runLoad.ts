@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Metrics } from '../metrics/metrics.js'
-import { checkTradesLimit } from './limits.js'
+import { checkTradesLimit } from '../load/limits.js'
 import { loadLimits, loadOptions, LOG_LEVELS, partitionSource, poolSize, readSettings, sinkConfig, SETTINGS, type LogLevel, type RawSettings, type SettingName } from '../config.js'
 import { ConfigError, UsageError } from '../errors.js'
 import { createLogger } from '../log.js'
@@ -13,8 +13,8 @@ import type { LoadSpec } from '../request/schema.js'
 import { validateLoadRequest } from '../request/validate.js'
 import { describeSink, type SinkConfig } from '../sink/target.js'
 import { ShardPool } from '../../workers/pool.js'
-import { ACCOUNT_FORMAT, lockAccountFile, readAccountFile, writeAccountFileSomewhere } from './accountFile.js'
-import { LoadRun, type LoadOptions, type LoadResult } from './run.js'
+import { ACCOUNT_FORMAT, lockAccountFile, readAccountFile, writeAccountFileSomewhere } from '../load/accountFile.js'
+import { LoadRun, type LoadOptions, type LoadResult } from '../load/run.js'
 
 /**
  * One load from a request to its report, in this process: what `run` does, and what a program gets
