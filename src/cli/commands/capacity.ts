@@ -1,10 +1,8 @@
 import type { Logger } from 'pino'
 import { capacityChart } from '../../capacity/chart.js'
 import { capacityOptions } from '../../capacity/options.js'
-import { runCapacity } from '../../capacity/run.js'
-import { loadOptions, poolSize, sinkConfig, type RawSettings } from '../../config.js'
-import { withPool } from '../../app/pool.js'
-import { normalizeContext } from '../../app/runLoad.js'
+import type { RawSettings } from '../../config.js'
+import { searchCapacity } from '../../app/capacity.js'
 import { UsageError } from '../../errors.js'
 import { describeSink } from '../../sink/target.js'
 import type { ParsedArgs } from '../args.js'
@@ -22,36 +20,31 @@ export async function capacityCommand(args: ParsedArgs, request: Record<string, 
   const o = capacityOptions(args.capacity)
   if (request.ratePerSecond !== undefined) throw new UsageError('capacity sets the rate of each step itself: drop --rate-per-second')
   if (request.trades !== undefined) throw new UsageError('capacity sets the trades of each step (rate x --step-seconds): drop --trades')
-  const sink = sinkConfig(settings)
-  if (sink.kind === 'file') throw new UsageError('capacity measures a database: use an InfluxDB sink (or null for the generator alone)')
-  const report = await withPool(poolSize(settings), async (pool) => {
-    let stop = false
-    let shown = 0
-    // every Ctrl-C says it again: the step running is never cut short, its measure would be wrong
-    const offSignals = onSignals([
-      () => {
-        stop = true
-        io.stderr.write('ohlcv-loadgen: stopping after this step\n')
+  let stop = false
+  let shown = 0
+  // every Ctrl-C says it again: the step running is never cut short, its measure would be wrong
+  const offSignals = onSignals([
+    () => {
+      stop = true
+      io.stderr.write('ohlcv-loadgen: stopping after this step\n')
+    },
+  ], ['SIGINT'])
+  let found
+  try {
+    found = await searchCapacity(request, o, settings, {
+      log,
+      ready: () => {
+        if (!args.json) io.stdout.write(CAPACITY_HEADER)
       },
-    ], ['SIGINT'])
-    try {
-      await pool.warm()
-      if (!args.json) io.stdout.write(CAPACITY_HEADER)
-      return await runCapacity(request, o, {
-        sink,
-        pool,
-        log,
-        options: loadOptions(settings, 'timeoutMs' in sink ? sink.timeoutMs : undefined),
-        normalize: normalizeContext,
-        stopped: () => stop,
-        onStep: (s) => {
-          if (!args.json) io.stdout.write(capacityRow(++shown, s))
-        },
-      })
-    } finally {
-      offSignals()
-    }
-  })
+      stopped: () => stop,
+      onStep: (s) => {
+        if (!args.json) io.stdout.write(capacityRow(++shown, s))
+      },
+    })
+  } finally {
+    offSignals()
+  }
+  const { report, sink } = found
   const chart = args.capacity.chart ?? `ohlcv-loadgen-capacity-${String(report.seed).replace(/[^\w.-]/g, '_')}.svg`
   // the search as data beside its chart: what `verify --capacity` reads back
   const dataFile = `${chart.replace(/\.svg$/i, '')}.json`
