@@ -8,8 +8,9 @@ export const ERRORS = {
   OHLCV_LOAD_NOT_FOUND: { status: 404, exitCode: 1 },
   OHLCV_LOAD_FINISHED: { status: 409, exitCode: 1 },
   OHLCV_LOAD_RUNNING: { status: 409, exitCode: 1 },
-  /** a load asked of a coordinator while its capacity search runs (the load would skew it) */
+  /** a load or a second search asked of a coordinator while its capacity search runs (it would skew it), or a verify of that search */
   OHLCV_CAPACITY_RUNNING: { status: 409, exitCode: 1 },
+  /** no capacity search of this coordinator has the id (searches live in memory only) */
   OHLCV_CAPACITY_NOT_FOUND: { status: 404, exitCode: 1 },
   OHLCV_NOT_RESUMABLE: { status: 409, exitCode: 1 },
   /** a stored load asked of a coordinator that writes to another sink than the load did */
