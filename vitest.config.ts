@@ -20,6 +20,7 @@ export const UNIT = [
   'test/deltas.test.ts',
   'test/docs.test.ts',
   'test/errors.test.ts',
+  'test/format.test.ts',
   'test/lineprotocol.test.ts',
   'test/market.test.ts',
   'test/pace.test.ts',

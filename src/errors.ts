@@ -8,8 +8,10 @@ export const ERRORS = {
   OHLCV_LOAD_NOT_FOUND: { status: 404, exitCode: 1 },
   OHLCV_LOAD_FINISHED: { status: 409, exitCode: 1 },
   OHLCV_LOAD_RUNNING: { status: 409, exitCode: 1 },
-  /** a load asked of a coordinator while its capacity search runs (the load would skew it) */
+  /** a load or a second search asked of a coordinator while its capacity search runs (it would skew it), or a verify of that search */
   OHLCV_CAPACITY_RUNNING: { status: 409, exitCode: 1 },
+  /** no capacity search of this coordinator has the id (searches live in memory only) */
+  OHLCV_CAPACITY_NOT_FOUND: { status: 404, exitCode: 1 },
   OHLCV_NOT_RESUMABLE: { status: 409, exitCode: 1 },
   /** a stored load asked of a coordinator that writes to another sink than the load did */
   OHLCV_OTHER_SINK: { status: 409, exitCode: 1 },
@@ -193,6 +195,19 @@ export class TooManyStreamsError extends LoadgenError {
 export class CapacityRunningError extends LoadgenError {
   constructor(id: string) {
     super('OHLCV_CAPACITY_RUNNING', `capacity search ${id} is running: a load now would skew its measurements; start it once the search has ended (or DELETE /capacity/${id})`)
+  }
+}
+
+/** A second capacity search, or a verify of one still running: one search at a time, whole. */
+export class CapacityBusyError extends LoadgenError {
+  constructor(id: string, action: 'start' | 'verify') {
+    super('OHLCV_CAPACITY_RUNNING', action === 'start' ? `a capacity search is already running: ${id}; wait for it, or DELETE /capacity/${id}` : `capacity search ${id} is still running: verify it once it has ended`)
+  }
+}
+
+export class CapacityNotFoundError extends LoadgenError {
+  constructor(id: string) {
+    super('OHLCV_CAPACITY_NOT_FOUND', `no capacity search with id ${JSON.stringify(id)}`)
   }
 }
 

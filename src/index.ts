@@ -4,8 +4,8 @@
  *   import { runLoad } from 'ohlcv-loadgen'
  *   const report = await runLoad({ symbols: ['AAPL'], trades: 1_000_000, seed: 42 }, { influxUrl: 'http://127.0.0.1:8086', db: 'ohlcv' })
  *
- * The CLI's `run` goes through the same code (src/load/runLoad.ts).
+ * The CLI's `run` goes through the same code (src/app/runLoad.ts).
  */
-export { runLoad, type RunReport, type RunSettings } from './load/runLoad.js'
+export { runLoad, type RunReport, type RunSettings } from './app/runLoad.js'
 export { LoadgenError, type ErrorCode } from './errors.js'
 export type { LoadRequestInput } from './request/schema.js'

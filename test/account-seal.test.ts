@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { verifyHint } from '../src/cli/verifyHint.js'
+import { verifyHint } from '../src/cli/format.js'
 import { BIN, runCli } from './harness/cli.js'
 import { countInflux } from './harness/servers.js'
 

@@ -134,7 +134,10 @@ describe('POST /capacity', () => {
         precision: '25%',
       })
       expect(created.status).toBe(202)
-      expect((await co.json('POST', '/capacity', { sloP99: 1000 })).status).toBe(409)
+      const second = await co.json<{ code: string; message: string }>('POST', '/capacity', { sloP99: 1000 })
+      expect(second.body).toMatchObject({ statusCode: 409, code: 'OHLCV_CAPACITY_RUNNING' })
+      expect(second.body.message).toContain(`a capacity search is already running: ${created.body.id}`)
+      expect((await co.json('GET', '/capacity/nope')).body).toMatchObject({ statusCode: 404, code: 'OHLCV_CAPACITY_NOT_FOUND', message: 'no capacity search with id "nope"' })
       const events = await (await fetch(co.url + created.body.links.events)).text()
       const names = [...events.matchAll(/^event: (\w+)$/gm)].map((m) => m[1])
       expect(names.at(-1)).toBe('done')
@@ -225,7 +228,7 @@ describe('a capacity search is one dataset (real influxd)', () => {
       })
       expect(created.status).toBe(202)
       expect(created.body.links.verify).toBe(`/capacity/${created.body.id}/verify`)
-      expect((await co.json<{ code: string }>('POST', created.body.links.verify, {})).body).toMatchObject({ statusCode: 409, code: 'OHLCV_LOAD_RUNNING' })
+      expect((await co.json<{ code: string }>('POST', created.body.links.verify, {})).body).toMatchObject({ statusCode: 409, code: 'OHLCV_CAPACITY_RUNNING' })
       // a load now would share the pool and the sink with the steps: refused, with the search named
       const load = await co.json<{ code: string; message: string }>('POST', '/loads', { trades: 1000 })
       expect(load.body).toMatchObject({ statusCode: 409, code: 'OHLCV_CAPACITY_RUNNING' })

@@ -1,19 +1,11 @@
 import type { LoadRun } from '../load/run.js'
+import { compact, num } from './format.js'
 
 export type ProgressMode = 'bar' | 'lines' | 'none'
 
 /** How often the bar redraws, and how often a plain line is printed when stderr is not a terminal. */
 const BAR_MS = 200
 const LINE_MS = 5000
-
-const n = (x: number) => x.toLocaleString('en-US')
-
-/** 5,370,000 → 5.37M: the bar has one line to fit in. */
-export function compact(x: number): string {
-  const units: [number, string][] = [[1e9, 'B'], [1e6, 'M'], [1e3, 'k']]
-  for (const [size, unit] of units) if (x >= size) return `${(x / size).toPrecision(3)}${unit}`
-  return String(Math.round(x))
-}
 
 function eta(seconds: number | null): string {
   if (seconds === null) return '--'
@@ -31,12 +23,12 @@ export function progressLine(load: LoadRun, width: number | undefined): string {
   const { pointsPerSecond, etaSeconds } = load.rate()
   const share = a.pointsPlanned > 0 ? a.pointsWritten / a.pointsPlanned : 1
   const circuit = load.circuit().state
-  const num = width === undefined ? n : compact
+  const amount = width === undefined ? num : compact
   const [points, rate] = width === undefined ? [' points', ' points/s'] : ['', '/s']
   const text =
-    `${(share * 100).toFixed(1).padStart(5)}%  ${num(a.pointsWritten)}/${num(a.pointsPlanned)}${points}  ${num(pointsPerSecond)}${rate}  ` +
+    `${(share * 100).toFixed(1).padStart(5)}%  ${amount(a.pointsWritten)}/${amount(a.pointsPlanned)}${points}  ${amount(pointsPerSecond)}${rate}  ` +
     `ETA ${eta(etaSeconds)}  shards ${a.shardsDone}/${a.shardsTotal}` +
-    (a.retries > 0 ? `  retries ${num(a.retries)}` : '') +
+    (a.retries > 0 ? `  retries ${amount(a.retries)}` : '') +
     (circuit !== 'closed' ? `  circuit ${circuit}` : '')
   if (width === undefined) return text
   const barWidth = Math.max(5, Math.min(40, width - text.length - 4))

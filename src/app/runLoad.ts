@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Metrics } from '../metrics/metrics.js'
-import { checkTradesLimit } from './limits.js'
+import { checkTradesLimit } from '../load/limits.js'
 import { loadLimits, loadOptions, LOG_LEVELS, partitionSource, poolSize, readSettings, sinkConfig, SETTINGS, type LogLevel, type RawSettings, type SettingName } from '../config.js'
 import { ConfigError, UsageError } from '../errors.js'
 import { createLogger } from '../log.js'
@@ -12,9 +12,10 @@ import { normalizeRequest, type NormalizeContext } from '../request/normalize.js
 import type { LoadSpec } from '../request/schema.js'
 import { validateLoadRequest } from '../request/validate.js'
 import { describeSink, type SinkConfig } from '../sink/target.js'
-import { ShardPool } from '../../workers/pool.js'
-import { ACCOUNT_FORMAT, lockAccountFile, readAccountFile, writeAccountFileSomewhere } from './accountFile.js'
-import { LoadRun, type LoadOptions, type LoadResult } from './run.js'
+import type { ShardPool } from '../../workers/pool.js'
+import { withPool } from './pool.js'
+import { ACCOUNT_FORMAT, lockAccountFile, readAccountFile, writeAccountFileSomewhere } from '../load/accountFile.js'
+import { LoadRun, type LoadOptions, type LoadResult } from '../load/run.js'
 
 /**
  * One load from a request to its report, in this process: what `run` does, and what a program gets
@@ -152,32 +153,34 @@ export interface RunOutcome {
 export async function executeRun(p: PreparedRun, hooks: RunHooks): Promise<RunOutcome> {
   const { spec, sink, partition } = p
   const redact = hooks.redact ?? ((s: string) => s)
-  const pool = new ShardPool(p.poolSize)
-  const load = new LoadRun({ id: 'cli', spec, sink, pool, log: hooks.log, options: p.options, partition, ...(hooks.metrics ? { metrics: hooks.metrics } : {}) })
-  if (p.saved) load.restore(p.saved.shards)
   // Lock the account file before anything runs: two runs resuming one file would both write it.
   const lockedPath = p.accountFile ?? p.resumeFrom
-  const unlock = lockedPath !== undefined ? await lockAccountFile(lockedPath) : async () => {}
-  if (p.saved) load.restoreAttempts(p.saved.attempts)
-  let ended: (() => Promise<void> | void) | undefined
-  const abort = () => load.cancel()
-  hooks.signal?.addEventListener('abort', abort, { once: true })
-  let result: LoadResult
+  let unlock = async () => {}
   /** CPU of the whole process (every thread) while the load ran: what it cost the machine per point */
   let loadCpu: NodeJS.CpuUsage | undefined
-  try {
-    ended = await hooks.started?.(load, pool)
-    if (hooks.signal?.aborted) load.cancel()
-    // compiled generator before the clock starts: the load's first shards run at full speed
-    await pool.warm()
-    loadCpu = process.cpuUsage()
-    result = await load.run()
-    loadCpu = process.cpuUsage(loadCpu)
-  } finally {
-    hooks.signal?.removeEventListener('abort', abort)
-    await ended?.()
-    await pool.close()
-  }
+  const { load, result } = await withPool(p.poolSize, async (pool) => {
+    const load = new LoadRun({ id: 'cli', spec, sink, pool, log: hooks.log, options: p.options, partition, ...(hooks.metrics ? { metrics: hooks.metrics } : {}) })
+    if (p.saved) load.restore(p.saved.shards)
+    if (lockedPath !== undefined) unlock = await lockAccountFile(lockedPath)
+    if (p.saved) load.restoreAttempts(p.saved.attempts)
+    let ended: (() => Promise<void> | void) | undefined
+    const abort = () => load.cancel()
+    hooks.signal?.addEventListener('abort', abort, { once: true })
+    try {
+      ended = await hooks.started?.(load, pool)
+      if (hooks.signal?.aborted) load.cancel()
+      // compiled generator before the clock starts: the load's first shards run at full speed
+      await pool.warm()
+      loadCpu = process.cpuUsage()
+      const result: LoadResult = await load.run()
+      loadCpu = process.cpuUsage(loadCpu)
+      return { load, result }
+    } finally {
+      hooks.signal?.removeEventListener('abort', abort)
+      // the display and signal handlers go before the pool closes
+      await ended?.()
+    }
+  })
 
   // The account file: where asked, and always when an InfluxDB load did not finish, so it can be
   // resumed. Where the working directory cannot be written, it goes to the temporary directory.
