@@ -6,9 +6,10 @@ import { CandleReader } from '../candles/query.js'
 import { NoDataError } from '../errors.js'
 import type { LoadManager } from '../load/manager.js'
 import { DEFAULT_MEASUREMENT, MAX_TICK_DECIMALS } from '../request/normalize.js'
-import { MEASUREMENT_PATTERN, SYMBOL_PATTERN } from '../request/schema.js'
+import { MEASUREMENT_PATTERN, SYMBOL_PATTERN } from '../model/request.js'
 import type { SinkConfig } from '../sink/target.js'
-import { ErrorSchema, LoadIdParams } from './schemas.js'
+import { ErrorSchema } from '../model/errors.js'
+import { LoadIdParams } from './schemas.js'
 
 const CandleSchema = Type.Object({
   time: Type.String(),

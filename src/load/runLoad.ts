@@ -9,12 +9,13 @@ import { DATASET_FORMAT } from '../market/dataset.js'
 import { describePartition, ownedCount, parsePartition, type Partition } from '../partition/partition.js'
 import { planLoad } from '../plan/plan.js'
 import { normalizeRequest, type NormalizeContext } from '../request/normalize.js'
-import type { LoadSpec } from '../request/schema.js'
+import type { LoadSpec } from '../model/request.js'
 import { validateLoadRequest } from '../request/validate.js'
 import { describeSink, type SinkConfig } from '../sink/target.js'
 import { ShardPool } from '../../workers/pool.js'
 import { ACCOUNT_FORMAT, lockAccountFile, readAccountFile, writeAccountFileSomewhere } from './accountFile.js'
-import { LoadRun, type LoadOptions, type LoadResult } from './run.js'
+import { LoadRun, type LoadOptions } from './run.js'
+import type { LoadResult } from '../model/account.js'
 
 /**
  * One load from a request to its report, in this process: what `run` does, and what a program gets

@@ -1,6 +1,6 @@
 import { InvalidRequestError } from '../errors.js'
-import { DEFAULT_SESSION, SessionCalendar, type SessionSpec } from '../market/session.js'
-import type { Distribution, LoadRequestInput, LoadSpec, MarketSpec } from './schema.js'
+import { DEFAULT_SESSION, SessionCalendar } from '../market/session.js'
+import type { Distribution, LoadRequestInput, LoadSpec, MarketSpec, SessionSpec } from '../model/request.js'
 
 export const DEFAULT_SYMBOLS = ['AAPL', 'MSFT', 'GOOG', 'AMZN', 'TSLA']
 export const DEFAULT_TRADES = 1_000_000

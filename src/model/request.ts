@@ -1,5 +1,4 @@
 import { Type, type Static } from 'typebox'
-import type { SessionSpec } from '../market/session.js'
 
 /** Allowed arrival strategies. Later market models add to this list. */
 export const DISTRIBUTIONS = ['uniform', 'poisson', 'intraday', 'bursty'] as const
@@ -108,6 +107,16 @@ export const LoadSpecSchema = Type.Object({
   }),
   session: Type.Object({ open: Type.String(), close: Type.String(), timeZone: Type.String() }),
 })
+
+/** A trading session in an exchange's time zone (intraday arrivals; see market/session.ts). */
+export interface SessionSpec {
+  /** local opening time, HH:MM */
+  open: string
+  /** local closing time, HH:MM */
+  close: string
+  /** IANA time zone */
+  timeZone: string
+}
 
 export interface SymbolParamsSpec {
   price: number
