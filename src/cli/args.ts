@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { SETTINGS, type RawSettings, type SettingName } from '../config.js'
+import { SETTINGS, type RawSettings, type SettingName } from '../settings.js'
 import { ConfigError, InvalidRequestError, UsageError } from '../errors.js'
 
 /** Flags that map to load request fields (named like the fields, kebab-cased). */

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http'
 import type { Registry } from 'prom-client'
-import { metricsPort, poolSize, progressMode, readSettings, serveConfig, sinkConfig, LOG_LEVELS, type LogLevel } from '../config.js'
+import { metricsPort, poolSize, progressMode, serveConfig, sinkConfig, LOG_LEVELS, type LogLevel } from '../config.js'
+import { readSettings } from '../settings.js'
 import { LoadgenError, UsageError } from '../errors.js'
 import { createLogger } from '../log.js'
 import { occupiedWarning, rangeOccupied } from '../sink/occupied.js'
