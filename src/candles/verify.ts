@@ -1,7 +1,7 @@
 import { InvalidRequestError } from '../errors.js'
 import { ownedShards, owns, WHOLE, type Partition } from '../partition/partition.js'
 import { planLoad, type Plan } from '../plan/plan.js'
-import { tickDecimals } from '../request/normalize.js'
+import { tickDecimals } from '../model/request.js'
 import type { LoadSpec } from '../model/request.js'
 import type { SinkConfig } from '../sink/target.js'
 import { toShardSpec, type ShardCandles } from '../../shared/messages.js'
