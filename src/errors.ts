@@ -14,12 +14,18 @@ export class LoadgenError extends Error {
   }
 }
 
-/** Bad input from a user: names the field (`field`) so the message says where. */
+/**
+ * Bad input from a user: names the field (`field`, as the validator gives it) so the message says
+ * where. `problem` is the message without the field: a face that names fields its own way (the
+ * CLI's flags) takes the two apart, never the message.
+ */
 export class InvalidRequestError extends LoadgenError {
   readonly field: string
+  readonly problem: string
   constructor(field: string, problem: string) {
     super('OHLCV_INVALID_REQUEST', field ? `${field}: ${problem}` : problem)
     this.field = field
+    this.problem = problem
   }
 }
 

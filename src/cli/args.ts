@@ -174,7 +174,7 @@ export function usageLine(err: unknown): string {
     const aliases: Record<string, string> = { 'market.tickSize': '--tick-size', 'session.open': '--session-open', 'session.close': '--session-close', 'session.timeZone': '--time-zone' }
     const alias = aliases[err.field] ?? (err.field.startsWith('market.symbols') ? `--market ${err.field.slice('market.symbols.'.length)}` : undefined)
     const flag = alias ?? `--${head.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}${rest.join('')}`
-    return `invalid ${flag}: ${err.message.slice(err.field.length + 2)}`
+    return `invalid ${flag}: ${err.problem}`
   }
   if (err instanceof ConfigError) return `invalid ${err.message}`
   return (err as Error).message

@@ -1,4 +1,4 @@
-import { Type } from 'typebox'
+import { Type, type Static } from 'typebox'
 
 /**
  * The error catalogue: every error the tool reports on purpose has a stable `code` (what scripts
@@ -56,15 +56,6 @@ export interface ErrorInfo {
   status?: number
 }
 
-/** An error answer of the API. `field`: the request field a 400 is about, from the validator. */
-export interface ErrorBody {
-  statusCode: number
-  code: ErrorCode | FastifyCode
-  error: string
-  message: string
-  field?: string
-}
-
 export const ErrorSchema = Type.Object({
   statusCode: Type.Integer(),
   code: Type.Unsafe<ErrorCode | FastifyCode>({ type: 'string' }),
@@ -72,5 +63,8 @@ export const ErrorSchema = Type.Object({
   message: Type.String(),
   field: Type.Optional(Type.String({ description: 'the request field the message is about (400s): body.trades, from, market.tickSize, ...' })),
 })
+
+/** An error answer of the API. `field`: the request field a 400 is about, from the validator. */
+export type ErrorBody = Static<typeof ErrorSchema>
 
 export const ErrorInfoSchema = Type.Object({ code: Type.Unsafe<ErrorCode>({ type: 'string' }), message: Type.String(), status: Type.Optional(Type.Integer()) })
