@@ -3,6 +3,7 @@ import { ErrorInfoSchema } from './errors.js'
 import { LoadSpecSchema } from './request.js'
 import { LoadStatusSchema, type LoadStatus } from './status.js'
 
+/** The account's fields (account.ts) as the API shows them: in a view's progress and result, and a summary. */
 export const AccountFields = {
   pointsPlanned: Type.Integer(),
   pointsWritten: Type.Integer(),
@@ -28,6 +29,7 @@ export const LatencySchema = Type.Object(
   { description: 'batch write latency in milliseconds, over the whole load (HDR histogram)' },
 )
 
+/** The sink's write concurrency as a load saw it (LoadConcurrency). */
 export const ConcurrencyFields = {
   max: Type.Integer({ description: 'write requests allowed on the wire when the server keeps up (pool size x MAX_IN_FLIGHT)' }),
   lowest: Type.Integer({ description: 'the lowest the limit went while this load ran' }),
