@@ -44,7 +44,6 @@ export const ERRORS = {
 
 /** Every code the tool answers with: what scripts match on, and what the API's error bodies carry. */
 export type ErrorCode = keyof typeof ERRORS
-export const ERROR_CODES = Object.keys(ERRORS) as ErrorCode[]
 
 /** A Fastify error code passed through as it is (a request Fastify refused before any handler). */
 export type FastifyCode = `FST_${string}`
