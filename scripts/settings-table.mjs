@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Writes the settings table into docs/settings.md between its markers, from SETTINGS in
-// src/config.ts (built into dist/). test/docs.test.ts fails when the file is not current.
+// src/settings.ts (built into dist/). test/docs.test.ts fails when the file is not current.
 import { readFileSync, writeFileSync } from 'node:fs'
-import { settingsTable } from '../dist/src/config.js'
+import { settingsTable } from '../dist/src/settings.js'
 
 const path = new URL('../docs/settings.md', import.meta.url)
 const text = readFileSync(path, 'utf8')

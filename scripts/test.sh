@@ -10,4 +10,5 @@ fi
 sh scripts/install-servers.sh influxdb victoria-metrics prometheus chromium
 npm run --silent typecheck
 npm run --silent lint
+npm run --silent deps
 npx vitest run

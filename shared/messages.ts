@@ -3,8 +3,8 @@
  * structured-cloneable data only; both sides import their types from here.
  */
 import type { MessagePort } from 'node:worker_threads'
-import type { ErrorInfo } from '../src/errors.js'
-import type { LoadSpec } from '../src/request/schema.js'
+import type { ErrorInfo } from '../src/model/errors.js'
+import type { LoadSpec } from '../src/model/request.js'
 import type { Range } from './ranges.js'
 import type { BreakerSettings } from './breaker.js'
 import type { ConcurrencySettings } from './concurrency.js'

@@ -1,48 +1,4 @@
-/**
- * The error catalogue: every error the tool reports on purpose has a stable `code` (what scripts
- * match on) and the HTTP status it maps to. Handlers never invent codes or statuses of their own.
- */
-export const ERRORS = {
-  OHLCV_INVALID_REQUEST: { status: 400, exitCode: 2 },
-  OHLCV_INVALID_CONFIG: { status: 500, exitCode: 2 },
-  OHLCV_LOAD_NOT_FOUND: { status: 404, exitCode: 1 },
-  OHLCV_LOAD_FINISHED: { status: 409, exitCode: 1 },
-  OHLCV_LOAD_RUNNING: { status: 409, exitCode: 1 },
-  /** a load or a second search asked of a coordinator while its capacity search runs (it would skew it), or a verify of that search */
-  OHLCV_CAPACITY_RUNNING: { status: 409, exitCode: 1 },
-  /** no capacity search of this coordinator has the id (searches live in memory only) */
-  OHLCV_CAPACITY_NOT_FOUND: { status: 404, exitCode: 1 },
-  OHLCV_NOT_RESUMABLE: { status: 409, exitCode: 1 },
-  /** a stored load asked of a coordinator that writes to another sink than the load did */
-  OHLCV_OTHER_SINK: { status: 409, exitCode: 1 },
-  /** in a load's account: the coordinator stopped (crashed, was killed) while the load ran */
-  OHLCV_INTERRUPTED: { status: 409, exitCode: 1 },
-  /** the load store (STATE_DIR) cannot be used: not a store, damaged, from a newer version */
-  OHLCV_STATE_STORE: { status: 500, exitCode: 2 },
-  /** another coordinator uses the same STATE_DIR */
-  OHLCV_STATE_LOCKED: { status: 500, exitCode: 2 },
-  /** one load's record in the store cannot be read (a damaged column); the other loads are unaffected */
-  OHLCV_LOAD_DAMAGED: { status: 500, exitCode: 1 },
-  OHLCV_TOO_MANY_LOADS: { status: 429, exitCode: 1 },
-  OHLCV_UNAUTHORIZED: { status: 401, exitCode: 1 },
-  OHLCV_FORBIDDEN_HOST: { status: 403, exitCode: 1 },
-  OHLCV_CROSS_ORIGIN: { status: 403, exitCode: 1 },
-  OHLCV_UNSUPPORTED_MEDIA_TYPE: { status: 415, exitCode: 1 },
-  OHLCV_TOO_MANY_STREAMS: { status: 429, exitCode: 1 },
-  OHLCV_SHUTTING_DOWN: { status: 503, exitCode: 1 },
-  OHLCV_NO_DATA: { status: 404, exitCode: 1 },
-  OHLCV_SINK_UNAVAILABLE: { status: 503, exitCode: 1 },
-  OHLCV_WRITE_FAILED: { status: 502, exitCode: 1 },
-  /** a query of the database (candles, verify, counts) failed: not a write, nothing was changed */
-  OHLCV_READ_FAILED: { status: 502, exitCode: 1 },
-  /** a request Fastify itself refused before any handler (its FST_ code is kept when it has one) */
-  OHLCV_BAD_REQUEST: { status: 400, exitCode: 2 },
-  OHLCV_ROUTE_NOT_FOUND: { status: 404, exitCode: 1 },
-  /** a bug: the message says what threw; no stack trace reaches a user */
-  OHLCV_INTERNAL: { status: 500, exitCode: 1 },
-} as const
-
-export type ErrorCode = keyof typeof ERRORS
+import { ERRORS, type ErrorCode, type ErrorInfo } from './model/errors.js'
 
 export class LoadgenError extends Error {
   readonly code: ErrorCode
@@ -58,12 +14,18 @@ export class LoadgenError extends Error {
   }
 }
 
-/** Bad input from a user: names the field (`field`) so the message says where. */
+/**
+ * Bad input from a user: names the field (`field`, as the validator gives it) so the message says
+ * where. `problem` is the message without the field: a face that names fields its own way (the
+ * CLI's flags) takes the two apart, never the message.
+ */
 export class InvalidRequestError extends LoadgenError {
   readonly field: string
+  readonly problem: string
   constructor(field: string, problem: string) {
     super('OHLCV_INVALID_REQUEST', field ? `${field}: ${problem}` : problem)
     this.field = field
+    this.problem = problem
   }
 }
 
@@ -306,13 +268,6 @@ export function parseRetryAfter(header: string | undefined, nowMs: number): numb
   if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000
   const at = Date.parse(header)
   return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs)
-}
-
-/** A plain, cloneable description of an error: what crosses the worker boundary and the API. */
-export interface ErrorInfo {
-  code: string
-  message: string
-  status?: number
 }
 
 export function toErrorInfo(err: unknown): ErrorInfo {

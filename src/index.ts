@@ -7,5 +7,6 @@
  * The CLI's `run` goes through the same code (src/app/runLoad.ts).
  */
 export { runLoad, type RunReport, type RunSettings } from './app/runLoad.js'
-export { LoadgenError, type ErrorCode } from './errors.js'
-export type { LoadRequestInput } from './request/schema.js'
+export { LoadgenError } from './errors.js'
+export type { ErrorCode } from './model/errors.js'
+export type { LoadRequestInput } from './model/request.js'

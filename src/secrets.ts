@@ -4,7 +4,7 @@
  * line passes through `redact`, which replaces each secret the process was given, in the forms it
  * can take on the way (raw, URL-encoded, base64 as in a Basic header), and the userinfo of any URL.
  */
-import type { RawSettings } from './config.js'
+import type { RawSettings } from './settings.js'
 
 const MASK = '***'
 

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { ERRORS, LoadgenError, parseRetryAfter, WriteError, type ErrorCode } from '../src/errors.js'
+import { LoadgenError, parseRetryAfter, WriteError } from '../src/errors.js'
+import { ERRORS, type ErrorCode } from '../src/model/errors.js'
 import { retryDelay, withRetry, WriteStoppedError, type RetryContext } from '../workers/retry.js'
 import { CircuitBreaker } from '../shared/breaker.js'
 import { addRange, covers, isRangeList, rangeTotal, type Range } from '../shared/ranges.js'

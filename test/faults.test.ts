@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LoadRun, type LoadOptions } from '../src/load/run.js'
-import type { LoadSpec } from '../src/request/schema.js'
+import type { LoadSpec } from '../src/model/request.js'
 import type { SinkConfig } from '../src/sink/target.js'
 import { ShardPool } from '../workers/pool.js'
 import { silent, spec } from './harness/load.js'

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { CapacityOptions, CapacityReport, CapacityStep } from '../src/capacity/run.js'
 import type { CapacityVerifyReport } from '../src/capacity/verify.js'
 import type { VerifyReport } from '../src/candles/verify.js'
-import type { LoadResult } from '../src/load/run.js'
+import type { LoadResult } from '../src/model/account.js'
 import {
   attemptLine,
   CAPACITY_HEADER,

@@ -4,7 +4,7 @@ import { InfluxV1Client } from '../src/influx/v1.js'
 import { Body, TradeEncoder } from '../src/lineprotocol/encoder.js'
 import { escapeMeasurement, escapeTag } from '../src/lineprotocol/escape.js'
 import { allocColumns, EXCHANGES } from '../src/market/trades.js'
-import { MEASUREMENT_PATTERN, SYMBOL_PATTERN } from '../src/request/schema.js'
+import { MEASUREMENT_PATTERN, SYMBOL_PATTERN } from '../src/model/request.js'
 import { startCoordinator, type Coordinator } from './harness/coordinator.js'
 
 /** Fields the load request knows; anything else is rejected. */

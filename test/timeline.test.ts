@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { MAX_SAMPLES, mergeSamples, Timeline, type TimelineSample } from '../src/load/timeline.js'
+import { MAX_SAMPLES, mergeSamples, Timeline } from '../src/load/timeline.js'
+import type { TimelineSample } from '../src/model/timeline.js'
 import { LoadRun } from '../src/load/run.js'
 import { ShardPool } from '../workers/pool.js'
 import { silent, spec } from './harness/load.js'

@@ -3,7 +3,8 @@ import Fastify, { LogController, type FastifyError } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
-import { InvalidRequestError, LoadgenError, TooManyLoadsError, type ErrorCode } from '../errors.js'
+import { InvalidRequestError, LoadgenError, TooManyLoadsError } from '../errors.js'
+import type { ErrorBody, ErrorCode, FastifyCode } from '../model/errors.js'
 import type { LoadManager } from '../load/manager.js'
 import type { NormalizeContext } from '../request/normalize.js'
 import { AJV_OPTIONS, describeSchemaError } from '../request/validate.js'
@@ -72,7 +73,7 @@ function parseJsonBody(text: string): unknown {
 }
 
 /** `code`: one of the catalogue's (errors.ts), or a Fastify FST_ code it passes through. */
-function errorBody(statusCode: number, code: ErrorCode | `FST_${string}`, message: string, field?: string) {
+function errorBody(statusCode: number, code: ErrorCode | FastifyCode, message: string, field?: string): ErrorBody {
   return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message, ...(field ? { field } : {}) }
 }
 
@@ -122,7 +123,7 @@ export async function buildApp(deps: AppDeps) {
     const status = err.statusCode ?? 500
     if (status >= 400 && status < 500) {
       // Fastify's own client errors (malformed JSON, body too large, bad content type).
-      return reply.code(status).send(errorBody(status, err.code?.startsWith('FST_') ? (err.code as `FST_${string}`) : 'OHLCV_BAD_REQUEST', err.message))
+      return reply.code(status).send(errorBody(status, err.code?.startsWith('FST_') ? (err.code as FastifyCode) : 'OHLCV_BAD_REQUEST', err.message))
     }
     req.log.error({ err }, 'unhandled error')
     return reply.code(500).send(errorBody(500, 'OHLCV_INTERNAL', 'internal error'))

@@ -5,10 +5,12 @@ import { candleRange, parseInterval, toCandle } from '../candles/candle.js'
 import { CandleReader } from '../candles/query.js'
 import { NoDataError } from '../errors.js'
 import type { LoadManager } from '../load/manager.js'
-import { DEFAULT_MEASUREMENT, MAX_TICK_DECIMALS } from '../request/normalize.js'
-import { MEASUREMENT_PATTERN, SYMBOL_PATTERN } from '../request/schema.js'
+import { DEFAULT_MEASUREMENT } from '../request/normalize.js'
+import { MAX_TICK_DECIMALS } from '../model/request.js'
+import { MEASUREMENT_PATTERN, SYMBOL_PATTERN } from '../model/request.js'
 import type { SinkConfig } from '../sink/target.js'
-import { ErrorSchema, LoadIdParams } from './schemas.js'
+import { ErrorSchema } from '../model/errors.js'
+import { LoadIdParams } from './schemas.js'
 
 const CandleSchema = Type.Object({
   time: Type.String(),

@@ -5,11 +5,12 @@ import { CapacityRegistry, type CapacityDeps, type CapacityEvent, type CapacityS
 import type { CapacityOptions } from '../capacity/run.js'
 import { CapacityRunningError, InvalidRequestError, TooManyStreamsError, UsageError } from '../errors.js'
 import type { LoadManager } from '../load/manager.js'
-import { LoadRequestSchema } from '../request/schema.js'
+import { LoadRequestSchema } from '../model/request.js'
 import { validateLoadRequest } from '../request/validate.js'
 import { openEventStream } from './events.js'
 import { VerifyReportSchema, verifyInterval, verifyRoute } from './candles.js'
-import { ErrorSchema, LoadIdParams } from './schemas.js'
+import { ErrorSchema } from '../model/errors.js'
+import { LoadIdParams } from './schemas.js'
 
 const CapacityVerifySchema = Type.Object({
   ok: Type.Boolean(),

@@ -4,13 +4,16 @@ import type { FastifyReply } from 'fastify'
 import { TooManyStreamsError } from '../errors.js'
 import type { LoadManager } from '../load/manager.js'
 import type { LoadRun } from '../load/run.js'
-import { ErrorSchema, LoadIdParams, TimelineSchema } from './schemas.js'
+import { ErrorSchema } from '../model/errors.js'
+import { TimelineSchema } from '../model/timeline.js'
+import type { ProgressEvent } from '../model/view.js'
+import { LoadIdParams } from './schemas.js'
 
 /** How often a progress event goes out: a few times a second, cheap to compute (no I/O). */
 export const EVENT_INTERVAL_MS = 250
 
 /** The progress event: what a dashboard or a terminal needs to draw a bar. */
-export function progressEvent(load: LoadRun) {
+export function progressEvent(load: LoadRun): ProgressEvent {
   const a = load.account()
   const { pointsPerSecond, etaSeconds } = load.rate()
   return {

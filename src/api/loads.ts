@@ -3,9 +3,10 @@ import { Type } from 'typebox'
 import type { LoadManager } from '../load/manager.js'
 import type { LoadRun } from '../load/run.js'
 import { normalizeRequest, type NormalizeContext } from '../request/normalize.js'
-import { LoadRequestSchema } from '../request/schema.js'
+import { LoadRequestSchema } from '../model/request.js'
 import type { SinkConfig } from '../sink/target.js'
-import { ErrorSchema, LoadCreatedSchema, LoadDeleteQuery, LoadIdParams, LoadListQuery, LoadListSchema, LoadViewSchema, type LoadView } from './schemas.js'
+import { ErrorSchema } from '../model/errors.js'
+import { LoadCreatedSchema, LoadDeleteQuery, LoadIdParams, LoadListQuery, LoadListSchema, LoadViewSchema, type LoadView } from './schemas.js'
 import { links } from './summary.js'
 
 export interface LoadRoutesOptions {
@@ -81,7 +82,7 @@ export const loadRoutes: FastifyPluginAsyncTypebox<LoadRoutesOptions> = async (a
     const { loads, more } = manager.historyPage({ limit, before, status })
     const last = loads[loads.length - 1]
     const next = more && last ? `/loads?${new URLSearchParams({ limit: String(limit), before: last.id, ...(status ? { status } : {}) }).toString()}` : null
-    return { loads, next }
+    return { loads: loads.map((l) => ({ ...l, links: links(l.id) })), next }
   })
 
   app.get('/loads/:id', { schema: { params: LoadIdParams, response: { 200: LoadViewSchema, ...errors } } }, async (req) =>

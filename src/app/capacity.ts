@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import { runCapacity, type CapacityOptions, type CapacityReport, type CapacityStep } from '../capacity/run.js'
-import { loadOptions, poolSize, sinkConfig, type RawSettings } from '../config.js'
+import { loadOptions, poolSize, sinkConfig } from '../config.js'
+import type { RawSettings } from '../settings.js'
 import { UsageError } from '../errors.js'
 import type { SinkConfig } from '../sink/target.js'
 import { withPool } from './pool.js'

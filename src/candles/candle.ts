@@ -1,21 +1,6 @@
 import { InvalidRequestError } from '../errors.js'
 import { parseInstant } from '../request/normalize.js'
-
-interface Ohlcv {
-  open: number
-  high: number
-  low: number
-  close: number
-  /** sum of sizes */
-  volume: number
-  /** number of trades */
-  trades: number
-}
-
-/** A candle as the API returns it: prices in currency units, `time` the interval start. */
-export interface Candle extends Ohlcv {
-  time: string
-}
+import type { Candle, Ohlcv } from '../model/candle.js'
 
 /**
  * A candle held exactly: prices as integer units of 10^-decimals, so expected and stored candles

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
-import { CapacityBusyError, CapacityNotFoundError, LoadgenError, toErrorInfo, type ErrorInfo } from '../errors.js'
+import { CapacityBusyError, CapacityNotFoundError, LoadgenError, toErrorInfo } from '../errors.js'
+import type { ErrorInfo } from '../model/errors.js'
 import type { LoadOptions } from '../load/run.js'
 import type { Metrics } from '../metrics/metrics.js'
 import type { NormalizeContext } from '../request/normalize.js'

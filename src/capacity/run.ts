@@ -6,7 +6,8 @@ import { normalizeRequest, type NormalizeContext } from '../request/normalize.js
 import { validateLoadRequest } from '../request/validate.js'
 import type { SinkConfig } from '../sink/target.js'
 import type { ShardPool } from '../../workers/pool.js'
-import { bestPass, judge, nextStep, type SearchOptions, type Slo, type StepMeasure, type StepOutcome, type Verdict } from './search.js'
+import { bestPass, judge, nextStep, type SearchOptions, type Slo, type StepOutcome } from './search.js'
+import type { StepMeasure, Verdict } from '../model/capacity.js'
 
 export interface CapacityOptions extends SearchOptions {
   slo: Slo

@@ -5,6 +5,8 @@
  * passed and then failed no longer counts as a pass, so a failed confirmation resumes the search
  * below it. The first step failing ends the search with no rate.
  */
+import type { StepMeasure, Verdict } from '../model/capacity.js'
+
 export interface SearchOptions {
   startRate: number
   maxRate: number
@@ -54,44 +56,12 @@ export function nextStep(steps: readonly StepOutcome[], o: SearchOptions): Next 
   return { rate: lo, phase: 'confirm' }
 }
 
-/** What a step measured, for its verdict. */
-export interface StepMeasure {
-  targetPointsPerSecond: number
-  achievedPointsPerSecond: number
-  p50Ms: number
-  p90Ms: number
-  p99Ms: number
-  /** failed write attempts (retried or not) */
-  errors: number
-  /** write attempts in all */
-  attempts: number
-  /** share of the machine's CPU the client used over the step, 0..1 */
-  clientCpu: number
-  /** share of the machine's CPU every process used over the step (the client, a local database, neighbours), 0..1 */
-  hostCpu: number
-  /** the step's load failed (gave up on a batch) */
-  failed: boolean
-  /** why it failed, when it did */
-  failure?: string
-}
-
 export interface Slo {
   p50Ms?: number
   p90Ms?: number
   p99Ms: number
   /** failed attempts / attempts at most */
   maxErrorRate: number
-}
-
-export interface Verdict {
-  passed: boolean
-  reasons: string[]
-  /**
-   * when the rate was not reached: who could not keep up. `host`: the machine the client runs on
-   * had no CPU left and the client was not the one using it (a database on the same machine, or
-   * neighbours): the rate is this machine's, not the database's own.
-   */
-  limitedBy?: 'generator' | 'host' | 'database'
 }
 
 const pct = (x: number) => `${Math.round(x * 100)} %`

@@ -1,7 +1,7 @@
 import { verifyLoad, type VerifyReport } from '../candles/verify.js'
 import { InvalidRequestError, UsageError } from '../errors.js'
 import { normalizeRequest, type NormalizeContext } from '../request/normalize.js'
-import type { LoadSpec } from '../request/schema.js'
+import type { LoadSpec } from '../model/request.js'
 import { validateLoadRequest } from '../request/validate.js'
 import type { SinkConfig } from '../sink/target.js'
 import type { ShardPool } from '../../workers/pool.js'

@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { SETTINGS, type RawSettings, type SettingName } from '../config.js'
+import { SETTINGS, type RawSettings, type SettingName } from '../settings.js'
 import { ConfigError, InvalidRequestError, UsageError } from '../errors.js'
 
 /** Flags that map to load request fields (named like the fields, kebab-cased). */
@@ -174,7 +174,7 @@ export function usageLine(err: unknown): string {
     const aliases: Record<string, string> = { 'market.tickSize': '--tick-size', 'session.open': '--session-open', 'session.close': '--session-close', 'session.timeZone': '--time-zone' }
     const alias = aliases[err.field] ?? (err.field.startsWith('market.symbols') ? `--market ${err.field.slice('market.symbols.'.length)}` : undefined)
     const flag = alias ?? `--${head.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}${rest.join('')}`
-    return `invalid ${flag}: ${err.message.slice(err.field.length + 2)}`
+    return `invalid ${flag}: ${err.problem}`
   }
   if (err instanceof ConfigError) return `invalid ${err.message}`
   return (err as Error).message

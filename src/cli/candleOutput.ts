@@ -1,5 +1,6 @@
 import { once } from 'node:events'
-import { toCandle, type Candle, type ExactCandle } from '../candles/candle.js'
+import { toCandle, type ExactCandle } from '../candles/candle.js'
+import type { Candle } from '../model/candle.js'
 
 /** Candles window after window in time order, as many times as asked (the table reads them twice). */
 export type CandleSource = () => AsyncIterable<ExactCandle[]>

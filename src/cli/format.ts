@@ -1,7 +1,7 @@
 import type { CapacityOptions, CapacityReport, CapacityStep } from '../capacity/run.js'
 import type { CapacityVerifyReport } from '../capacity/verify.js'
 import type { VerifyReport } from '../candles/verify.js'
-import type { LoadResult } from '../load/run.js'
+import type { LoadResult } from '../model/account.js'
 
 /**
  * What the CLI prints, as pure functions of what a command found: the numbers and the lines of

@@ -1,4 +1,4 @@
-import { readSettings } from '../config.js'
+import { readSettings } from '../settings.js'
 import { LoadgenError, UsageError } from '../errors.js'
 import { Redactor } from '../secrets.js'
 import { helpText, parseCommandLine, usageLine } from './args.js'

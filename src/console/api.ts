@@ -1,4 +1,5 @@
 import { createParser } from 'eventsource-parser'
+import type { ErrorBody, ErrorCode, FastifyCode } from '../model/errors.js'
 
 /**
  * The coordinator's API as the page uses it: same origin, JSON, and the API token (when the
@@ -9,11 +10,11 @@ import { createParser } from 'eventsource-parser'
 
 const TOKEN_KEY = 'ohlcv-loadgen.token'
 
-/** An answer the API gave with an error status: its catalogue code, message and field (400s). */
+/** An answer the API gave with an error status: its catalogue code, message and field (400s); `HTTP` when it had no body. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode | FastifyCode | 'HTTP',
     message: string,
     readonly field?: string,
   ) {
@@ -79,7 +80,7 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   const text = await res.text()
   const data = (text ? JSON.parse(text) : undefined) as unknown
   if (!res.ok) {
-    const e = (data ?? {}) as { code?: string; message?: string; field?: string }
+    const e = (data ?? {}) as Partial<ErrorBody>
     throw new ApiError(res.status, e.code ?? 'HTTP', e.message ?? `HTTP ${res.status}`, e.field)
   }
   return data as T

@@ -1,7 +1,7 @@
 import uPlot from 'uplot'
 import 'uplot/dist/uPlot.min.css'
 import { h } from './dom.js'
-import type { Sample } from './types.js'
+import type { TimelineSample as Sample } from '../model/timeline.js'
 
 /** A time-series chart over a load's timeline: x = seconds since the load started. */
 export interface SeriesDef {

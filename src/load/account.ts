@@ -2,7 +2,7 @@ import { ownedCount, ownedShards, WHOLE, type Partition } from '../partition/par
 import type { ProgressDelta, ShardResult } from '../../shared/messages.js'
 import { addRange, type Range } from '../../shared/ranges.js'
 import type { ShardRow } from '../store/loadStore.js'
-import type { Account } from './result.js'
+import type { Account } from '../model/account.js'
 
 type Sums = { written: number; failed: number; inDoubt?: number; bytes: number; batches: number; retries: number; splits: number }
 const zero = (): Sums => ({ written: 0, failed: 0, inDoubt: 0, bytes: 0, batches: 0, retries: 0, splits: 0 })

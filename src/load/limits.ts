@@ -1,5 +1,5 @@
 import { InvalidRequestError } from '../errors.js'
-import type { LoadSpec } from '../request/schema.js'
+import type { LoadSpec } from '../model/request.js'
 
 /**
  * What one coordinator or run allows. Apart from the manager so that config.ts (every command

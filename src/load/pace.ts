@@ -1,13 +1,5 @@
 import { LatencyRecorder } from '../metrics/latency.js'
-
-/** How a paced run kept its rate. */
-export interface PaceKept {
-  targetPointsPerSecond: number
-  /** the rate the database took: the target stretched by how much the writes fell behind */
-  achievedPointsPerSecond: number
-  /** how much later a batch was answered at the end of the schedule than at its start (ms, ≥ 0) */
-  lagGrowthMs: number
-}
+import type { PaceKept } from '../model/account.js'
 
 /** Fewer batches than this in either quarter compared: too few for a median, judged from the duration. */
 const MIN_BATCHES = 4

@@ -1,10 +1,11 @@
 import type { Logger } from 'pino'
-import { InvalidRequestError, LoadNotResumableError, toErrorInfo, type ErrorCode, type ErrorInfo } from '../errors.js'
-import { LatencyRecorder, type LatencySummary } from '../metrics/latency.js'
+import { InvalidRequestError, LoadNotResumableError, toErrorInfo } from '../errors.js'
+import type { ErrorCode, ErrorInfo } from '../model/errors.js'
+import { LatencyRecorder } from '../metrics/latency.js'
 import type { Metrics } from '../metrics/metrics.js'
 import { describePartition, owns, partitionTrades, WHOLE, type Partition } from '../partition/partition.js'
 import { planLoad } from '../plan/plan.js'
-import type { LoadSpec } from '../request/schema.js'
+import type { LoadSpec } from '../model/request.js'
 import { CircuitBreaker, DEFAULT_BREAKER, type BreakerSettings, type BreakerStats } from '../../shared/breaker.js'
 import { DEFAULT_DECREASE_EVERY_MS, WriteConcurrency, type ConcurrencySettings, type ConcurrencyStats } from '../../shared/concurrency.js'
 import { prepareSink } from '../sink/prepare.js'
@@ -17,12 +18,11 @@ import { Tally } from './account.js'
 import { runBounded } from './bounded.js'
 import { Pacer } from '../../shared/pacer.js'
 import { PaceWindows } from './pace.js'
-import type { Account, Attempt } from './result.js'
+import type { Account, Attempt, LatencySummary, LoadConcurrency, LoadResult } from '../model/account.js'
+import type { LoadStatus } from '../model/status.js'
 import type { ShardRow } from '../store/loadStore.js'
-import { Timeline, type TimelineView } from './timeline.js'
-
-/** `interrupted`: the coordinator stopped (crashed, was killed) while the load ran; it can be resumed. */
-export type LoadStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted'
+import { Timeline } from './timeline.js'
+import type { TimelineView } from '../model/timeline.js'
 
 export interface LoadOptions {
   /** batches each worker may have in flight (default 2: one on the wire, one being acknowledged) */
@@ -41,21 +41,6 @@ export const DEFAULT_LOAD_OPTIONS: LoadOptions = { maxInFlight: 2, retry: DEFAUL
 /** The sink's write concurrency settings for loads run on `pool` with `options`. */
 export function concurrencySettings(options: LoadOptions, poolSize: number): ConcurrencySettings {
   return { max: poolSize * options.maxInFlight, adaptive: options.adaptiveConcurrency ?? true, decreaseEveryMs: DEFAULT_DECREASE_EVERY_MS }
-}
-
-export interface LoadResult extends Account {
-  status: LoadStatus
-  /** over every attempt (a resumed load's earlier ones too) */
-  durationMs: number
-  /** points written over every attempt / durationMs */
-  pointsPerSecond: number
-  /** each run of the load, the last one last */
-  attempts: Attempt[]
-  /** batch write latency over the whole load, in milliseconds (HDR histogram) */
-  writeLatencyMs: LatencySummary
-  /** the sink's write concurrency over this load (all its attempts): how long it ran degraded */
-  writeConcurrency: LoadConcurrency
-  error?: ErrorInfo
 }
 
 export interface LoadRunInit {
@@ -79,15 +64,6 @@ export interface LoadRunInit {
    * store records them at once, before any of their writes can be acknowledged)
    */
   onShardsStarting?: () => void
-}
-
-export interface LoadConcurrency {
-  /** requests allowed on the wire when the server keeps up */
-  max: number
-  /** the lowest the limit went while this load ran */
-  lowest: number
-  /** ms this load ran with the limit below max (the server signalled overload) */
-  degradedMs: number
 }
 
 /** Window over which "current rate" is measured. */

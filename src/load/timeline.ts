@@ -4,42 +4,7 @@
  * are taken at the coarser step, so a load of any length keeps between MAX_SAMPLES / 2 and
  * MAX_SAMPLES samples spanning all of it. Pure data: the load feeds it, the API and reports read it.
  */
-
-/** One interval of a load. Counts are over the interval; levels (inFlight, limit) at its end. */
-export interface TimelineSample {
-  /** seconds since the load first started, at the interval's end (a resumed load goes on counting) */
-  t: number
-  /** length of the interval in seconds */
-  dt: number
-  /** points written (acknowledged) in total at the interval's end */
-  written: number
-  /** points written per second over the interval */
-  pps: number
-  /** batch write latency over the interval, ms; null when no batch finished in it */
-  p50: number | null
-  p90: number | null
-  p99: number | null
-  /** batches written in the interval */
-  batches: number
-  retries: number
-  /** failed attempts by kind: may succeed on retry, or cannot */
-  errorsRetryable: number
-  errorsPermanent: number
-  /** batches split after a 413 */
-  splits: number
-  /** points sent and not yet answered, at the interval's end (highest when merged) */
-  inFlight: number
-  /** the sink's circuit: 0 closed, 1 half-open, 2 open (the worst when merged) */
-  circuit: 0 | 1 | 2
-  /** the write concurrency limit (the lowest when merged) */
-  limit: number
-}
-
-export interface TimelineView {
-  /** seconds per sample now: 1, 2, 4, ... as the load grows */
-  resolutionSeconds: number
-  samples: TimelineSample[]
-}
+import type { TimelineSample, TimelineView } from '../model/timeline.js'
 
 export const MAX_SAMPLES = 720
 

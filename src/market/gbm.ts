@@ -1,6 +1,5 @@
 import type { Plan } from '../plan/plan.js'
-import { tickDecimals } from '../request/normalize.js'
-import type { LoadSpec, SymbolParamsSpec } from '../request/schema.js'
+import { tickDecimals, type LoadSpec, type SymbolParamsSpec } from '../model/request.js'
 import { burstProfile, fillArrivals, fillArrivalsFromProfile } from './arrivals.js'
 import { exp } from './exp.js'
 import { EdgePath } from './path.js'

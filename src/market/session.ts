@@ -8,14 +8,7 @@
  * sessions elapsed since 1970-01-01 (local) plus the U-curve CDF of the current one. Counts per
  * shard come from Λ at shard edges (plan/plan.ts), times inside a shard from `profile`.
  */
-export interface SessionSpec {
-  /** local opening time, HH:MM */
-  open: string
-  /** local closing time, HH:MM */
-  close: string
-  /** IANA time zone */
-  timeZone: string
-}
+import type { SessionSpec } from '../model/request.js'
 
 export const DEFAULT_SESSION: SessionSpec = { open: '09:30', close: '16:00', timeZone: 'America/New_York' }
 

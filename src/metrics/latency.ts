@@ -1,13 +1,5 @@
 import * as hdr from 'hdr-histogram-js'
-
-export interface LatencySummary {
-  /** batches measured */
-  count: number
-  p50: number
-  p90: number
-  p99: number
-  max: number
-}
+import type { LatencySummary } from '../model/account.js'
 
 /**
  * Batch write latency of one load as an HDR histogram (microseconds, 3 significant digits, up

@@ -1,5 +1,5 @@
 import { SessionCalendar } from '../market/session.js'
-import type { LoadSpec } from '../request/schema.js'
+import type { LoadSpec } from '../model/request.js'
 import { before } from './split.js'
 
 /**

@@ -1,7 +1,7 @@
 import { availableParallelism, cpus, hostname, release, totalmem, type } from 'node:os'
-import type { LoadView } from '../api/schemas.js'
+import type { LoadView } from '../model/view.js'
 import { DATASET_FORMAT } from '../market/dataset.js'
-import type { TimelineView } from '../load/timeline.js'
+import type { TimelineView } from '../model/timeline.js'
 import { consolePage } from './page.js'
 
 /** Where a load ran, for a report: what makes two reports comparable, or not. */

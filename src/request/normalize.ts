@@ -1,6 +1,6 @@
 import { InvalidRequestError } from '../errors.js'
-import { DEFAULT_SESSION, SessionCalendar, type SessionSpec } from '../market/session.js'
-import type { Distribution, LoadRequestInput, LoadSpec, MarketSpec } from './schema.js'
+import { DEFAULT_SESSION, SessionCalendar } from '../market/session.js'
+import { MAX_TICK_DECIMALS, tickDecimals, type Distribution, type LoadRequestInput, type LoadSpec, type MarketSpec, type SessionSpec } from '../model/request.js'
 
 export const DEFAULT_SYMBOLS = ['AAPL', 'MSFT', 'GOOG', 'AMZN', 'TSLA']
 export const DEFAULT_TRADES = 1_000_000
@@ -10,8 +10,6 @@ export const DEFAULT_MEASUREMENT = 'trades'
 export const DEFAULT_RANGE_MS = 24 * 3600 * 1000
 export const MAX_RANGE_YEARS = 10
 export const DEFAULT_TICK_SIZE = 0.01
-/** Tick sizes are decimal: some m·10^-d with d ≤ 8, so prices are written exactly as integers. */
-export const MAX_TICK_DECIMALS = 8
 
 /** Latest instant whose nanosecond epoch still fits InfluxDB's signed 64-bit timestamps. */
 const MAX_INSTANT_MS = Date.parse('2262-04-11T00:00:00Z')
@@ -128,15 +126,6 @@ export function normalizeRequest(input: LoadRequestInput, ctx: NormalizeContext)
     market: resolveMarket(input.market),
     session,
   }
-}
-
-/** Number of decimals of a tick size, or -1 when it is not m·10^-d for d ≤ MAX_TICK_DECIMALS. */
-export function tickDecimals(tick: number): number {
-  for (let d = 0; d <= MAX_TICK_DECIMALS; d++) {
-    const scaled = tick * 10 ** d
-    if (Math.abs(scaled - Math.round(scaled)) < 1e-9 * Math.max(1, scaled)) return d
-  }
-  return -1
 }
 
 function resolveMarket(m: LoadRequestInput['market']): MarketSpec {

@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject } from 'ajv'
 import { InvalidRequestError } from '../errors.js'
-import { LoadRequestSchema, type LoadRequestInput } from './schema.js'
+import { LoadRequestSchema, type LoadRequestInput } from '../model/request.js'
 
 /**
  * Ajv options shared with the Fastify routes (see api/app.ts) so the CLI and HTTP reject exactly

@@ -1,8 +1,7 @@
-import { links } from '../api/summary.js'
-import type { LoadSummary } from '../api/schemas.js'
-import type { LoadSpec } from '../request/schema.js'
-import type { Account } from '../load/result.js'
-import type { LoadStatus } from '../load/run.js'
+import type { Account } from '../model/account.js'
+import type { LoadSpec } from '../model/request.js'
+import type { LoadStatus } from '../model/status.js'
+import type { LoadSummary } from '../model/summary.js'
 
 const NO_ACCOUNT: Account = { pointsPlanned: 0, pointsWritten: 0, pointsFailed: 0, pointsInDoubt: 0, pointsUnsent: 0, bytesWritten: 0, batchesWritten: 0, retries: 0, batchesSplit: 0, shardsDone: 0, shardsTotal: 0 }
 
@@ -39,7 +38,6 @@ export function damagedSummary(
     createdAt: row.createdAt,
     ...(row.startedAt ? { startedAt: row.startedAt } : {}),
     ...(row.finishedAt ? { finishedAt: row.finishedAt } : {}),
-    links: links(row.id),
     damaged,
   }
 }

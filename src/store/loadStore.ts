@@ -1,14 +1,14 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import type { LoadSummary } from '../api/schemas.js'
-import type { ErrorInfo } from '../errors.js'
+import type { ErrorInfo } from '../model/errors.js'
 import { LoadDamagedError, StoreLockedError } from '../errors.js'
-import type { LoadSpec } from '../request/schema.js'
+import type { LoadSpec } from '../model/request.js'
 import type { ShardResult, ShardStatus } from '../../shared/messages.js'
 import type { Range } from '../../shared/ranges.js'
-import type { Account, Attempt } from '../load/result.js'
-import type { LoadResult, LoadStatus } from '../load/run.js'
-import type { TimelineView } from '../load/timeline.js'
+import type { Account, Attempt, LoadResult } from '../model/account.js'
+import { sqlList, UNFINISHED_STATUSES, type LoadStatus } from '../model/status.js'
+import type { LoadSummary } from '../model/summary.js'
+import type { TimelineView } from '../model/timeline.js'
 import { damagedSummary } from './damaged.js'
 import { openStore, storePath, type Db } from './open.js'
 
@@ -155,7 +155,7 @@ function allParams(rec: LoadRecord) {
   }
 }
 
-const UNFINISHED = "('queued', 'running')"
+const UNFINISHED = sqlList(UNFINISHED_STATUSES)
 
 /**
  * The coordinator's loads on disk (SQLite, see open.ts): every load's request, account and

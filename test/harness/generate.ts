@@ -2,7 +2,7 @@ import { GbmModel } from '../../src/market/gbm.js'
 import { shardSeries } from '../../src/market/series.js'
 import type { TradeColumns } from '../../src/market/trades.js'
 import { planLoad, type Plan } from '../../src/plan/plan.js'
-import type { LoadSpec } from '../../src/request/schema.js'
+import type { LoadSpec } from '../../src/model/request.js'
 
 /**
  * Generates a whole dataset in-process, series by series, the way workers do, handing each

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import { capacityChart } from '../../capacity/chart.js'
 import { capacityOptions } from '../../capacity/options.js'
-import type { RawSettings } from '../../config.js'
+import type { RawSettings } from '../../settings.js'
 import { searchCapacity } from '../../app/capacity.js'
 import { UsageError } from '../../errors.js'
 import { describeSink } from '../../sink/target.js'

@@ -1,4 +1,5 @@
-import { metricsPort, progressMode, readSettings } from '../../config.js'
+import { metricsPort, progressMode } from '../../config.js'
+import { readSettings } from '../../settings.js'
 import { executeRun, prepareRun } from '../../app/runLoad.js'
 import { UsageError } from '../../errors.js'
 import type { LoadRun } from '../../load/run.js'
@@ -6,7 +7,7 @@ import { describePartition } from '../../partition/partition.js'
 import type { Redactor } from '../../secrets.js'
 import { occupiedWarning, rangeOccupied } from '../../sink/occupied.js'
 import { describeSink } from '../../sink/target.js'
-import type { ShardPool } from '../../../workers/pool.js'
+import type { PoolStats } from '../../app/pool.js'
 import type { ParsedArgs } from '../args.js'
 import { EXIT_INTERRUPTED, EXIT_LOAD_FAILED, EXIT_OK, type Io } from '../exit.js'
 import { runSummary } from '../format.js'
@@ -48,7 +49,7 @@ export async function runCommand(args: ParsedArgs, io: Io, redactor: Redactor): 
   }
 
   let crashed = () => false
-  let poolOf: (() => ReturnType<ShardPool['stats']>) | undefined
+  let poolOf: (() => PoolStats) | undefined
   const registry = port !== undefined ? new (await import('prom-client')).Registry() : undefined
   const metrics = registry ? new (await import('../../metrics/metrics.js')).Metrics(registry, () => poolOf?.()) : undefined
   const { report, load, resumable, accountPath, accountNote } = await executeRun(prepared, {

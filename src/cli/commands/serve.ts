@@ -1,10 +1,10 @@
-import { readSettings, serveConfig } from '../../config.js'
+import { serveConfig } from '../../config.js'
+import { readSettings } from '../../settings.js'
 import { normalizeContext } from '../../app/runLoad.js'
 import { UsageError } from '../../errors.js'
 import { createLogger } from '../../log.js'
 import type { Redactor } from '../../secrets.js'
 import { describeSink } from '../../sink/target.js'
-import { ShardPool } from '../../../workers/pool.js'
 import type { ParsedArgs } from '../args.js'
 import { EXIT_OK, type Io } from '../exit.js'
 import { crashMessage, onCrash, onSignals } from '../signals.js'
@@ -14,22 +14,8 @@ export async function serveCommand(args: ParsedArgs, io: Io, redactor: Redactor)
   if (Object.keys(args.request).length > 0) throw new UsageError('load options belong to `run`; serve takes loads over HTTP (POST /loads)')
   const config = serveConfig(readSettings(args.settings, io.env))
   const logger = createLogger(config.logLevel, undefined, redactor)
-  const [{ Registry }, { Metrics }, { buildApp }, { LoadManager }, { LoadStore }] = await Promise.all([
-    import('prom-client'),
-    import('../../metrics/metrics.js'),
-    import('../../api/app.js'),
-    import('../../load/manager.js'),
-    import('../../store/loadStore.js'),
-  ])
-  // First: a store that cannot be used (locked, damaged) stops the start before anything else does.
-  const store = LoadStore.open(config.stateDir)
-  const registry = new Registry()
-  const pool = new ShardPool(config.poolSize)
-  const metrics = new Metrics(registry, () => pool.stats())
-  const manager = new LoadManager({ pool, sink: config.sink, log: logger, metrics, options: config.load, limits: config.limits, store, history: config.loadHistory })
-  metrics.watch(manager)
-  // in the background: a load posted meanwhile queues behind the warm-up tasks (~0.1 s)
-  pool.warm().catch((err: unknown) => logger.warn({ err }, 'worker warm-up failed'))
+  const [{ buildApp }, { openCoordinator }] = await Promise.all([import('../../api/app.js'), import('../../app/coordinator.js')])
+  const { store, registry, manager, closePool } = openCoordinator(config, logger)
   const app = await buildApp({
     manager,
     registry,
@@ -49,7 +35,7 @@ export async function serveCommand(args: ParsedArgs, io: Io, redactor: Redactor)
     await manager.stopAll()
     manager.close()
     await app.close()
-    await pool.close()
+    await closePool()
   })
   const address = await app.listen({ host: config.host, port: config.port })
   logger.info({ address, poolSize: config.poolSize, sink: describeSink(config.sink), limits: config.limits, auth: config.apiToken !== undefined, store: store.path, loadsStored: store.count() }, 'coordinator listening')
@@ -69,7 +55,7 @@ export async function serveCommand(args: ParsedArgs, io: Io, redactor: Redactor)
             await manager.stopAll()
             manager.close()
             await app.close()
-            await pool.close()
+            await closePool()
             logger.info('shut down')
             off()
             resolve(EXIT_OK)

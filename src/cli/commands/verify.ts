@@ -1,4 +1,5 @@
-import { poolSize, readSettings, sinkConfig } from '../../config.js'
+import { poolSize, sinkConfig } from '../../config.js'
+import { readSettings } from '../../settings.js'
 import { withPool } from '../../app/pool.js'
 import { normalizeContext, requireFixedLoad, resolvePartition } from '../../app/runLoad.js'
 import { UsageError } from '../../errors.js'

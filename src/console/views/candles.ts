@@ -1,8 +1,8 @@
 import { CandlestickSeries, createChart, HistogramSeries, type ISeriesApi, type UTCTimestamp } from 'lightweight-charts'
 import { api, ApiError } from '../api.js'
 import { fmt, h } from '../dom.js'
-import type { Candle } from '../../candles/candle.js'
-import type { LoadView } from '../types.js'
+import type { Candle } from '../../model/candle.js'
+import type { LoadView } from '../../model/view.js'
 
 const INTERVALS: [string, number][] = [['1s', 1e3], ['5s', 5e3], ['15s', 15e3], ['1m', 6e4], ['5m', 3e5], ['15m', 9e5], ['1h', 3.6e6], ['4h', 1.44e7], ['1d', 8.64e7]]
 

@@ -1,5 +1,5 @@
 import { api, ApiError, download, follow, formField } from '../api.js'
-import type { StepMeasure, Verdict } from '../../capacity/search.js'
+import type { StepMeasure, Verdict } from '../../model/capacity.js'
 import { fmt, h } from '../dom.js'
 
 /** A judged step as the API sends it (the verdict's types are the search's own). */

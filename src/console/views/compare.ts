@@ -1,7 +1,8 @@
 import { api } from '../api.js'
 import { overlayChart } from '../charts.js'
 import { duration, fmt, h, statusBadge } from '../dom.js'
-import type { LoadView, Timeline } from '../types.js'
+import type { TimelineView as Timeline } from '../../model/timeline.js'
+import type { LoadView } from '../../model/view.js'
 
 /** Finished loads side by side: what changed between them, what it did to points/s and latency. */
 export async function compareView(root: HTMLElement, ids: string[]): Promise<void> {

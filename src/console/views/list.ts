@@ -1,6 +1,6 @@
 import { api } from '../api.js'
 import { duration, fmt, h, statusBadge } from '../dom.js'
-import type { LoadSummary } from '../types.js'
+import type { LoadSummary } from '../../model/summary.js'
 
 const FINISHED = new Set(['succeeded', 'failed', 'cancelled', 'interrupted'])
 

@@ -1,8 +1,9 @@
 import { api, ApiError, download, follow } from '../api.js'
 import { loadCharts } from '../charts.js'
 import { duration, fmt, h, kvTable, statusBadge } from '../dom.js'
-import type { PaceKept } from '../../load/pace.js'
-import type { Account, LoadView, Progress, Sample, Timeline } from '../types.js'
+import type { Account, PaceKept } from '../../model/account.js'
+import type { TimelineSample as Sample, TimelineView as Timeline } from '../../model/timeline.js'
+import type { LoadView, ProgressEvent as Progress } from '../../model/view.js'
 
 const RESUMABLE = new Set(['failed', 'cancelled', 'interrupted'])
 
