@@ -13,6 +13,7 @@ import { defineConfig } from 'vitest/config'
 export const UNIT = [
   'test/arrivals.test.ts',
   'test/bounded.test.ts',
+  'test/breakerRule.test.ts',
   'test/concurrency.test.ts',
   'test/deltas.test.ts',
   'test/docs.test.ts',

@@ -8,6 +8,8 @@
  * half-open → the probe is out; others wait. Its success closes the circuit, its failure reopens it.
  * A probe that never comes back (its thread died) is taken over once `probeTimeoutMs` has passed.
  */
+import { opensCircuit } from './breakerRule.js'
+
 export const CLOSED = 0
 export const OPEN = 1
 export const HALF_OPEN = 2
@@ -106,11 +108,7 @@ export class CircuitBreaker {
   /** A retryable failure (refused, reset, timeout, 429, 5xx). */
   failed(probe: boolean): void {
     const inARow = Atomics.add(this.i32, FAILURES, 1) + 1
-    if (probe) {
-      this.open(HALF_OPEN)
-    } else if (inARow >= this.settings.threshold) {
-      this.open(CLOSED)
-    }
+    if (opensCircuit(inARow, probe, this.settings.threshold)) this.open(probe ? HALF_OPEN : CLOSED)
   }
 
   private open(from: number): void {
