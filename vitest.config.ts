@@ -23,6 +23,7 @@ export const UNIT = [
   'test/pace.test.ts',
   'test/plan.test.ts',
   'test/request.test.ts',
+  'test/resumable.test.ts',
 ]
 
 const WAITING = [

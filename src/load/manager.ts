@@ -4,11 +4,12 @@ import { loadSummary } from '../api/summary.js'
 import type { LoadSummary } from '../api/schemas.js'
 import { verifyLoad, type VerifyReport } from '../candles/verify.js'
 import { InvalidRequestError, LoadDamagedError, LoadFinishedError, LoadNotFoundError, LoadNotResumableError, LoadRunningError, OtherSinkError, ShuttingDownError, StoreError, TooManyLoadsError } from '../errors.js'
-import { DATASET_FORMAT, sameDataset } from '../market/dataset.js'
+import { DATASET_FORMAT } from '../market/dataset.js'
 import { planLoad } from '../plan/plan.js'
 import { describeSink } from '../sink/target.js'
 import { v3BatchWarning } from '../influx/v3.js'
 import { overlapWarnings, type EarlierLoad } from './overlap.js'
+import { describeBlocker, resumeBlocker } from './resumable.js'
 import { LoadStore, type LoadRecord } from '../store/loadStore.js'
 import { interruptedShards } from '../store/recover.js'
 import type { TimelineView } from './timeline.js'
@@ -137,9 +138,8 @@ export class LoadManager {
     if (why) throw new LoadNotResumableError(why)
     const stored = this.store.get(id)
     if (stored) {
-      if (!sameDataset(stored.dataset, stored.spec.symbols.length)) {
-        throw new LoadNotResumableError(`load ${id} was made with dataset format ${stored.dataset} and this version generates format ${DATASET_FORMAT}: resuming would mix two datasets; finish it with the version that started it, or start it again`)
-      }
+      const blocker = resumeBlocker({ dataset: { format: stored.dataset, symbols: stored.spec.symbols.length } })
+      if (blocker) throw new LoadNotResumableError(describeBlocker(id, blocker))
       this.sameSink(stored, 'resume')
     }
     this.admit()

@@ -16,6 +16,7 @@ import { TASKS_PER_WORKER, type ShardPool } from '../../workers/pool.js'
 import { Tally } from './account.js'
 import { runBounded } from './bounded.js'
 import { Pacer } from '../../shared/pacer.js'
+import { describeBlocker, resumeBlocker } from './resumable.js'
 import { PaceWindows } from './pace.js'
 import type { Account, Attempt } from './result.js'
 import type { ShardRow } from '../store/loadStore.js'
@@ -251,10 +252,8 @@ export class LoadRun {
 
   /** Why this load cannot be resumed, or undefined if it can. */
   notResumable(): string | undefined {
-    if (!this.finished) return `load ${this.id} is ${this.status}`
-    if (this.status === 'succeeded') return `load ${this.id} has already succeeded`
-    if (this.sink.kind === 'file') return 'a file sink cannot be resumed: run the load again'
-    return undefined
+    const blocker = resumeBlocker({ status: this.status, finished: this.finished, sinkKind: this.sink.kind })
+    return blocker && describeBlocker(this.id, blocker)
   }
 
   /** Re-runs the shards that did not complete. The caller awaits the returned run. */
