@@ -24,6 +24,7 @@ export const UNIT = [
   'test/plan.test.ts',
   'test/request.test.ts',
   'test/resumable.test.ts',
+  'test/stop.test.ts',
 ]
 
 const WAITING = [

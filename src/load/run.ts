@@ -11,12 +11,13 @@ import { prepareSink } from '../sink/prepare.js'
 import { DEFAULT_RETRY, type RetryPolicy } from '../../shared/retryPolicy.js'
 import type { SinkConfig } from '../sink/target.js'
 import { toShardSpec, type ProgressDelta, type ShardResult } from '../../shared/messages.js'
-import { CONTROL_SLOTS, IN_FLIGHT, RUN, signalAbandon, signalStop, STOP_CANCELLED, STOP_FAILED } from '../../shared/control.js'
+import { IN_FLIGHT } from '../../shared/control.js'
 import { TASKS_PER_WORKER, type ShardPool } from '../../workers/pool.js'
 import { Tally } from './account.js'
 import { runBounded } from './bounded.js'
 import { Pacer } from '../../shared/pacer.js'
 import { describeBlocker, resumeBlocker } from './resumable.js'
+import { LoadStopper } from './stop.js'
 import { PaceWindows } from './pace.js'
 import type { Account, Attempt } from './result.js'
 import type { ShardRow } from '../store/loadStore.js'
@@ -82,6 +83,11 @@ export interface LoadRunInit {
   onShardsStarting?: () => void
 }
 
+export interface RunOptions {
+  /** aborting it cancels the load (as cancel() does): queued shards are dropped, running ones stop after their writes in flight */
+  signal?: AbortSignal | undefined
+}
+
 export interface LoadConcurrency {
   /** requests allowed on the wire when the server keeps up */
   max: number
@@ -123,8 +129,7 @@ export class LoadRun {
   private readonly metrics: Metrics | undefined
   private readonly options: LoadOptions
   private readonly tally: Tally
-  /** shared with every worker running a shard of this load: [0] = RUN | STOP_CANCELLED | STOP_FAILED */
-  private readonly control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_SLOTS))
+  private readonly stopper = new LoadStopper()
   private readonly latency = new LatencyRecorder()
   /** the load over time (charts, reports) */
   readonly timeline: Timeline
@@ -173,16 +178,20 @@ export class LoadRun {
     this.attempts.push(...attempts)
   }
 
+  /** Aborted once the run in progress is told to stop (cancel, a failure); a new one for each run. */
+  get signal(): AbortSignal {
+    return this.stopper.signal
+  }
+
   /** After cancel(): do not wait for the writes in flight; they end failed (in doubt) at once. */
   abandonInFlight(): void {
-    signalStop(this.control, STOP_CANCELLED)
-    signalAbandon(this.control)
+    this.stopper.abandon()
   }
 
   /** Asks the load to stop: queued shards are dropped, running ones stop after their writes in flight. */
   cancel(): boolean {
     if (this.status !== 'queued' && this.status !== 'running') return false
-    signalStop(this.control, STOP_CANCELLED)
+    this.stopper.stop('cancelled')
     return true
   }
 
@@ -191,7 +200,7 @@ export class LoadRun {
   }
 
   account(): Account {
-    return this.tally.account(Atomics.load(this.control, IN_FLIGHT))
+    return this.tally.account(Atomics.load(this.stopper.control, IN_FLIGHT))
   }
 
   circuit(): BreakerStats {
@@ -200,7 +209,7 @@ export class LoadRun {
 
   /** Points sent by this load's workers and not yet answered. */
   pointsInFlight(): number {
-    return Atomics.load(this.control, IN_FLIGHT)
+    return Atomics.load(this.stopper.control, IN_FLIGHT)
   }
 
   writeLatency(): LatencySummary {
@@ -256,8 +265,8 @@ export class LoadRun {
     return blocker && describeBlocker(this.id, blocker)
   }
 
-  /** Re-runs the shards that did not complete. The caller awaits the returned run. */
-  resume(): Promise<LoadResult> {
+  /** Re-runs the shards that did not complete (`signal`: as for run()). The caller awaits the returned run. */
+  resume(opts: RunOptions = {}): Promise<LoadResult> {
     const why = this.notResumable()
     if (why) throw new LoadNotResumableError(why)
     this.resumes++
@@ -265,16 +274,36 @@ export class LoadRun {
     this.error = undefined
     this.result = undefined
     this.samples = []
-    Atomics.store(this.control, 0, RUN)
-    // Every worker of the last run has finished: what is still counted was lost with a dead thread,
-    // and its shard is rerun (its earlier sends are in the shard's doubt ranges, if it reported).
-    Atomics.store(this.control, IN_FLIGHT, 0)
+    // Every worker of the last run has finished: what is still counted in flight was lost with a dead
+    // thread, and its shard is rerun (its earlier sends are in the shard's doubt ranges, if it reported).
+    this.stopper.rearm()
     this.log.info({ shards: this.tally.incomplete().length, resumes: this.resumes }, 'load resumed')
-    return this.run()
+    return this.run(opts)
   }
 
-  /** Runs the load's incomplete shards (all of them the first time). Never rejects: failures are in the result. */
-  async run(): Promise<LoadResult> {
+  /**
+   * Runs the load's incomplete shards (all of them the first time). Never rejects: failures are in
+   * the result. `signal`, as piscina's: its abort cancels the load, as cancel() does.
+   */
+  async run(opts: RunOptions = {}): Promise<LoadResult> {
+    const unfollow = this.follow(opts.signal)
+    try {
+      return await this.runShards()
+    } finally {
+      unfollow()
+    }
+  }
+
+  /** Cancels the load when `signal` aborts (at once if it has); returns what stops following it. */
+  private follow(signal: AbortSignal | undefined): () => void {
+    if (!signal) return () => {}
+    const cancel = () => void this.cancel()
+    if (signal.aborted) cancel()
+    else signal.addEventListener('abort', cancel, { once: true })
+    return () => signal.removeEventListener('abort', cancel)
+  }
+
+  private async runShards(): Promise<LoadResult> {
     const t0 = performance.now()
     const startedAt = new Date().toISOString()
     const atFirst = this.account()
@@ -320,9 +349,8 @@ export class LoadRun {
       ...(this.pace && pointsWritten > 0 ? { pace: this.pace.kept(pointsWritten, elapsed, this.latency.summary().p50) } : {}),
     })
     this.pace = undefined
-    const stop = Atomics.load(this.control, 0)
-    this.status =
-      this.error || stop === STOP_FAILED ? 'failed' : stop === STOP_CANCELLED ? 'cancelled' : 'succeeded'
+    const stop = this.stopper.outcome()
+    this.status = this.error || stop === 'failed' ? 'failed' : stop === 'cancelled' ? 'cancelled' : 'succeeded'
     this.finishedAt = new Date()
     this.result = this.outcome(account, writeConcurrency)
     this.attemptBase = undefined
@@ -434,7 +462,7 @@ export class LoadRun {
 
   private fail(err: ErrorInfo): void {
     this.error ??= err
-    signalStop(this.control, STOP_FAILED)
+    this.stopper.stop('failed')
   }
 
   private async execute(shards: number[]): Promise<void> {
@@ -473,7 +501,7 @@ export class LoadRun {
             sink: prepared.targetFor(shard),
             maxInFlight: this.options.maxInFlight,
             retry: this.options.retry,
-            control: this.control,
+            control: this.stopper.control,
             breaker,
             concurrency: this.concurrency.settings,
             ...(pace ? { pace } : {}),
@@ -490,7 +518,7 @@ export class LoadRun {
         .catch((e: unknown) => this.fail(toErrorInfo(e)))
     }
     try {
-      await runBounded(shards.length, window, task, () => Atomics.load(this.control, 0) !== RUN)
+      await runBounded(shards.length, window, task, () => this.stopper.stopped())
     } finally {
       // marked, never handed out (the load stopped first): back to what they were
       for (let k = handedOut; k < marked; k++) this.tally.unstart(shards[k]!)
@@ -500,7 +528,7 @@ export class LoadRun {
 
   private progress(d: ProgressDelta): void {
     // Same turn of the event loop: the points move from in doubt (in flight) to written or failed at once.
-    Atomics.sub(this.control, IN_FLIGHT, d.written + d.failed)
+    Atomics.sub(this.stopper.control, IN_FLIGHT, d.written + d.failed)
     this.tally.applyDelta(d)
     if (d.retries > 0 || d.batches > 0) this.writeConcurrency() // samples the limit: its lowest while this load ran
     this.metrics?.apply(d)
