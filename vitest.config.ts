@@ -20,6 +20,7 @@ export const UNIT = [
   'test/errors.test.ts',
   'test/lineprotocol.test.ts',
   'test/market.test.ts',
+  'test/meter.test.ts',
   'test/pace.test.ts',
   'test/plan.test.ts',
   'test/request.test.ts',

@@ -312,12 +312,12 @@ export class LoadManager {
    * next time (the changed shards are taken only once written).
    */
   private save(load: LoadRun, shardsOnly = false): void {
-    const rows = load.takeChangedShards()
+    const rows = load.feed.takeChangedShards()
     try {
       if (shardsOnly) this.store.saveShards(load.id, rows)
       else this.store.save(this.record(load), rows)
     } catch (err) {
-      load.keepChangedShards(rows)
+      load.feed.keepChangedShards(rows)
       const now = Date.now()
       if (now - this.lastStoreError > 10_000) {
         this.lastStoreError = now
@@ -343,7 +343,7 @@ export class LoadManager {
       error: load.error,
       result,
       attempts: [...load.attempts],
-      currentAttempt: result ? undefined : load.attemptSoFar(),
+      currentAttempt: result ? undefined : load.feed.attemptSoFar(),
       summary: loadSummary(load),
       timeline: withTimeline ? load.timeline.view() : undefined,
       resumes: load.resumes,
@@ -422,7 +422,7 @@ export class LoadManager {
         this.init.log.error({ loadId: id, err }, err.message)
         continue
       }
-      this.store.save(this.record(load), load.takeChangedShards())
+      this.store.save(this.record(load), load.feed.takeChangedShards())
       this.init.log.warn({ loadId: rec.id, account: load.account(), lastRecorded: rec.updatedAt }, 'load interrupted: the coordinator stopped while it ran; POST /loads/:id/resume completes it')
     }
   }

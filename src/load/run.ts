@@ -1,27 +1,27 @@
 import type { Logger } from 'pino'
-import { InvalidRequestError, LoadNotResumableError, toErrorInfo, type ErrorCode, type ErrorInfo } from '../errors.js'
-import { LatencyRecorder, type LatencySummary } from '../metrics/latency.js'
+import { InvalidRequestError, LoadNotResumableError, toErrorInfo, type ErrorInfo } from '../errors.js'
+import type { LatencySummary } from '../metrics/latency.js'
 import type { Metrics } from '../metrics/metrics.js'
 import { describePartition, owns, partitionTrades, WHOLE, type Partition } from '../partition/partition.js'
 import { planLoad } from '../plan/plan.js'
 import type { LoadSpec } from '../request/schema.js'
 import { CircuitBreaker, DEFAULT_BREAKER, type BreakerSettings, type BreakerStats } from '../../shared/breaker.js'
 import { DEFAULT_DECREASE_EVERY_MS, WriteConcurrency, type ConcurrencySettings, type ConcurrencyStats } from '../../shared/concurrency.js'
-import { prepareSink } from '../sink/prepare.js'
 import { DEFAULT_RETRY, type RetryPolicy } from '../../shared/retryPolicy.js'
 import type { SinkConfig } from '../sink/target.js'
-import { toShardSpec, type ProgressDelta, type ShardResult } from '../../shared/messages.js'
+import type { ShardResult } from '../../shared/messages.js'
 import { IN_FLIGHT } from '../../shared/control.js'
-import { TASKS_PER_WORKER, type ShardPool } from '../../workers/pool.js'
+import type { ShardPool } from '../../workers/pool.js'
 import { Tally } from './account.js'
-import { runBounded } from './bounded.js'
-import { Pacer } from '../../shared/pacer.js'
+import { dispatchShards } from './dispatch.js'
+import { LoadMeter, TIMELINE_EVERY_MS } from './meter.js'
 import { describeBlocker, resumeBlocker } from './resumable.js'
-import { LoadStopper } from './stop.js'
-import { PaceWindows } from './pace.js'
 import type { Account, Attempt } from './result.js'
-import type { ShardRow } from '../store/loadStore.js'
-import { Timeline, type TimelineView } from './timeline.js'
+import { LoadStopper } from './stop.js'
+import { StoreFeed } from './storeFeed.js'
+import type { Timeline, TimelineView } from './timeline.js'
+
+export { TIMELINE_EVERY_MS } from './meter.js'
 
 /** `interrupted`: the coordinator stopped (crashed, was killed) while the load ran; it can be resumed. */
 export type LoadStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted'
@@ -97,17 +97,13 @@ export interface LoadConcurrency {
   degradedMs: number
 }
 
-/** Window over which "current rate" is measured. */
-const RATE_WINDOW_MS = 5000
-/** A timeline sample this often while the load runs. */
-export const TIMELINE_EVERY_MS = 1000
-const CIRCUIT_LEVEL = { closed: 0, 'half-open': 1, open: 2 } as const
-
 /**
- * One load from plan to final account. The main thread only plans, hands shards to the pool and
- * tallies; generation, encoding and writing happen in the workers. A load that failed or was
- * cancelled can be resumed: only its incomplete shards run again, skipping what the database
- * already acknowledged, and the account ends as if it had never stopped.
+ * One load from plan to final account: its lifecycle (run, cancel, resume, outcome). The main
+ * thread only plans, hands shards to the pool (dispatch.ts) and tallies; generation, encoding and
+ * writing happen in the workers; what it measures is in meter.ts, what it hands the store in
+ * storeFeed.ts. A load that failed or was cancelled can be resumed: only its incomplete shards
+ * run again, skipping what the database already acknowledged, and the account ends as if it had
+ * never stopped.
  */
 export class LoadRun {
   status: LoadStatus = 'queued'
@@ -123,6 +119,8 @@ export class LoadRun {
   readonly partition: Partition
   readonly breaker: CircuitBreaker
   readonly concurrency: WriteConcurrency
+  /** what the load store is fed while it runs */
+  readonly feed: StoreFeed
   private readonly sink: SinkConfig
   private readonly pool: ShardPool
   private readonly log: Logger
@@ -130,31 +128,14 @@ export class LoadRun {
   private readonly options: LoadOptions
   private readonly tally: Tally
   private readonly stopper = new LoadStopper()
-  private readonly latency = new LatencyRecorder()
-  /** the load over time (charts, reports) */
-  readonly timeline: Timeline
-  /** what happened since the last timeline sample */
-  private readonly tick = { latency: new LatencyRecorder(), batches: 0, retries: 0, errorsRetryable: 0, errorsPermanent: 0, splits: 0 }
-  private sampler: NodeJS.Timeout | undefined
-  private lastSample = { at: 0, written: 0, t: 0 }
-  private samples: { t: number; written: number }[] = []
+  private readonly meter: LoadMeter
   private result: LoadResult | undefined
-  /** degraded time of earlier attempts, and the sink's degraded-time reading when this one began */
-  private degradedMs = 0
-  private degradedAtStart = 0
-  private lowestLimit: number
-  private lowestAtStart = 0
-  /** where the run in progress began: what attemptSoFar() measures from */
-  private attemptBase: { t0: number; startedAt: string; written: number; retries: number; opens: number } | undefined
-  /** this run's pace, when the load is paced */
-  private pace: PaceWindows | undefined
   private readonly onShardsStarting: (() => void) | undefined
 
   constructor(init: LoadRunInit) {
     this.id = init.id
     this.createdAt = init.createdAt ?? new Date()
     this.onShardsStarting = init.onShardsStarting
-    this.timeline = new Timeline(init.timeline)
     this.spec = init.spec
     this.sink = init.sink
     this.pool = init.pool
@@ -163,24 +144,39 @@ export class LoadRun {
     this.options = init.options ?? DEFAULT_LOAD_OPTIONS
     this.breaker = init.breaker ?? CircuitBreaker.create(this.options.breaker)
     this.concurrency = WriteConcurrency.of(this.breaker, concurrencySettings(this.options, this.pool.size))
-    this.lowestLimit = this.concurrency.stats().limit
     const plan = planLoad(this.spec)
     this.shardCount = plan.shardCount
     this.partition = init.partition ?? WHOLE
     this.tally = new Tally(partitionTrades(plan, this.partition), this.shardCount, this.partition)
+    this.meter = new LoadMeter(
+      {
+        written: () => this.account().pointsWritten,
+        planned: () => this.tally.pointsPlanned,
+        inFlight: () => this.pointsInFlight(),
+        breaker: this.breaker,
+        concurrency: this.concurrency,
+      },
+      init.timeline,
+    )
+    this.feed = new StoreFeed(this.tally, () => this.account(), () => this.breaker.stats().opens)
   }
 
   /** Each run of this load so far (a resumed one's from its account file too). */
   readonly attempts: Attempt[] = []
 
-  /** Takes the attempts an account file recorded, before run(). */
-  restoreAttempts(attempts: readonly Attempt[]): void {
-    this.attempts.push(...attempts)
+  /** the load over time (charts, reports) */
+  get timeline(): Timeline {
+    return this.meter.timeline
   }
 
   /** Aborted once the run in progress is told to stop (cancel, a failure); a new one for each run. */
   get signal(): AbortSignal {
     return this.stopper.signal
+  }
+
+  /** Takes the attempts an account file recorded, before run(). */
+  restoreAttempts(attempts: readonly Attempt[]): void {
+    this.attempts.push(...attempts)
   }
 
   /** After cancel(): do not wait for the writes in flight; they end failed (in doubt) at once. */
@@ -213,7 +209,7 @@ export class LoadRun {
   }
 
   writeLatency(): LatencySummary {
-    return this.latency.summary()
+    return this.meter.writeLatency()
   }
 
   concurrencyStats(): ConcurrencyStats {
@@ -222,12 +218,7 @@ export class LoadRun {
 
   /** The sink's write concurrency as this load sees it: the current limit, and this load's share of degraded time. */
   writeConcurrency(): LoadConcurrency & { limit: number } {
-    const s = this.concurrency.stats()
-    if (s.limit < this.lowestLimit) this.lowestLimit = s.limit
-    // The sink's all-time lowest, if it fell while this load ran: catches dips between samples.
-    if (this.status === 'running' && s.lowest < this.lowestAtStart && s.lowest < this.lowestLimit) this.lowestLimit = s.lowest
-    const running = this.status === 'running' ? s.degradedMs - this.degradedAtStart : 0
-    return { limit: s.limit, max: s.max, lowest: this.lowestLimit, degradedMs: this.degradedMs + running }
+    return this.meter.writeConcurrency()
   }
 
   /** Per-shard results so far (an account file keeps them). */
@@ -249,14 +240,7 @@ export class LoadRun {
 
   /** Current rate (points/s over the last few seconds) and ETA in seconds, while running. */
   rate(nowMs = performance.now()): { pointsPerSecond: number; etaSeconds: number | null } {
-    const written = this.account().pointsWritten
-    this.samples.push({ t: nowMs, written })
-    while (this.samples.length > 2 && nowMs - this.samples[0]!.t > RATE_WINDOW_MS) this.samples.shift()
-    const first = this.samples[0]!
-    const dt = (nowMs - first.t) / 1000
-    const pps = dt > 0 ? (written - first.written) / dt : 0
-    const remaining = this.tally.pointsPlanned - written
-    return { pointsPerSecond: Math.round(pps), etaSeconds: pps > 0 ? Math.ceil(remaining / pps) : null }
+    return this.meter.rate(nowMs)
   }
 
   /** Why this load cannot be resumed, or undefined if it can. */
@@ -273,7 +257,6 @@ export class LoadRun {
     this.status = 'queued'
     this.error = undefined
     this.result = undefined
-    this.samples = []
     // Every worker of the last run has finished: what is still counted in flight was lost with a dead
     // thread, and its shard is rerun (its earlier sends are in the shard's doubt ranges, if it reported).
     this.stopper.rearm()
@@ -308,14 +291,10 @@ export class LoadRun {
     const startedAt = new Date().toISOString()
     const atFirst = this.account()
     const before = { written: atFirst.pointsWritten, retries: atFirst.retries, opens: this.breaker.stats().opens }
-    this.attemptBase = { t0, startedAt, ...before }
-    const last = this.timeline.view().samples.at(-1)
-    this.lastSample = { at: t0, written: atFirst.pointsWritten, t: last?.t ?? 0 }
-    this.sampler = setInterval(() => this.sample(), TIMELINE_EVERY_MS)
-    this.sampler.unref()
-    const atStart = this.concurrency.stats()
-    this.degradedAtStart = atStart.degradedMs
-    this.lowestAtStart = atStart.lowest
+    this.feed.setBase({ t0, startedAt, ...before })
+    this.meter.begin(t0)
+    const sampler = setInterval(() => this.meter.sample(performance.now()), TIMELINE_EVERY_MS)
+    sampler.unref()
     this.status = 'running'
     this.startedAt ??= new Date()
     this.metrics?.loadsStarted.inc()
@@ -326,34 +305,52 @@ export class LoadRun {
       'load started',
     )
     try {
-      await this.execute(shards)
+      await dispatchShards(
+        {
+          spec: this.spec,
+          sink: this.sink,
+          shardCount: this.shardCount,
+          partition: this.partition,
+          pool: this.pool,
+          options: this.options,
+          breaker: this.breaker,
+          concurrency: this.concurrency,
+          tally: this.tally,
+          stopper: this.stopper,
+          log: this.log,
+          onPaced: (rate, points, now) => this.meter.paced(rate, points, now),
+          onDelta: (d) => {
+            this.meter.record(d)
+            this.metrics?.apply(d)
+          },
+          onFailure: (err) => this.fail(err),
+          onShardsStarting: this.onShardsStarting,
+        },
+        shards,
+      )
     } catch (e) {
       this.fail(toErrorInfo(e))
     }
-    clearInterval(this.sampler)
-    this.sample(true) // the last, shorter interval
+    clearInterval(sampler)
+    this.meter.sample(performance.now(), true) // the last, shorter interval
     const elapsed = performance.now() - t0
-    const degradedBefore = this.degradedMs
-    const { limit: _limit, ...writeConcurrency } = this.writeConcurrency()
-    writeConcurrency.degradedMs = Math.round(writeConcurrency.degradedMs)
-    this.degradedMs = writeConcurrency.degradedMs
     const account = this.account()
     const pointsWritten = account.pointsWritten - before.written
+    const { writeConcurrency, degradedThisRun, pace } = this.meter.end(pointsWritten, elapsed)
     this.attempts.push({
       startedAt,
       durationMs: Math.round(elapsed),
       pointsWritten,
       retries: account.retries - before.retries,
       circuitOpens: this.breaker.stats().opens - before.opens,
-      degradedMs: Math.max(0, writeConcurrency.degradedMs - degradedBefore),
-      ...(this.pace && pointsWritten > 0 ? { pace: this.pace.kept(pointsWritten, elapsed, this.latency.summary().p50) } : {}),
+      degradedMs: degradedThisRun,
+      ...(pace ? { pace } : {}),
     })
-    this.pace = undefined
     const stop = this.stopper.outcome()
     this.status = this.error || stop === 'failed' ? 'failed' : stop === 'cancelled' ? 'cancelled' : 'succeeded'
     this.finishedAt = new Date()
     this.result = this.outcome(account, writeConcurrency)
-    this.attemptBase = undefined
+    this.feed.setBase(undefined)
     this.metrics?.loadsRunning.dec()
     this.metrics?.loadsFinished.inc({ status: this.status })
     this.log[this.status === 'failed' ? 'error' : 'info']({ result: this.result, circuit: this.circuit() }, `load ${this.status}`)
@@ -362,38 +359,6 @@ export class LoadRun {
 
   getResult(): LoadResult | undefined {
     return this.result
-  }
-
-  /** Closes the interval since the last sample into one timeline sample (`tail`: the run's last one). */
-  private sample(tail = false): void {
-    const now = performance.now()
-    const dtMs = now - this.lastSample.at
-    if (dtMs <= 0) return
-    const written = this.account().pointsWritten
-    const k = this.tick
-    const lat = k.latency.summary()
-    const t = Math.round((this.lastSample.t + dtMs / 1000) * 1000) / 1000
-    const add = tail && dtMs < TIMELINE_EVERY_MS / 2 ? 'addTail' : 'add'
-    this.timeline[add]({
-      t,
-      dt: Math.round(dtMs) / 1000,
-      written,
-      pps: Math.round(((written - this.lastSample.written) * 1000) / dtMs),
-      p50: lat.count > 0 ? lat.p50 : null,
-      p90: lat.count > 0 ? lat.p90 : null,
-      p99: lat.count > 0 ? lat.p99 : null,
-      batches: k.batches,
-      retries: k.retries,
-      errorsRetryable: k.errorsRetryable,
-      errorsPermanent: k.errorsPermanent,
-      splits: k.splits,
-      inFlight: this.pointsInFlight(),
-      circuit: CIRCUIT_LEVEL[this.breaker.stats().state] ?? 0,
-      limit: this.concurrency.stats().limit,
-    })
-    this.lastSample = { at: now, written, t }
-    k.latency.reset()
-    k.batches = k.retries = k.errorsRetryable = k.errorsPermanent = k.splits = 0
   }
 
   /** The result of this load as it stands: its status and account, over every attempt so far. */
@@ -406,35 +371,10 @@ export class LoadRun {
       durationMs,
       pointsPerSecond: durationMs > 0 ? Math.round(account.pointsWritten / (durationMs / 1000)) : 0,
       attempts: [...this.attempts],
-      writeLatencyMs: this.latency.summary(),
+      writeLatencyMs: this.meter.writeLatency(),
       writeConcurrency,
       ...(this.error ? { error: this.error } : {}),
     }
-  }
-
-  /** The run in progress so far, as an attempt (what the load store keeps in case of a crash). */
-  attemptSoFar(): Attempt | undefined {
-    const b = this.attemptBase
-    if (!b) return undefined
-    const account = this.account()
-    return {
-      startedAt: b.startedAt,
-      durationMs: Math.round(performance.now() - b.t0),
-      pointsWritten: account.pointsWritten - b.written,
-      retries: account.retries - b.retries,
-      circuitOpens: this.breaker.stats().opens - b.opens,
-      degradedMs: 0,
-    }
-  }
-
-  /** Per-shard progress since the last call, for the load store (see Tally.takeChanged). */
-  takeChangedShards(): ShardRow[] {
-    return this.tally.takeChanged()
-  }
-
-  /** Marks rows taken by takeChangedShards() as changed again (they could not be written). */
-  keepChangedShards(rows: readonly ShardRow[]): void {
-    this.tally.markChanged(rows.map((r) => r.shard))
   }
 
   /**
@@ -460,112 +400,10 @@ export class LoadRun {
     this.result = o.result
   }
 
+  /** The load failed: the first error is its error; the rest of it is told to stop. */
   private fail(err: ErrorInfo): void {
     this.error ??= err
     this.stopper.stop('failed')
-  }
-
-  private async execute(shards: number[]): Promise<void> {
-    // Nothing to run: an InfluxDB is left alone, but a file sink still makes its (empty) output.
-    if (shards.length === 0 && this.sink.kind !== 'file') return
-    const prepared = await prepareSink(this.sink, this.shardCount, (shard) => owns(this.partition, shard))
-    const shardSpec = toShardSpec(this.spec)
-    const breaker = { buffer: this.breaker.buffer, settings: this.breaker.settings }
-    const pacer = this.spec.ratePerSecond !== undefined ? Pacer.create(this.spec.ratePerSecond) : undefined
-    const pace = pacer ? { buffer: pacer.buffer, ratePerSecond: pacer.ratePerSecond } : undefined
-    if (pacer) {
-      const account = this.account()
-      this.pace = new PaceWindows(pacer.ratePerSecond, account.pointsPlanned - account.pointsWritten, performance.now())
-    }
-    // Shards are marked started a window ahead (what the pool holds at once): one store write per
-    // window, not per shard (a write per shard cost ~1.7% of the null sink's points/s on 2 cores).
-    // After a crash a marked shard that never ran counts in doubt, never the other way round.
-    const window = this.pool.size * TASKS_PER_WORKER
-    let marked = 0
-    let handedOut = 0
-    const task = (i: number): Promise<void> => {
-      const shard = shards[i]!
-      const before = this.tally.result(shard)
-      handedOut = i + 1
-      if (i >= marked) {
-        marked = Math.min(shards.length, i + window)
-        for (let k = i; k < marked; k++) this.tally.started(shards[k]!)
-        this.onShardsStarting?.()
-      }
-      return this.pool
-        .run(
-          {
-            shard,
-            shardCount: this.shardCount,
-            spec: shardSpec,
-            sink: prepared.targetFor(shard),
-            maxInFlight: this.options.maxInFlight,
-            retry: this.options.retry,
-            control: this.stopper.control,
-            breaker,
-            concurrency: this.concurrency.settings,
-            ...(pace ? { pace } : {}),
-            ...(before ? { skip: before.acked, ...(before.doubt?.length ? { doubt: before.doubt } : {}) } : {}),
-            ...(this.debug ? { progressEveryMs: 0 } : {}),
-          },
-          (d) => this.progress(d),
-        )
-        .then(
-          (r) => this.shardFinished(r, before),
-          (e: unknown) => this.fail(toErrorInfo(e)),
-        )
-        .then(() => prepared.shardDone(shard))
-        .catch((e: unknown) => this.fail(toErrorInfo(e)))
-    }
-    try {
-      await runBounded(shards.length, window, task, () => this.stopper.stopped())
-    } finally {
-      // marked, never handed out (the load stopped first): back to what they were
-      for (let k = handedOut; k < marked; k++) this.tally.unstart(shards[k]!)
-      await prepared.finish()
-    }
-  }
-
-  private progress(d: ProgressDelta): void {
-    // Same turn of the event loop: the points move from in doubt (in flight) to written or failed at once.
-    Atomics.sub(this.stopper.control, IN_FLIGHT, d.written + d.failed)
-    this.tally.applyDelta(d)
-    if (d.retries > 0 || d.batches > 0) this.writeConcurrency() // samples the limit: its lowest while this load ran
-    this.metrics?.apply(d)
-    const now = this.pace ? performance.now() : 0
-    for (const s of d.latencies) {
-      this.latency.record(s)
-      this.tick.latency.record(s)
-      this.pace?.record(s, now)
-    }
-    const k = this.tick
-    k.batches += d.batches
-    k.retries += d.retries
-    k.splits += d.splits
-    for (const e of d.errors) {
-      if (e.kind === 'retryable') k.errorsRetryable++
-      else k.errorsPermanent++
-    }
-    // Per-batch lines only at debug: a load writes thousands of batches.
-    if (this.debug && d.batches > 0) {
-      this.log.debug({ shard: d.shard, points: d.written, bytes: d.bytes, retries: d.retries, latencyMs: (d.latencies[0] ?? 0) * 1000 }, 'batch written')
-    }
-  }
-
-  private get debug(): boolean {
-    return this.log.isLevelEnabled('debug')
-  }
-
-  private shardFinished(r: ShardResult, before: ShardResult | undefined): void {
-    // Work done by earlier runs of a resumed shard stays in the totals.
-    if (before) {
-      r.bytes += before.bytes
-      r.batches += before.batches
-      r.retries += before.retries
-      r.splits += before.splits
-    }
-    this.tally.applyResult(r)
-    if (r.status === 'failed') this.fail(r.error ?? { code: 'OHLCV_WRITE_FAILED' satisfies ErrorCode, message: `shard ${r.shard} failed` })
   }
 }
 
