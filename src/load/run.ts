@@ -21,8 +21,6 @@ import { LoadStopper } from './stop.js'
 import { StoreFeed } from './storeFeed.js'
 import type { Timeline, TimelineView } from './timeline.js'
 
-export { TIMELINE_EVERY_MS } from './meter.js'
-
 /** `interrupted`: the coordinator stopped (crashed, was killed) while the load ran; it can be resumed. */
 export type LoadStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted'
 
