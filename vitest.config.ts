@@ -16,6 +16,7 @@ import { defineConfig } from 'vitest/config'
 export const UNIT = [
   'test/arrivals.test.ts',
   'test/bounded.test.ts',
+  'test/breakerRule.test.ts',
   'test/concurrency.test.ts',
   'test/deltas.test.ts',
   'test/docs.test.ts',
@@ -23,9 +24,12 @@ export const UNIT = [
   'test/format.test.ts',
   'test/lineprotocol.test.ts',
   'test/market.test.ts',
+  'test/meter.test.ts',
   'test/pace.test.ts',
   'test/plan.test.ts',
   'test/request.test.ts',
+  'test/resumable.test.ts',
+  'test/stop.test.ts',
 ]
 
 const INTEGRATION = [

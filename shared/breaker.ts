@@ -8,6 +8,10 @@
  * half-open → the probe is out; others wait. Its success closes the circuit, its failure reopens it.
  * A probe that never comes back (its thread died) is taken over once `probeTimeoutMs` has passed.
  */
+import { opensCircuit, type CircuitState } from './breakerRule.js'
+
+export type { CircuitState }
+
 export const CLOSED = 0
 export const OPEN = 1
 export const HALF_OPEN = 2
@@ -18,7 +22,6 @@ export const HALF_OPEN = 2
  */
 const OPENING = 3
 
-export type CircuitState = 'closed' | 'open' | 'half-open'
 const NAMES: readonly CircuitState[] = ['closed', 'open', 'half-open', 'open']
 
 export interface BreakerSettings {
@@ -106,11 +109,7 @@ export class CircuitBreaker {
   /** A retryable failure (refused, reset, timeout, 429, 5xx). */
   failed(probe: boolean): void {
     const inARow = Atomics.add(this.i32, FAILURES, 1) + 1
-    if (probe) {
-      this.open(HALF_OPEN)
-    } else if (inARow >= this.settings.threshold) {
-      this.open(CLOSED)
-    }
+    if (opensCircuit(inARow, probe, this.settings.threshold)) this.open(probe ? HALF_OPEN : CLOSED)
   }
 
   private open(from: number): void {

@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto'
 import { WriteError } from '../src/errors.js'
 import type { RetryPolicy } from '../shared/retryPolicy.js'
 import type { CircuitBreaker } from '../shared/breaker.js'
+import { breakerSignal, type AttemptOutcome } from '../shared/breakerRule.js'
 import type { WriteConcurrency } from '../shared/concurrency.js'
 
 /** Backoff before attempt `attempt + 1`: full jitter, but never sooner than the server asked. */
@@ -96,19 +97,19 @@ export async function withRetry(attempt: () => Promise<void>, policy: RetryPolic
       await attempt()
       limit?.release()
       limit?.succeeded()
-      ctx.breaker?.succeeded()
+      tellBreaker(ctx.breaker, 'acknowledged', gate.probe)
       ctx.breaker?.acknowledged()
       return
     } catch (e) {
       limit?.release()
       const err = e instanceof WriteError ? e : new WriteError(String((e as Error).message ?? e), { cause: e })
-      if (err instanceof WriteStoppedError) throw err // abandoned: says nothing about the server
-      if (!err.canRetry()) {
-        ctx.breaker?.succeeded() // the server answered: it is up, the request is wrong
+      const outcome: AttemptOutcome = err instanceof WriteStoppedError ? 'stopped' : err.canRetry() ? 'retryable' : 'rejected'
+      if (outcome !== 'retryable') {
+        tellBreaker(ctx.breaker, outcome, gate.probe)
         throw err
       }
       if (err.overloaded()) limit?.overloaded()
-      ctx.breaker?.failed(gate.probe)
+      tellBreaker(ctx.breaker, outcome, gate.probe)
       last = err
       if (!gate.probe) attempts++
       if (attempts >= policy.maxAttempts) {
@@ -124,4 +125,11 @@ export async function withRetry(attempt: () => Promise<void>, policy: RetryPolic
       if (await ctx.sleep(delay)) throw new WriteStoppedError(last)
     }
   }
+}
+
+/** Tells the sink's breaker what an attempt says about the server (the rule: breakerRule.ts). */
+function tellBreaker(breaker: CircuitBreaker | undefined, outcome: AttemptOutcome, probe: boolean): void {
+  const signal = breakerSignal(outcome)
+  if (signal === 'up') breaker?.succeeded()
+  else if (signal === 'failing') breaker?.failed(probe)
 }

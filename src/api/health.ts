@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { toErrorInfo } from '../errors.js'
+import { circuitIsOpen } from '../../shared/breakerRule.js'
 import type { LoadManager } from '../load/manager.js'
 import { checkSink } from '../sink/prepare.js'
 import { describeSink, type SinkConfig } from '../sink/target.js'
@@ -21,7 +22,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ sink: SinkConfig; manager
   app.get('/readyz', { schema: { response: { 200: Health, 503: Health } } }, async (_req, reply) => {
     const base = { sink: describeSink(sink), circuit: manager.circuit().state }
     if (manager.isDraining) return reply.code(503).send({ status: 'shutting-down', ...base })
-    if (base.circuit === 'open') return reply.code(503).send({ status: 'unavailable', ...base, error: 'circuit open: the sink has been failing' })
+    if (circuitIsOpen(base.circuit)) return reply.code(503).send({ status: 'unavailable', ...base, error: 'circuit open: the sink has been failing' })
     try {
       await checkSink(sink)
       return { status: 'ready', ...base }

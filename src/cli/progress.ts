@@ -46,7 +46,6 @@ export function showProgress(load: LoadRun, out: NodeJS.WriteStream | NodeJS.Wri
   // A pty may report 0 columns (e.g. under `script`): assume 100 then.
   const width = () => (tty ? tty.columns || 100 : undefined)
   let lastLine = performance.now()
-  // Ticks at the bar's pace either way: the rate is sampled often enough to be current.
   const timer = setInterval(() => {
     if (load.status !== 'running') return
     if (tty) {
@@ -54,8 +53,6 @@ export function showProgress(load: LoadRun, out: NodeJS.WriteStream | NodeJS.Wri
     } else if (performance.now() - lastLine >= LINE_MS) {
       lastLine = performance.now()
       out.write(`progress: ${progressLine(load, undefined)}\n`)
-    } else {
-      load.rate()
     }
   }, BAR_MS)
   timer.unref()

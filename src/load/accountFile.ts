@@ -4,7 +4,7 @@ import { open, readFile, rename, unlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { InvalidRequestError } from '../errors.js'
-import { DATASET_FORMAT, sameDataset } from '../market/dataset.js'
+import { DATASET_FORMAT } from '../market/dataset.js'
 import { DEFAULT_SYMBOLS } from '../request/normalize.js'
 import type { LoadSpec } from '../model/request.js'
 import type { ShardResult } from '../../shared/messages.js'
@@ -12,6 +12,7 @@ import type { Account, Attempt } from '../model/account.js'
 import { isRangeList } from '../../shared/ranges.js'
 import { checkPartition, type Partition } from '../partition/partition.js'
 import { readJsonFile } from '../jsonFile.js'
+import { resumeBlocker } from './resumable.js'
 
 export const ACCOUNT_FORMAT = 'ohlcv-loadgen-account/1'
 
@@ -178,7 +179,7 @@ export async function readAccountFile(
   const dataset = f.dataset ?? 1
   const listed = (f.request as { symbols?: unknown } | undefined)?.symbols
   const symbols = Array.isArray(listed) ? listed.length : DEFAULT_SYMBOLS.length
-  if (!sameDataset(dataset, symbols)) {
+  if (resumeBlocker({ dataset: { format: dataset, symbols } })) {
     bad(`${path} is for dataset format ${String(dataset)} and this version generates format ${DATASET_FORMAT}: resuming would mix two datasets; finish the load with the version that started it, or start it again`)
   }
   if (typeof f.request !== 'object' || f.request === null) bad('the file has no request')

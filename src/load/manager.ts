@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
-import { loadSummary, type LoadSummary } from '../model/summary.js'
+import type { LoadSummary } from '../model/summary.js'
 import { verifyLoad, type VerifyReport } from '../candles/verify.js'
-import { InvalidRequestError, LoadDamagedError, LoadFinishedError, LoadNotFoundError, LoadNotResumableError, LoadRunningError, OtherSinkError, ShuttingDownError, StoreError, TooManyLoadsError } from '../errors.js'
-import { DATASET_FORMAT, sameDataset } from '../market/dataset.js'
-import { planLoad } from '../plan/plan.js'
+import { LoadDamagedError, LoadFinishedError, LoadNotFoundError, LoadNotResumableError, LoadRunningError, ShuttingDownError, TooManyLoadsError } from '../errors.js'
 import { describeSink } from '../sink/target.js'
 import { v3BatchWarning } from '../influx/v3.js'
-import { overlapWarnings, type EarlierLoad } from './overlap.js'
-import { LoadStore, type LoadRecord } from '../store/loadStore.js'
-import { interruptedShards } from '../store/recover.js'
+import { LoadStore } from '../store/loadStore.js'
+import { LoadPersistence, type HistoryQuery } from './persistence.js'
+import { moreThanDatasetHint } from './overlap.js'
 import type { TimelineView } from '../model/timeline.js'
 import type { Metrics } from '../metrics/metrics.js'
 import type { LoadSpec } from '../model/request.js'
@@ -26,8 +24,6 @@ export const MAX_FINISHED_LOADS = 200
 export const DEFAULT_LOAD_HISTORY = 1000
 /** How often running loads' progress is written to the store: what a crash may lose at most. */
 export const CHECKPOINT_EVERY_MS = 200
-/** A running load's timeline is written this often (and when it ends): a few kB, not every checkpoint. */
-const TIMELINE_EVERY_MS = 5000
 
 export interface ManagerInit {
   pool: ShardPool
@@ -42,16 +38,9 @@ export interface ManagerInit {
   history?: number
 }
 
-/** A page of GET /loads. */
-export interface HistoryQuery {
-  limit: number
-  before?: string | undefined
-  status?: string | undefined
-}
-
 /**
  * The coordinator's loads: starts them in the background, finds, lists, cancels and resumes them,
- * and keeps each in the load store as it goes (a load outlives the process: see recover()). It
+ * and keeps each in the load store as it goes (persistence.ts: a load outlives the process). It
  * owns the sink's circuit breaker, so every load on the sink sees the same state.
  */
 export class LoadManager {
@@ -64,8 +53,7 @@ export class LoadManager {
   private readonly options: LoadOptions
   private readonly limits: LoadLimits
   private readonly history: number
-  private readonly sinkView: Record<string, string>
-  private readonly checkpoints: NodeJS.Timeout
+  private readonly persistence: LoadPersistence
   private draining = false
   private busy: (() => Error | undefined) | undefined
 
@@ -76,11 +64,10 @@ export class LoadManager {
     this.breaker = CircuitBreaker.create(this.options.breaker)
     this.concurrency = WriteConcurrency.of(this.breaker, concurrencySettings(this.options, init.pool.size))
     this.store = init.store ?? LoadStore.open(':memory:')
-    this.sinkView = describeSink(init.sink)
-    this.recover()
+    this.persistence = new LoadPersistence(this.store, describeSink(init.sink), init.log, this.history)
+    this.persistence.recover(this.newRun)
     this.trim()
-    this.checkpoints = setInterval(() => this.checkpoint(), CHECKPOINT_EVERY_MS)
-    this.checkpoints.unref()
+    this.persistence.checkpointEvery(CHECKPOINT_EVERY_MS, () => this.running.keys())
   }
 
   /**
@@ -88,26 +75,7 @@ export class LoadManager {
    * sink, each as one warning line (overlap.ts): verify of either would count both.
    */
   overlaps(spec: LoadSpec): string[] {
-    let listed: ReturnType<LoadStore['page']>
-    try {
-      listed = this.store.page({ limit: this.history })
-    } catch {
-      return [] // a store that cannot be read: start() says so, with its own code
-    }
-    const candidates = (listed ?? []).filter(
-      (l) => !l.summary.damaged && l.summary.request.measurement === spec.measurement && Date.parse(l.summary.request.from) < spec.toMs && spec.fromMs < Date.parse(l.summary.request.to),
-    )
-    const earlier: EarlierLoad[] = []
-    for (const c of candidates.slice(0, 20)) {
-      let sink: Record<string, string> | undefined
-      try {
-        sink = this.store.get(c.id)?.sink
-      } catch {
-        continue // a damaged row: listed as such elsewhere
-      }
-      if (sink) earlier.push({ id: c.id, status: c.summary.status, seed: c.summary.seed, from: c.summary.request.from, to: c.summary.request.to, measurement: c.summary.request.measurement, sink })
-    }
-    return overlapWarnings(spec, this.sinkView, earlier)
+    return this.persistence.overlaps(spec)
   }
 
   start(spec: LoadSpec): LoadRun {
@@ -118,12 +86,7 @@ export class LoadManager {
       const warning = v3BatchWarning(spec)
       if (warning) this.init.log.warn({ loadId: load.id, batchSize: spec.batchSize }, warning)
     }
-    // recorded before it starts: a store that cannot be written refuses the load, never half-starts it
-    try {
-      this.store.insert(this.record(load))
-    } catch (e) {
-      throw new StoreError(this.store.path, `cannot be written (${(e as Error).message}): the load was not started`, false)
-    }
+    this.persistence.insert(load)
     this.loads.set(load.id, load)
     this.track(load, load.run())
     return load
@@ -134,16 +97,10 @@ export class LoadManager {
     const load = this.get(id)
     const why = load.notResumable()
     if (why) throw new LoadNotResumableError(why)
-    const stored = this.store.get(id)
-    if (stored) {
-      if (!sameDataset(stored.dataset, stored.spec.symbols.length)) {
-        throw new LoadNotResumableError(`load ${id} was made with dataset format ${stored.dataset} and this version generates format ${DATASET_FORMAT}: resuming would mix two datasets; finish it with the version that started it, or start it again`)
-      }
-      this.sameSink(stored, 'resume')
-    }
+    this.persistence.checkResumable(id)
     this.admit()
     this.track(load, load.resume())
-    this.save(load)
+    this.persistence.save(load)
     return load
   }
 
@@ -158,7 +115,7 @@ export class LoadManager {
     }
     const stored = this.store.get(id)
     if (!stored) throw new LoadNotFoundError(id)
-    const load = this.fromRecord(stored)
+    const load = this.persistence.restore(stored, this.newRun)
     this.loads.set(id, load)
     this.forgetOld()
     return load
@@ -166,7 +123,7 @@ export class LoadManager {
 
   /** Where a stored load wrote (secrets masked); this coordinator's sink for others. */
   sinkOf(load: LoadRun): Record<string, string> {
-    return this.sinkViews.get(load) ?? this.sinkView
+    return this.persistence.sinkOf(load)
   }
 
   /** Loads in memory: this process's, and stored ones looked at lately. GET /loads reads history(). */
@@ -179,13 +136,7 @@ export class LoadManager {
    * `before` must name a stored load.
    */
   historyPage(q: HistoryQuery): { loads: LoadSummary[]; more: boolean } {
-    const rows = this.store.page({ ...q, limit: q.limit + 1 })
-    if (!rows) throw new InvalidRequestError('querystring.before', `no load with id ${JSON.stringify(q.before)} (it may have been forgotten: start from the first page)`)
-    const page = rows.slice(0, q.limit).map((r) => {
-      const live = this.loads.get(r.id)
-      return live ? loadSummary(live) : r.summary
-    })
-    return { loads: page, more: rows.length > q.limit }
+    return this.persistence.page(q, (id) => this.loads.get(id))
   }
 
   /** Removes a finished load from the store and memory (DELETE /loads/:id?forget=true). */
@@ -255,17 +206,11 @@ export class LoadManager {
   async verify(id: string, interval: { text: string; ms: number }): Promise<VerifyReport> {
     const load = this.get(id)
     if (!load.finished) throw new LoadRunningError(id)
-    const stored = this.store.get(id)
-    if (stored) this.sameSink(stored, 'verify')
+    this.persistence.checkSameSink(id, 'verify')
     const report = await verifyLoad(load.spec, this.init.sink, this.init.pool, interval)
     if (report.pointsFound <= report.pointsExpected) return report
     // More points than the dataset has: another load (or dataset) wrote into the range; name them.
-    const others = this.overlaps(load.spec).filter((w) => !w.startsWith(`load ${id} `))
-    const more = report.pointsFound - report.pointsExpected
-    return {
-      ...report,
-      hint: `${more.toLocaleString('en-US')} point(s) more than this dataset has: another load or dataset wrote into this measurement and range${others.length ? `; the store names ${others.map((w) => w.slice(0, w.indexOf(' wrote'))).join(', ')}` : ''}`,
-    }
+    return { ...report, hint: moreThanDatasetHint(id, report.pointsFound - report.pointsExpected, this.overlaps(load.spec)) }
   }
 
   /** Takes no new loads from now on (graceful shutdown). */
@@ -292,70 +237,11 @@ export class LoadManager {
 
   /** Stops writing to the store and closes it (after stopAll(): every account is final). */
   close(): void {
-    clearInterval(this.checkpoints)
-    this.checkpoint()
-    this.store.close()
+    this.persistence.close()
   }
 
-  /** Writes every running load's progress since the last time: one small transaction per load. */
-  checkpoint(): void {
-    for (const load of this.running.keys()) this.save(load)
-  }
-
-  private lastStoreError = 0
-
-  /**
-   * Records the load and what changed of its shards. A store that cannot be written (a full disk)
-   * does not stop the load: its account stays exact in memory and in the API; the log says, at
-   * most every 10 s, that a crash now would lose more than a moment. What failed is written again
-   * next time (the changed shards are taken only once written).
-   */
-  private save(load: LoadRun, shardsOnly = false): void {
-    const rows = load.takeChangedShards()
-    try {
-      if (shardsOnly) this.store.saveShards(load.id, rows)
-      else this.store.save(this.record(load), rows)
-    } catch (err) {
-      load.keepChangedShards(rows)
-      const now = Date.now()
-      if (now - this.lastStoreError > 10_000) {
-        this.lastStoreError = now
-        this.init.log.error({ err, loadId: load.id, store: this.store.path }, 'cannot write the load store: loads go on, but a crash now would lose their progress since the last write')
-      }
-    }
-  }
-
-  private readonly timelineSaved = new WeakMap<LoadRun, number>()
-
-  private record(load: LoadRun): LoadRecord {
-    const result = load.getResult()
-    const now = Date.now()
-    const withTimeline = result !== undefined || now - (this.timelineSaved.get(load) ?? 0) >= TIMELINE_EVERY_MS
-    if (withTimeline) this.timelineSaved.set(load, now)
-    return {
-      id: load.id,
-      status: load.status,
-      spec: load.spec,
-      dataset: DATASET_FORMAT,
-      sink: this.sinkOf(load),
-      account: load.account(),
-      error: load.error,
-      result,
-      attempts: [...load.attempts],
-      currentAttempt: result ? undefined : load.attemptSoFar(),
-      summary: loadSummary(load),
-      timeline: withTimeline ? load.timeline.view() : undefined,
-      resumes: load.resumes,
-      createdAt: load.createdAt.toISOString(),
-      startedAt: load.startedAt?.toISOString(),
-      finishedAt: load.finishedAt?.toISOString(),
-      updatedAt: new Date().toISOString(),
-    }
-  }
-
-  private readonly sinkViews = new WeakMap<LoadRun, Record<string, string>>()
-
-  private newRun(id: string, spec: LoadSpec, createdAt?: Date, timeline?: TimelineView): LoadRun {
+  /** A LoadRun on this coordinator's sink, pool and breaker (a new load, or one from the store). */
+  private readonly newRun = (id: string, spec: LoadSpec, createdAt?: Date, timeline?: TimelineView): LoadRun => {
     const load: LoadRun = new LoadRun({
       id,
       spec,
@@ -369,61 +255,9 @@ export class LoadManager {
       ...(timeline ? { timeline } : {}),
       // A shard handed to a worker is on disk before its first write can be acknowledged: after a
       // crash its lines count in doubt, not unsent.
-      onShardsStarting: () => this.save(load, true),
+      onShardsStarting: () => this.persistence.save(load, true),
     })
     return load
-  }
-
-  /** A stored load as a LoadRun: its plan, shard results and outcome (interrupted if it was running). */
-  private fromRecord(rec: LoadRecord): LoadRun {
-    const load = this.newRun(rec.id, rec.spec, new Date(rec.createdAt), rec.timeline)
-    if (JSON.stringify(rec.sink) !== JSON.stringify(this.sinkView)) this.sinkViews.set(load, rec.sink)
-    const rows = this.store.shards(rec.id)
-    const plan = rows.some((r) => r.status === 'running') ? planLoad(rec.spec) : undefined
-    const planned = (shard: number) => {
-      let n = 0
-      for (let j = 0; j < rec.spec.symbols.length; j++) n += plan!.seriesCount(j, shard).count
-      return n
-    }
-    load.restore(interruptedShards(rows, planned))
-    load.restoreAttempts(rec.attempts)
-    load.restoreOutcome({
-      status: rec.status,
-      startedAt: rec.startedAt,
-      finishedAt: rec.status === 'running' || rec.status === 'queued' ? rec.updatedAt : rec.finishedAt,
-      resumes: rec.resumes,
-      error: rec.error,
-      result: rec.result,
-      cutShort: rec.currentAttempt,
-      interruption: {
-        code: 'OHLCV_INTERRUPTED',
-        message: `the coordinator stopped while this load ran (last recorded ${rec.updatedAt}): the account is as recorded then, and the database may hold more; POST /loads/${rec.id}/resume completes it`,
-      },
-    })
-    return load
-  }
-
-  /**
-   * Loads a former process left running or queued become `interrupted`, with the account as last
-   * recorded, ready to resume.
-   */
-  private recover(): void {
-    for (const id of this.store.unfinished()) {
-      let rec: LoadRecord | undefined
-      let load: LoadRun
-      try {
-        rec = this.store.get(id)
-        if (!rec) continue
-        load = this.fromRecord(rec)
-      } catch (err) {
-        // One damaged record must not keep the coordinator from starting: it stays as stored, listed as damaged.
-        if (!(err instanceof LoadDamagedError)) throw err
-        this.init.log.error({ loadId: id, err }, err.message)
-        continue
-      }
-      this.store.save(this.record(load), load.takeChangedShards())
-      this.init.log.warn({ loadId: rec.id, account: load.account(), lastRecorded: rec.updatedAt }, 'load interrupted: the coordinator stopped while it ran; POST /loads/:id/resume completes it')
-    }
   }
 
   private trim(): void {
@@ -431,10 +265,6 @@ export class LoadManager {
       const load = this.loads.get(id)
       if (load?.finished) this.loads.delete(id)
     }
-  }
-
-  private sameSink(rec: LoadRecord, what: string): void {
-    if (JSON.stringify(rec.sink) !== JSON.stringify(this.sinkView)) throw new OtherSinkError(rec.id, what, rec.sink, this.sinkView)
   }
 
   /**
@@ -460,7 +290,7 @@ export class LoadManager {
   private track(load: LoadRun, run: Promise<unknown>): void {
     const p = run.finally(() => {
       this.running.delete(load)
-      this.save(load)
+      this.persistence.save(load)
       try {
         this.trim()
       } catch (err) {

@@ -28,3 +28,12 @@ export function overlapWarnings(
         `load ${e.id} (${e.status}, seed ${JSON.stringify(e.seed)}) wrote measurement ${JSON.stringify(e.measurement)} over ${e.from} .. ${e.to}, which this load's range overlaps: verify of either counts the other's points too; give this load another --measurement or range for a dataset of its own`,
     )
 }
+
+/**
+ * verify's hint when the database holds more points than load `id`'s dataset: another load or
+ * dataset wrote into the range; `warnings` (overlapWarnings of its spec) name the stored ones.
+ */
+export function moreThanDatasetHint(id: string, more: number, warnings: readonly string[]): string {
+  const others = warnings.filter((w) => !w.startsWith(`load ${id} `))
+  return `${more.toLocaleString('en-US')} point(s) more than this dataset has: another load or dataset wrote into this measurement and range${others.length ? `; the store names ${others.map((w) => w.slice(0, w.indexOf(' wrote'))).join(', ')}` : ''}`
+}

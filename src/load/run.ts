@@ -1,47 +1,29 @@
 import type { Logger } from 'pino'
 import { InvalidRequestError, LoadNotResumableError, toErrorInfo } from '../errors.js'
-import type { ErrorCode, ErrorInfo } from '../model/errors.js'
-import { LatencyRecorder } from '../metrics/latency.js'
+import type { ErrorInfo } from '../model/errors.js'
 import type { Metrics } from '../metrics/metrics.js'
 import { describePartition, owns, partitionTrades, WHOLE, type Partition } from '../partition/partition.js'
 import { planLoad } from '../plan/plan.js'
 import type { LoadSpec } from '../model/request.js'
-import { CircuitBreaker, DEFAULT_BREAKER, type BreakerSettings, type BreakerStats } from '../../shared/breaker.js'
-import { DEFAULT_DECREASE_EVERY_MS, WriteConcurrency, type ConcurrencySettings, type ConcurrencyStats } from '../../shared/concurrency.js'
-import { prepareSink } from '../sink/prepare.js'
-import { DEFAULT_RETRY, type RetryPolicy } from '../../shared/retryPolicy.js'
+import { CircuitBreaker, type BreakerStats } from '../../shared/breaker.js'
+import { WriteConcurrency, type ConcurrencyStats } from '../../shared/concurrency.js'
 import type { SinkConfig } from '../sink/target.js'
-import { toShardSpec, type ProgressDelta, type ShardResult } from '../../shared/messages.js'
-import { CONTROL_SLOTS, IN_FLIGHT, RUN, signalAbandon, signalStop, STOP_CANCELLED, STOP_FAILED } from '../../shared/control.js'
-import { TASKS_PER_WORKER, type ShardPool } from '../../workers/pool.js'
+import type { ShardResult } from '../../shared/messages.js'
+import { IN_FLIGHT } from '../../shared/control.js'
+import type { ShardPool } from '../../workers/pool.js'
 import { Tally } from './account.js'
-import { runBounded } from './bounded.js'
-import { Pacer } from '../../shared/pacer.js'
-import { PaceWindows } from './pace.js'
+import { dispatchShards } from './dispatch.js'
+import { concurrencySettings, DEFAULT_LOAD_OPTIONS, type LoadOptions } from './options.js'
+import { LoadMeter, TIMELINE_EVERY_MS } from './meter.js'
+import { describeBlocker, resumeBlocker } from './resumable.js'
 import type { Account, Attempt, LatencySummary, LoadConcurrency, LoadResult } from '../model/account.js'
 import type { LoadStatus } from '../model/status.js'
-import type { ShardRow } from '../store/loadStore.js'
-import { Timeline } from './timeline.js'
+import { LoadStopper } from './stop.js'
+import { StoreFeed } from './storeFeed.js'
+import type { Timeline } from './timeline.js'
 import type { TimelineView } from '../model/timeline.js'
 
-export interface LoadOptions {
-  /** batches each worker may have in flight (default 2: one on the wire, one being acknowledged) */
-  maxInFlight: number
-  retry: RetryPolicy
-  breaker: BreakerSettings
-  /**
-   * lower the writes in flight of all workers together while the server signals overload, raise
-   * them again while it keeps up (default true; false: always pool size x maxInFlight)
-   */
-  adaptiveConcurrency?: boolean
-}
-
-export const DEFAULT_LOAD_OPTIONS: LoadOptions = { maxInFlight: 2, retry: DEFAULT_RETRY, breaker: DEFAULT_BREAKER, adaptiveConcurrency: true }
-
-/** The sink's write concurrency settings for loads run on `pool` with `options`. */
-export function concurrencySettings(options: LoadOptions, poolSize: number): ConcurrencySettings {
-  return { max: poolSize * options.maxInFlight, adaptive: options.adaptiveConcurrency ?? true, decreaseEveryMs: DEFAULT_DECREASE_EVERY_MS }
-}
+export { concurrencySettings, DEFAULT_LOAD_OPTIONS, type LoadOptions }
 
 export interface LoadRunInit {
   id: string
@@ -66,17 +48,18 @@ export interface LoadRunInit {
   onShardsStarting?: () => void
 }
 
-/** Window over which "current rate" is measured. */
-const RATE_WINDOW_MS = 5000
-/** A timeline sample this often while the load runs. */
-export const TIMELINE_EVERY_MS = 1000
-const CIRCUIT_LEVEL = { closed: 0, 'half-open': 1, open: 2 } as const
+export interface RunOptions {
+  /** aborting it cancels the load (as cancel() does): queued shards are dropped, running ones stop after their writes in flight */
+  signal?: AbortSignal | undefined
+}
 
 /**
- * One load from plan to final account. The main thread only plans, hands shards to the pool and
- * tallies; generation, encoding and writing happen in the workers. A load that failed or was
- * cancelled can be resumed: only its incomplete shards run again, skipping what the database
- * already acknowledged, and the account ends as if it had never stopped.
+ * One load from plan to final account: its lifecycle (run, cancel, resume, outcome). The main
+ * thread only plans, hands shards to the pool (dispatch.ts) and tallies; generation, encoding and
+ * writing happen in the workers; what it measures is in meter.ts, what it hands the store in
+ * storeFeed.ts. A load that failed or was cancelled can be resumed: only its incomplete shards
+ * run again, skipping what the database already acknowledged, and the account ends as if it had
+ * never stopped.
  */
 export class LoadRun {
   status: LoadStatus = 'queued'
@@ -92,39 +75,23 @@ export class LoadRun {
   readonly partition: Partition
   readonly breaker: CircuitBreaker
   readonly concurrency: WriteConcurrency
+  /** what the load store is fed while it runs */
+  readonly feed: StoreFeed
   private readonly sink: SinkConfig
   private readonly pool: ShardPool
   private readonly log: Logger
   private readonly metrics: Metrics | undefined
   private readonly options: LoadOptions
   private readonly tally: Tally
-  /** shared with every worker running a shard of this load: [0] = RUN | STOP_CANCELLED | STOP_FAILED */
-  private readonly control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_SLOTS))
-  private readonly latency = new LatencyRecorder()
-  /** the load over time (charts, reports) */
-  readonly timeline: Timeline
-  /** what happened since the last timeline sample */
-  private readonly tick = { latency: new LatencyRecorder(), batches: 0, retries: 0, errorsRetryable: 0, errorsPermanent: 0, splits: 0 }
-  private sampler: NodeJS.Timeout | undefined
-  private lastSample = { at: 0, written: 0, t: 0 }
-  private samples: { t: number; written: number }[] = []
+  private readonly stopper = new LoadStopper()
+  private readonly meter: LoadMeter
   private result: LoadResult | undefined
-  /** degraded time of earlier attempts, and the sink's degraded-time reading when this one began */
-  private degradedMs = 0
-  private degradedAtStart = 0
-  private lowestLimit: number
-  private lowestAtStart = 0
-  /** where the run in progress began: what attemptSoFar() measures from */
-  private attemptBase: { t0: number; startedAt: string; written: number; retries: number; opens: number } | undefined
-  /** this run's pace, when the load is paced */
-  private pace: PaceWindows | undefined
   private readonly onShardsStarting: (() => void) | undefined
 
   constructor(init: LoadRunInit) {
     this.id = init.id
     this.createdAt = init.createdAt ?? new Date()
     this.onShardsStarting = init.onShardsStarting
-    this.timeline = new Timeline(init.timeline)
     this.spec = init.spec
     this.sink = init.sink
     this.pool = init.pool
@@ -133,15 +100,35 @@ export class LoadRun {
     this.options = init.options ?? DEFAULT_LOAD_OPTIONS
     this.breaker = init.breaker ?? CircuitBreaker.create(this.options.breaker)
     this.concurrency = WriteConcurrency.of(this.breaker, concurrencySettings(this.options, this.pool.size))
-    this.lowestLimit = this.concurrency.stats().limit
     const plan = planLoad(this.spec)
     this.shardCount = plan.shardCount
     this.partition = init.partition ?? WHOLE
     this.tally = new Tally(partitionTrades(plan, this.partition), this.shardCount, this.partition)
+    this.meter = new LoadMeter(
+      {
+        written: () => this.account().pointsWritten,
+        planned: () => this.tally.pointsPlanned,
+        inFlight: () => this.pointsInFlight(),
+        breaker: this.breaker,
+        concurrency: this.concurrency,
+      },
+      init.timeline,
+    )
+    this.feed = new StoreFeed(this.tally, () => this.account(), () => this.breaker.stats().opens)
   }
 
   /** Each run of this load so far (a resumed one's from its account file too). */
   readonly attempts: Attempt[] = []
+
+  /** the load over time (charts, reports) */
+  get timeline(): Timeline {
+    return this.meter.timeline
+  }
+
+  /** Aborted once the run in progress is told to stop (cancel, a failure); a new one for each run. */
+  get signal(): AbortSignal {
+    return this.stopper.signal
+  }
 
   /** Takes the attempts an account file recorded, before run(). */
   restoreAttempts(attempts: readonly Attempt[]): void {
@@ -150,14 +137,13 @@ export class LoadRun {
 
   /** After cancel(): do not wait for the writes in flight; they end failed (in doubt) at once. */
   abandonInFlight(): void {
-    signalStop(this.control, STOP_CANCELLED)
-    signalAbandon(this.control)
+    this.stopper.abandon()
   }
 
   /** Asks the load to stop: queued shards are dropped, running ones stop after their writes in flight. */
   cancel(): boolean {
     if (this.status !== 'queued' && this.status !== 'running') return false
-    signalStop(this.control, STOP_CANCELLED)
+    this.stopper.stop('cancelled')
     return true
   }
 
@@ -166,7 +152,7 @@ export class LoadRun {
   }
 
   account(): Account {
-    return this.tally.account(Atomics.load(this.control, IN_FLIGHT))
+    return this.tally.account(Atomics.load(this.stopper.control, IN_FLIGHT))
   }
 
   circuit(): BreakerStats {
@@ -175,11 +161,11 @@ export class LoadRun {
 
   /** Points sent by this load's workers and not yet answered. */
   pointsInFlight(): number {
-    return Atomics.load(this.control, IN_FLIGHT)
+    return Atomics.load(this.stopper.control, IN_FLIGHT)
   }
 
   writeLatency(): LatencySummary {
-    return this.latency.summary()
+    return this.meter.writeLatency()
   }
 
   concurrencyStats(): ConcurrencyStats {
@@ -188,12 +174,7 @@ export class LoadRun {
 
   /** The sink's write concurrency as this load sees it: the current limit, and this load's share of degraded time. */
   writeConcurrency(): LoadConcurrency & { limit: number } {
-    const s = this.concurrency.stats()
-    if (s.limit < this.lowestLimit) this.lowestLimit = s.limit
-    // The sink's all-time lowest, if it fell while this load ran: catches dips between samples.
-    if (this.status === 'running' && s.lowest < this.lowestAtStart && s.lowest < this.lowestLimit) this.lowestLimit = s.lowest
-    const running = this.status === 'running' ? s.degradedMs - this.degradedAtStart : 0
-    return { limit: s.limit, max: s.max, lowest: this.lowestLimit, degradedMs: this.degradedMs + running }
+    return this.meter.writeConcurrency()
   }
 
   /** Per-shard results so far (an account file keeps them). */
@@ -215,55 +196,61 @@ export class LoadRun {
 
   /** Current rate (points/s over the last few seconds) and ETA in seconds, while running. */
   rate(nowMs = performance.now()): { pointsPerSecond: number; etaSeconds: number | null } {
-    const written = this.account().pointsWritten
-    this.samples.push({ t: nowMs, written })
-    while (this.samples.length > 2 && nowMs - this.samples[0]!.t > RATE_WINDOW_MS) this.samples.shift()
-    const first = this.samples[0]!
-    const dt = (nowMs - first.t) / 1000
-    const pps = dt > 0 ? (written - first.written) / dt : 0
-    const remaining = this.tally.pointsPlanned - written
-    return { pointsPerSecond: Math.round(pps), etaSeconds: pps > 0 ? Math.ceil(remaining / pps) : null }
+    return this.meter.rate(nowMs)
   }
 
   /** Why this load cannot be resumed, or undefined if it can. */
   notResumable(): string | undefined {
-    if (!this.finished) return `load ${this.id} is ${this.status}`
-    if (this.status === 'succeeded') return `load ${this.id} has already succeeded`
-    if (this.sink.kind === 'file') return 'a file sink cannot be resumed: run the load again'
-    return undefined
+    const blocker = resumeBlocker({ status: this.status, finished: this.finished, sinkKind: this.sink.kind })
+    return blocker && describeBlocker(this.id, blocker)
   }
 
-  /** Re-runs the shards that did not complete. The caller awaits the returned run. */
-  resume(): Promise<LoadResult> {
+  /** Re-runs the shards that did not complete (`signal`: as for run()). The caller awaits the returned run. */
+  resume(opts: RunOptions = {}): Promise<LoadResult> {
     const why = this.notResumable()
     if (why) throw new LoadNotResumableError(why)
     this.resumes++
     this.status = 'queued'
     this.error = undefined
     this.result = undefined
-    this.samples = []
-    Atomics.store(this.control, 0, RUN)
-    // Every worker of the last run has finished: what is still counted was lost with a dead thread,
-    // and its shard is rerun (its earlier sends are in the shard's doubt ranges, if it reported).
-    Atomics.store(this.control, IN_FLIGHT, 0)
+    // Every worker of the last run has finished: what is still counted in flight was lost with a dead
+    // thread, and its shard is rerun (its earlier sends are in the shard's doubt ranges, if it reported).
+    this.stopper.rearm()
     this.log.info({ shards: this.tally.incomplete().length, resumes: this.resumes }, 'load resumed')
-    return this.run()
+    return this.run(opts)
   }
 
-  /** Runs the load's incomplete shards (all of them the first time). Never rejects: failures are in the result. */
-  async run(): Promise<LoadResult> {
+  /**
+   * Runs the load's incomplete shards (all of them the first time). Never rejects: failures are in
+   * the result. `signal`, as piscina's: its abort cancels the load, as cancel() does.
+   */
+  async run(opts: RunOptions = {}): Promise<LoadResult> {
+    const unfollow = this.follow(opts.signal)
+    try {
+      return await this.runShards()
+    } finally {
+      unfollow()
+    }
+  }
+
+  /** Cancels the load when `signal` aborts (at once if it has); returns what stops following it. */
+  private follow(signal: AbortSignal | undefined): () => void {
+    if (!signal) return () => {}
+    const cancel = () => void this.cancel()
+    if (signal.aborted) cancel()
+    else signal.addEventListener('abort', cancel, { once: true })
+    return () => signal.removeEventListener('abort', cancel)
+  }
+
+  private async runShards(): Promise<LoadResult> {
     const t0 = performance.now()
     const startedAt = new Date().toISOString()
     const atFirst = this.account()
     const before = { written: atFirst.pointsWritten, retries: atFirst.retries, opens: this.breaker.stats().opens }
-    this.attemptBase = { t0, startedAt, ...before }
-    const last = this.timeline.view().samples.at(-1)
-    this.lastSample = { at: t0, written: atFirst.pointsWritten, t: last?.t ?? 0 }
-    this.sampler = setInterval(() => this.sample(), TIMELINE_EVERY_MS)
-    this.sampler.unref()
-    const atStart = this.concurrency.stats()
-    this.degradedAtStart = atStart.degradedMs
-    this.lowestAtStart = atStart.lowest
+    this.feed.setBase({ t0, startedAt, ...before })
+    this.meter.begin(t0)
+    const sampler = setInterval(() => this.meter.sample(performance.now()), TIMELINE_EVERY_MS)
+    sampler.unref()
     this.status = 'running'
     this.startedAt ??= new Date()
     this.metrics?.loadsStarted.inc()
@@ -274,35 +261,52 @@ export class LoadRun {
       'load started',
     )
     try {
-      await this.execute(shards)
+      await dispatchShards(
+        {
+          spec: this.spec,
+          sink: this.sink,
+          shardCount: this.shardCount,
+          partition: this.partition,
+          pool: this.pool,
+          options: this.options,
+          breaker: this.breaker,
+          concurrency: this.concurrency,
+          tally: this.tally,
+          stopper: this.stopper,
+          log: this.log,
+          onPaced: (rate, points, now) => this.meter.paced(rate, points, now),
+          onDelta: (d) => {
+            this.meter.record(d)
+            this.metrics?.apply(d)
+          },
+          onFailure: (err) => this.fail(err),
+          onShardsStarting: this.onShardsStarting,
+        },
+        shards,
+      )
     } catch (e) {
       this.fail(toErrorInfo(e))
     }
-    clearInterval(this.sampler)
-    this.sample(true) // the last, shorter interval
+    clearInterval(sampler)
+    this.meter.sample(performance.now(), true) // the last, shorter interval
     const elapsed = performance.now() - t0
-    const degradedBefore = this.degradedMs
-    const { limit: _limit, ...writeConcurrency } = this.writeConcurrency()
-    writeConcurrency.degradedMs = Math.round(writeConcurrency.degradedMs)
-    this.degradedMs = writeConcurrency.degradedMs
     const account = this.account()
     const pointsWritten = account.pointsWritten - before.written
+    const { writeConcurrency, degradedThisRun, pace } = this.meter.end(pointsWritten, elapsed)
     this.attempts.push({
       startedAt,
       durationMs: Math.round(elapsed),
       pointsWritten,
       retries: account.retries - before.retries,
       circuitOpens: this.breaker.stats().opens - before.opens,
-      degradedMs: Math.max(0, writeConcurrency.degradedMs - degradedBefore),
-      ...(this.pace && pointsWritten > 0 ? { pace: this.pace.kept(pointsWritten, elapsed, this.latency.summary().p50) } : {}),
+      degradedMs: degradedThisRun,
+      ...(pace ? { pace } : {}),
     })
-    this.pace = undefined
-    const stop = Atomics.load(this.control, 0)
-    this.status =
-      this.error || stop === STOP_FAILED ? 'failed' : stop === STOP_CANCELLED ? 'cancelled' : 'succeeded'
+    const stop = this.stopper.outcome()
+    this.status = this.error || stop === 'failed' ? 'failed' : stop === 'cancelled' ? 'cancelled' : 'succeeded'
     this.finishedAt = new Date()
     this.result = this.outcome(account, writeConcurrency)
-    this.attemptBase = undefined
+    this.feed.setBase(undefined)
     this.metrics?.loadsRunning.dec()
     this.metrics?.loadsFinished.inc({ status: this.status })
     this.log[this.status === 'failed' ? 'error' : 'info']({ result: this.result, circuit: this.circuit() }, `load ${this.status}`)
@@ -311,38 +315,6 @@ export class LoadRun {
 
   getResult(): LoadResult | undefined {
     return this.result
-  }
-
-  /** Closes the interval since the last sample into one timeline sample (`tail`: the run's last one). */
-  private sample(tail = false): void {
-    const now = performance.now()
-    const dtMs = now - this.lastSample.at
-    if (dtMs <= 0) return
-    const written = this.account().pointsWritten
-    const k = this.tick
-    const lat = k.latency.summary()
-    const t = Math.round((this.lastSample.t + dtMs / 1000) * 1000) / 1000
-    const add = tail && dtMs < TIMELINE_EVERY_MS / 2 ? 'addTail' : 'add'
-    this.timeline[add]({
-      t,
-      dt: Math.round(dtMs) / 1000,
-      written,
-      pps: Math.round(((written - this.lastSample.written) * 1000) / dtMs),
-      p50: lat.count > 0 ? lat.p50 : null,
-      p90: lat.count > 0 ? lat.p90 : null,
-      p99: lat.count > 0 ? lat.p99 : null,
-      batches: k.batches,
-      retries: k.retries,
-      errorsRetryable: k.errorsRetryable,
-      errorsPermanent: k.errorsPermanent,
-      splits: k.splits,
-      inFlight: this.pointsInFlight(),
-      circuit: CIRCUIT_LEVEL[this.breaker.stats().state] ?? 0,
-      limit: this.concurrency.stats().limit,
-    })
-    this.lastSample = { at: now, written, t }
-    k.latency.reset()
-    k.batches = k.retries = k.errorsRetryable = k.errorsPermanent = k.splits = 0
   }
 
   /** The result of this load as it stands: its status and account, over every attempt so far. */
@@ -355,35 +327,10 @@ export class LoadRun {
       durationMs,
       pointsPerSecond: durationMs > 0 ? Math.round(account.pointsWritten / (durationMs / 1000)) : 0,
       attempts: [...this.attempts],
-      writeLatencyMs: this.latency.summary(),
+      writeLatencyMs: this.meter.writeLatency(),
       writeConcurrency,
       ...(this.error ? { error: this.error } : {}),
     }
-  }
-
-  /** The run in progress so far, as an attempt (what the load store keeps in case of a crash). */
-  attemptSoFar(): Attempt | undefined {
-    const b = this.attemptBase
-    if (!b) return undefined
-    const account = this.account()
-    return {
-      startedAt: b.startedAt,
-      durationMs: Math.round(performance.now() - b.t0),
-      pointsWritten: account.pointsWritten - b.written,
-      retries: account.retries - b.retries,
-      circuitOpens: this.breaker.stats().opens - b.opens,
-      degradedMs: 0,
-    }
-  }
-
-  /** Per-shard progress since the last call, for the load store (see Tally.takeChanged). */
-  takeChangedShards(): ShardRow[] {
-    return this.tally.takeChanged()
-  }
-
-  /** Marks rows taken by takeChangedShards() as changed again (they could not be written). */
-  keepChangedShards(rows: readonly ShardRow[]): void {
-    this.tally.markChanged(rows.map((r) => r.shard))
   }
 
   /**
@@ -409,112 +356,10 @@ export class LoadRun {
     this.result = o.result
   }
 
+  /** The load failed: the first error is its error; the rest of it is told to stop. */
   private fail(err: ErrorInfo): void {
     this.error ??= err
-    signalStop(this.control, STOP_FAILED)
-  }
-
-  private async execute(shards: number[]): Promise<void> {
-    // Nothing to run: an InfluxDB is left alone, but a file sink still makes its (empty) output.
-    if (shards.length === 0 && this.sink.kind !== 'file') return
-    const prepared = await prepareSink(this.sink, this.shardCount, (shard) => owns(this.partition, shard))
-    const shardSpec = toShardSpec(this.spec)
-    const breaker = { buffer: this.breaker.buffer, settings: this.breaker.settings }
-    const pacer = this.spec.ratePerSecond !== undefined ? Pacer.create(this.spec.ratePerSecond) : undefined
-    const pace = pacer ? { buffer: pacer.buffer, ratePerSecond: pacer.ratePerSecond } : undefined
-    if (pacer) {
-      const account = this.account()
-      this.pace = new PaceWindows(pacer.ratePerSecond, account.pointsPlanned - account.pointsWritten, performance.now())
-    }
-    // Shards are marked started a window ahead (what the pool holds at once): one store write per
-    // window, not per shard (a write per shard cost ~1.7% of the null sink's points/s on 2 cores).
-    // After a crash a marked shard that never ran counts in doubt, never the other way round.
-    const window = this.pool.size * TASKS_PER_WORKER
-    let marked = 0
-    let handedOut = 0
-    const task = (i: number): Promise<void> => {
-      const shard = shards[i]!
-      const before = this.tally.result(shard)
-      handedOut = i + 1
-      if (i >= marked) {
-        marked = Math.min(shards.length, i + window)
-        for (let k = i; k < marked; k++) this.tally.started(shards[k]!)
-        this.onShardsStarting?.()
-      }
-      return this.pool
-        .run(
-          {
-            shard,
-            shardCount: this.shardCount,
-            spec: shardSpec,
-            sink: prepared.targetFor(shard),
-            maxInFlight: this.options.maxInFlight,
-            retry: this.options.retry,
-            control: this.control,
-            breaker,
-            concurrency: this.concurrency.settings,
-            ...(pace ? { pace } : {}),
-            ...(before ? { skip: before.acked, ...(before.doubt?.length ? { doubt: before.doubt } : {}) } : {}),
-            ...(this.debug ? { progressEveryMs: 0 } : {}),
-          },
-          (d) => this.progress(d),
-        )
-        .then(
-          (r) => this.shardFinished(r, before),
-          (e: unknown) => this.fail(toErrorInfo(e)),
-        )
-        .then(() => prepared.shardDone(shard))
-        .catch((e: unknown) => this.fail(toErrorInfo(e)))
-    }
-    try {
-      await runBounded(shards.length, window, task, () => Atomics.load(this.control, 0) !== RUN)
-    } finally {
-      // marked, never handed out (the load stopped first): back to what they were
-      for (let k = handedOut; k < marked; k++) this.tally.unstart(shards[k]!)
-      await prepared.finish()
-    }
-  }
-
-  private progress(d: ProgressDelta): void {
-    // Same turn of the event loop: the points move from in doubt (in flight) to written or failed at once.
-    Atomics.sub(this.control, IN_FLIGHT, d.written + d.failed)
-    this.tally.applyDelta(d)
-    if (d.retries > 0 || d.batches > 0) this.writeConcurrency() // samples the limit: its lowest while this load ran
-    this.metrics?.apply(d)
-    const now = this.pace ? performance.now() : 0
-    for (const s of d.latencies) {
-      this.latency.record(s)
-      this.tick.latency.record(s)
-      this.pace?.record(s, now)
-    }
-    const k = this.tick
-    k.batches += d.batches
-    k.retries += d.retries
-    k.splits += d.splits
-    for (const e of d.errors) {
-      if (e.kind === 'retryable') k.errorsRetryable++
-      else k.errorsPermanent++
-    }
-    // Per-batch lines only at debug: a load writes thousands of batches.
-    if (this.debug && d.batches > 0) {
-      this.log.debug({ shard: d.shard, points: d.written, bytes: d.bytes, retries: d.retries, latencyMs: (d.latencies[0] ?? 0) * 1000 }, 'batch written')
-    }
-  }
-
-  private get debug(): boolean {
-    return this.log.isLevelEnabled('debug')
-  }
-
-  private shardFinished(r: ShardResult, before: ShardResult | undefined): void {
-    // Work done by earlier runs of a resumed shard stays in the totals.
-    if (before) {
-      r.bytes += before.bytes
-      r.batches += before.batches
-      r.retries += before.retries
-      r.splits += before.splits
-    }
-    this.tally.applyResult(r)
-    if (r.status === 'failed') this.fail(r.error ?? { code: 'OHLCV_WRITE_FAILED' satisfies ErrorCode, message: `shard ${r.shard} failed` })
+    this.stopper.stop('failed')
   }
 }
 
