@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { capacityOptions } from '../capacity/options.js'
+import { CAPACITY_OPTIONS, CapacityOptionError, capacityOptions, type OptionNamer } from '../capacity/options.js'
 import { CapacityRegistry, type CapacityDeps, type CapacityEvent, type CapacitySearch } from '../capacity/registry.js'
 import type { CapacityOptions } from '../capacity/run.js'
-import { CapacityRunningError, InvalidRequestError, TooManyStreamsError, UsageError } from '../errors.js'
+import { CapacityRunningError, InvalidRequestError, TooManyStreamsError } from '../errors.js'
 import type { LoadManager } from '../load/manager.js'
 import { LoadRequestSchema } from '../model/request.js'
 import { validateLoadRequest } from '../request/validate.js'
@@ -43,7 +43,11 @@ const CapacityBody = Type.Object(
   { additionalProperties: false },
 )
 
-const FLAG: Record<string, string> = { sloP99: 'slo-p99', sloP90: 'slo-p90', sloP50: 'slo-p50', maxErrorRate: 'max-error-rate', stepSeconds: 'step-seconds', warmupSeconds: 'warmup-seconds', startRate: 'start-rate', maxRate: 'max-rate', precision: 'precision', deadline: 'deadline' }
+/** An option's field in the body: `start-rate` is `startRate`. */
+const camel = (o: string): string => o.replace(/-(\w)/g, (_, c: string) => c.toUpperCase())
+const bodyName: OptionNamer = (o) => `body.${camel(o)}`
+/** The CLI's flag of each body field. */
+const FLAG: Record<string, string> = Object.fromEntries(CAPACITY_OPTIONS.map((o) => [camel(o), o]))
 
 /** A search as GET /capacity/:id shows it, with its links. */
 function view(r: CapacitySearch) {
@@ -73,15 +77,8 @@ function optionsOf(body: Record<string, unknown>): CapacityOptions {
   try {
     return capacityOptions(flags)
   } catch (e) {
-    if (!(e instanceof UsageError)) throw e
-    // the CLI's words, in the body's names
-    let message = e.message
-    let field = ''
-    for (const [k, f] of Object.entries(FLAG)) {
-      if (message.includes(`--${f}`)) field ||= `body.${k}`
-      message = message.replaceAll(`--${f}`, `body.${k}`)
-    }
-    throw new InvalidRequestError(field, message.replace(/^(invalid )?body\.\w+: /, ''))
+    if (!(e instanceof CapacityOptionError)) throw e
+    throw new InvalidRequestError(bodyName(e.option), e.problem(bodyName))
   }
 }
 

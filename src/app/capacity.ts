@@ -13,8 +13,8 @@ export interface CapacityHooks {
   ready?: () => void
   /** each step once judged */
   onStep?: (step: CapacityStep) => void
-  /** true: stop after the step running (its measure would be wrong if cut short) */
-  stopped: () => boolean
+  /** aborted: stop after the step running (its measure would be wrong if cut short) */
+  signal?: AbortSignal
 }
 
 /**
@@ -33,7 +33,7 @@ export async function searchCapacity(request: Record<string, unknown>, o: Capaci
       log: hooks.log,
       options: loadOptions(settings, 'timeoutMs' in sink ? sink.timeoutMs : undefined),
       normalize: normalizeContext,
-      stopped: hooks.stopped,
+      signal: hooks.signal,
       ...(hooks.onStep ? { onStep: hooks.onStep } : {}),
     })
   })

@@ -17,6 +17,7 @@ import type { ShardPool } from '../../workers/pool.js'
 import { withPool } from './pool.js'
 import { ACCOUNT_FORMAT, lockAccountFile, readAccountFile, writeAccountFileSomewhere } from '../load/accountFile.js'
 import { LoadRun, type LoadOptions } from '../load/run.js'
+import { canResume, resumeBlocker } from '../load/resumable.js'
 import type { LoadResult } from '../model/account.js'
 
 /**
@@ -71,7 +72,7 @@ export async function prepareRun(input: RunInput): Promise<PreparedRun> {
   }
   if (partition.count > 1 && !saved) requireFixedLoad(request, 'a partitioned run')
   if (saved) {
-    if (sink.kind === 'file') throw new UsageError('--resume-from needs an InfluxDB (or null) sink: a file sink cannot be resumed, run the load again')
+    if (resumeBlocker({ sinkKind: sink.kind })) throw new UsageError('--resume-from needs an InfluxDB (or null) sink: a file sink cannot be resumed, run the load again')
     const now = JSON.stringify(describeSink(sink))
     if (JSON.stringify(saved.sink) !== now) throw new UsageError(`--resume-from: the account is for sink ${JSON.stringify(saved.sink)}, the settings give ${now}`)
   }
@@ -166,19 +167,16 @@ export async function executeRun(p: PreparedRun, hooks: RunHooks): Promise<RunOu
     if (lockedPath !== undefined) unlock = await lockAccountFile(lockedPath)
     if (p.saved) load.restoreAttempts(p.saved.attempts)
     let ended: (() => Promise<void> | void) | undefined
-    const abort = () => load.cancel()
-    hooks.signal?.addEventListener('abort', abort, { once: true })
     try {
       ended = await hooks.started?.(load, pool)
-      if (hooks.signal?.aborted) load.cancel()
       // compiled generator before the clock starts: the load's first shards run at full speed
       await pool.warm()
       loadCpu = process.cpuUsage()
-      const result: LoadResult = await load.run()
+      // an abort before now (during start-up or warm-up) cancels the load as it begins
+      const result: LoadResult = await load.run({ signal: hooks.signal })
       loadCpu = process.cpuUsage(loadCpu)
       return { load, result }
     } finally {
-      hooks.signal?.removeEventListener('abort', abort)
       // the display and signal handlers go before the pool closes
       await ended?.()
     }
@@ -186,7 +184,7 @@ export async function executeRun(p: PreparedRun, hooks: RunHooks): Promise<RunOu
 
   // The account file: where asked, and always when an InfluxDB load did not finish, so it can be
   // resumed. Where the working directory cannot be written, it goes to the temporary directory.
-  const resumable = result.status !== 'succeeded' && sink.kind !== 'file'
+  const resumable = canResume(result.status, sink.kind)
   const wanted = p.accountFile ?? p.resumeFrom ?? (resumable ? defaultAccountPath(spec.seed) : undefined)
   let accountPath: string | undefined
   let accountNote = ''

@@ -25,7 +25,8 @@ export interface CapacitySearch {
   report?: CapacityReport
   error?: ErrorInfo
   createdAt: string
-  stop: boolean
+  /** aborted when the search is asked to stop: it ends after the step running */
+  stop: AbortController
   listeners: Set<(e: CapacityEvent) => void>
 }
 
@@ -78,7 +79,7 @@ export class CapacityRegistry {
     const busy = this.running()
     if (busy) throw new CapacityBusyError(busy.id, 'start')
     if (this.loadsRunning() > 0) throw new LoadsRunningError('loads are running: a capacity search would measure them too; wait for them to end')
-    const run: CapacitySearch = { id: randomUUID(), status: 'running', options, steps: [], createdAt: new Date().toISOString(), stop: false, listeners: new Set() }
+    const run: CapacitySearch = { id: randomUUID(), status: 'running', options, steps: [], createdAt: new Date().toISOString(), stop: new AbortController(), listeners: new Set() }
     this.runs.set(run.id, run)
     for (const old of [...this.runs.values()].filter((r) => r.status !== 'running').slice(0, Math.max(0, this.runs.size - KEEP))) this.runs.delete(old.id)
     const emit = (e: CapacityEvent) => run.listeners.forEach((l) => l(e))
@@ -90,7 +91,7 @@ export class CapacityRegistry {
       log: this.deps.log.child({ capacityId: run.id }),
       options: this.deps.options,
       normalize: this.deps.normalize,
-      stopped: () => run.stop,
+      signal: run.stop.signal,
       onStepStart: (rate) => {
         run.current = rate
         metrics?.capacityTarget.set(rate)
@@ -104,7 +105,7 @@ export class CapacityRegistry {
     }).then(
       (report) => {
         run.report = report
-        run.status = run.stop ? 'cancelled' : 'done'
+        run.status = run.stop.signal.aborted ? 'cancelled' : 'done'
         delete run.current
         metrics?.capacitySustainable.set(report.sustainablePointsPerSecond ?? 0)
         emit({ event: 'done', search: run })
@@ -122,7 +123,7 @@ export class CapacityRegistry {
   /** Asks a search to stop after the step running; it reports what it found. */
   stop(id: string): CapacitySearch {
     const r = this.get(id)
-    r.stop = true
+    r.stop.abort()
     return r
   }
 

@@ -70,12 +70,13 @@ const SLICE_MS = 86_400_000
  * Runs the capacity search: every step is an open-loop paced load at a fixed rate (the pacer;
  * latency from intended send times, so a stall counts), preceded by an unjudged warm-up. Steps
  * write consecutive day-long slices starting at the request's `from` with its seed, so each is a
- * load `verify` can check. One pool for the whole search.
+ * load `verify` can check. One pool for the whole search. Aborting `signal` ends the search after
+ * the step running, never within it (a step cut short would be judged on a wrong measure).
  */
 export async function runCapacity(
   base: Record<string, unknown>,
   o: CapacityOptions,
-  deps: { sink: SinkConfig; pool: ShardPool; log: Logger; options: LoadOptions; normalize: NormalizeContext; onStepStart?: (rate: number) => void; onStep?: (step: CapacityStep, next: number | undefined) => void; stopped?: () => boolean },
+  deps: { sink: SinkConfig; pool: ShardPool; log: Logger; options: LoadOptions; normalize: NormalizeContext; onStepStart?: (rate: number) => void; onStep?: (step: CapacityStep, next: number | undefined) => void; signal?: AbortSignal | undefined },
 ): Promise<CapacityReport> {
   const first = normalizeRequest(validateLoadRequest({ ...base, trades: 1 }), deps.normalize)
   const startMs = first.fromMs
@@ -107,7 +108,7 @@ export async function runCapacity(
       if (next.sustainable === undefined) ended = 'start-rate-failed'
       return { sustainablePointsPerSecond: next.sustainable, confirmed: next.confirmed, ended: next.sustainable !== undefined && next.sustainable >= o.maxRate ? 'max-rate' : ended, seed: first.seed, ...written }
     }
-    if (Date.now() >= deadline || deps.stopped?.()) {
+    if (Date.now() >= deadline || deps.signal?.aborted) {
       return { sustainablePointsPerSecond: bestPass(outcomes), confirmed: false, ended: 'deadline', seed: first.seed, ...written }
     }
     deps.onStepStart?.(next.rate)

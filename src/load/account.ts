@@ -1,4 +1,5 @@
-import { ownedCount, ownedShards, WHOLE, type Partition } from '../partition/partition.js'
+import { InvalidRequestError } from '../errors.js'
+import { describePartition, owns, ownedCount, ownedShards, WHOLE, type Partition } from '../partition/partition.js'
 import type { ProgressDelta, ShardResult } from '../../shared/messages.js'
 import { addRange, type Range } from '../../shared/ranges.js'
 import type { ShardRow } from '../store/loadStore.js'
@@ -79,6 +80,17 @@ export class Tally {
     this.results.set(r.shard, r)
     add(this.final, r)
     if (r.status === 'completed') this.completed++
+  }
+
+  /** Takes the shard results of an earlier run of this same load (an account file); one not of this plan is refused. */
+  restore(results: readonly ShardResult[]): void {
+    for (const r of results) {
+      const last = r.acked[r.acked.length - 1]
+      if (r.shard >= this.shardCount || !owns(this.partition, r.shard) || (last !== undefined && last[1] > r.planned)) {
+        throw new InvalidRequestError('resume-from', `shard ${r.shard} does not belong to this load's plan of ${this.shardCount} shards (partition ${describePartition(this.partition)})`)
+      }
+      this.applyResult(r)
+    }
   }
 
   result(shard: number): ShardResult | undefined {

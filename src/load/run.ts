@@ -1,9 +1,8 @@
 import type { Logger } from 'pino'
-import { InvalidRequestError, LoadNotResumableError, toErrorInfo } from '../errors.js'
+import { LoadNotResumableError, toErrorInfo } from '../errors.js'
 import type { ErrorInfo } from '../model/errors.js'
 import type { Metrics } from '../metrics/metrics.js'
-import { describePartition, owns, partitionTrades, WHOLE, type Partition } from '../partition/partition.js'
-import { planLoad } from '../plan/plan.js'
+import { describePartition, type Partition } from '../partition/partition.js'
 import type { LoadSpec } from '../model/request.js'
 import { CircuitBreaker, type BreakerStats } from '../../shared/breaker.js'
 import { WriteConcurrency, type ConcurrencyStats } from '../../shared/concurrency.js'
@@ -11,47 +10,20 @@ import type { SinkConfig } from '../sink/target.js'
 import type { ShardResult } from '../../shared/messages.js'
 import { IN_FLIGHT } from '../../shared/control.js'
 import type { ShardPool } from '../../workers/pool.js'
-import { Tally } from './account.js'
+import type { Tally } from './account.js'
+import { planRun, type LoadRunInit, type RunOptions } from './init.js'
 import { dispatchShards } from './dispatch.js'
 import { concurrencySettings, DEFAULT_LOAD_OPTIONS, type LoadOptions } from './options.js'
 import { LoadMeter, TIMELINE_EVERY_MS } from './meter.js'
 import { describeBlocker, resumeBlocker } from './resumable.js'
 import type { Account, Attempt, LatencySummary, LoadConcurrency, LoadResult } from '../model/account.js'
+import { attemptBase, attemptSince, cutShortConcurrency, endStatus, loadResult } from './outcome.js'
 import type { LoadStatus } from '../model/status.js'
-import { LoadStopper } from './stop.js'
+import { followSignal, LoadStopper } from './stop.js'
 import { StoreFeed } from './storeFeed.js'
 import type { Timeline } from './timeline.js'
-import type { TimelineView } from '../model/timeline.js'
 
-export { concurrencySettings, DEFAULT_LOAD_OPTIONS, type LoadOptions }
-
-export interface LoadRunInit {
-  id: string
-  spec: LoadSpec
-  sink: SinkConfig
-  pool: ShardPool
-  log: Logger
-  metrics?: Metrics
-  options?: LoadOptions
-  /** the sink's breaker when several loads share the sink (the coordinator); else one of its own */
-  breaker?: CircuitBreaker
-  /** run only this partition's shards (scale-out); default the whole load */
-  partition?: Partition
-  /** when the load was first posted (a load restored from the store keeps its own) */
-  createdAt?: Date
-  /** its timeline so far (a load restored from the store) */
-  timeline?: TimelineView
-  /**
-   * called when shards are about to be handed to the pool, after the tally knows them (the load
-   * store records them at once, before any of their writes can be acknowledged)
-   */
-  onShardsStarting?: () => void
-}
-
-export interface RunOptions {
-  /** aborting it cancels the load (as cancel() does): queued shards are dropped, running ones stop after their writes in flight */
-  signal?: AbortSignal | undefined
-}
+export { concurrencySettings, DEFAULT_LOAD_OPTIONS, type LoadOptions, type LoadRunInit, type RunOptions }
 
 /**
  * One load from plan to final account: its lifecycle (run, cancel, resume, outcome). The main
@@ -100,10 +72,10 @@ export class LoadRun {
     this.options = init.options ?? DEFAULT_LOAD_OPTIONS
     this.breaker = init.breaker ?? CircuitBreaker.create(this.options.breaker)
     this.concurrency = WriteConcurrency.of(this.breaker, concurrencySettings(this.options, this.pool.size))
-    const plan = planLoad(this.spec)
-    this.shardCount = plan.shardCount
-    this.partition = init.partition ?? WHOLE
-    this.tally = new Tally(partitionTrades(plan, this.partition), this.shardCount, this.partition)
+    const planned = planRun(this.spec, init.partition)
+    this.shardCount = planned.shardCount
+    this.partition = planned.partition
+    this.tally = planned.tally
     this.meter = new LoadMeter(
       {
         written: () => this.account().pointsWritten,
@@ -185,13 +157,7 @@ export class LoadRun {
   /** Takes the shard results of an earlier run of this same load (from an account file). */
   restore(results: readonly ShardResult[]): void {
     if (this.status !== 'queued') throw new Error('restore() before run()')
-    for (const r of results) {
-      const last = r.acked[r.acked.length - 1]
-      if (r.shard >= this.shardCount || !owns(this.partition, r.shard) || (last !== undefined && last[1] > r.planned)) {
-        throw new InvalidRequestError('resume-from', `shard ${r.shard} does not belong to this load's plan of ${this.shardCount} shards (partition ${describePartition(this.partition)})`)
-      }
-      this.tally.applyResult(r)
-    }
+    this.tally.restore(results)
   }
 
   /** Current rate (points/s over the last few seconds) and ETA in seconds, while running. */
@@ -225,7 +191,7 @@ export class LoadRun {
    * the result. `signal`, as piscina's: its abort cancels the load, as cancel() does.
    */
   async run(opts: RunOptions = {}): Promise<LoadResult> {
-    const unfollow = this.follow(opts.signal)
+    const unfollow = followSignal(opts.signal, () => void this.cancel())
     try {
       return await this.runShards()
     } finally {
@@ -233,21 +199,10 @@ export class LoadRun {
     }
   }
 
-  /** Cancels the load when `signal` aborts (at once if it has); returns what stops following it. */
-  private follow(signal: AbortSignal | undefined): () => void {
-    if (!signal) return () => {}
-    const cancel = () => void this.cancel()
-    if (signal.aborted) cancel()
-    else signal.addEventListener('abort', cancel, { once: true })
-    return () => signal.removeEventListener('abort', cancel)
-  }
-
   private async runShards(): Promise<LoadResult> {
     const t0 = performance.now()
-    const startedAt = new Date().toISOString()
-    const atFirst = this.account()
-    const before = { written: atFirst.pointsWritten, retries: atFirst.retries, opens: this.breaker.stats().opens }
-    this.feed.setBase({ t0, startedAt, ...before })
+    const base = attemptBase(t0, this.account(), this.breaker.stats().opens)
+    this.feed.setBase(base)
     this.meter.begin(t0)
     const sampler = setInterval(() => this.meter.sample(performance.now()), TIMELINE_EVERY_MS)
     sampler.unref()
@@ -291,19 +246,9 @@ export class LoadRun {
     this.meter.sample(performance.now(), true) // the last, shorter interval
     const elapsed = performance.now() - t0
     const account = this.account()
-    const pointsWritten = account.pointsWritten - before.written
-    const { writeConcurrency, degradedThisRun, pace } = this.meter.end(pointsWritten, elapsed)
-    this.attempts.push({
-      startedAt,
-      durationMs: Math.round(elapsed),
-      pointsWritten,
-      retries: account.retries - before.retries,
-      circuitOpens: this.breaker.stats().opens - before.opens,
-      degradedMs: degradedThisRun,
-      ...(pace ? { pace } : {}),
-    })
-    const stop = this.stopper.outcome()
-    this.status = this.error || stop === 'failed' ? 'failed' : stop === 'cancelled' ? 'cancelled' : 'succeeded'
+    const { writeConcurrency, degradedThisRun, pace } = this.meter.end(account.pointsWritten - base.written, elapsed)
+    this.attempts.push(attemptSince(base, elapsed, { account, opens: this.breaker.stats().opens }, degradedThisRun, pace))
+    this.status = endStatus(this.error, this.stopper.outcome())
     this.finishedAt = new Date()
     this.result = this.outcome(account, writeConcurrency)
     this.feed.setBase(undefined)
@@ -319,18 +264,7 @@ export class LoadRun {
 
   /** The result of this load as it stands: its status and account, over every attempt so far. */
   private outcome(account: Account, writeConcurrency: LoadConcurrency): LoadResult {
-    // over every attempt, the earlier runs of a load resumed from its account file or store included
-    const durationMs = this.attempts.reduce((t, a) => t + a.durationMs, 0)
-    return {
-      status: this.status,
-      ...account,
-      durationMs,
-      pointsPerSecond: durationMs > 0 ? Math.round(account.pointsWritten / (durationMs / 1000)) : 0,
-      attempts: [...this.attempts],
-      writeLatencyMs: this.meter.writeLatency(),
-      writeConcurrency,
-      ...(this.error ? { error: this.error } : {}),
-    }
+    return loadResult({ status: this.status, account, attempts: this.attempts, writeLatencyMs: this.meter.writeLatency(), writeConcurrency, error: this.error })
   }
 
   /**
@@ -346,8 +280,7 @@ export class LoadRun {
       this.status = 'interrupted'
       this.error = o.status === 'interrupted' ? o.error : o.interruption
       this.finishedAt = o.finishedAt ? new Date(o.finishedAt) : new Date()
-      const max = this.concurrency.settings.max
-      this.result = this.outcome(this.account(), { max, lowest: max, degradedMs: this.attempts.reduce((t, a) => t + a.degradedMs, 0) })
+      this.result = this.outcome(this.account(), cutShortConcurrency(this.concurrency.settings.max, this.attempts))
       return
     }
     this.status = o.status

@@ -62,3 +62,11 @@ export class LoadStopper {
     return Atomics.load(this.control, 0) === STOP_FAILED ? 'failed' : 'cancelled'
   }
 }
+
+/** Calls `onAbort` when `signal` aborts (at once if it has); returns what stops following it. */
+export function followSignal(signal: AbortSignal | undefined, onAbort: () => void): () => void {
+  if (!signal) return () => {}
+  if (signal.aborted) onAbort()
+  else signal.addEventListener('abort', onAbort, { once: true })
+  return () => signal.removeEventListener('abort', onAbort)
+}

@@ -1,16 +1,7 @@
 import type { ShardRow } from '../store/loadStore.js'
 import type { Tally } from './account.js'
 import type { Account, Attempt } from '../model/account.js'
-
-/** Where the run in progress began: what attemptSoFar() measures from. */
-export interface AttemptBase {
-  /** performance.now() at its start */
-  t0: number
-  startedAt: string
-  written: number
-  retries: number
-  opens: number
-}
+import { attemptSince, type AttemptBase } from './outcome.js'
 
 /**
  * What a load hands the load store while it runs: its shards' progress since the last write, and
@@ -34,15 +25,7 @@ export class StoreFeed {
   attemptSoFar(): Attempt | undefined {
     const b = this.base
     if (!b) return undefined
-    const account = this.account()
-    return {
-      startedAt: b.startedAt,
-      durationMs: Math.round(performance.now() - b.t0),
-      pointsWritten: account.pointsWritten - b.written,
-      retries: account.retries - b.retries,
-      circuitOpens: this.opens() - b.opens,
-      degradedMs: 0,
-    }
+    return attemptSince(b, performance.now() - b.t0, { account: this.account(), opens: this.opens() })
   }
 
   /** Per-shard progress since the last call (see Tally.takeChanged). */

@@ -20,12 +20,12 @@ export async function capacityCommand(args: ParsedArgs, request: Record<string, 
   const o = capacityOptions(args.capacity)
   if (request.ratePerSecond !== undefined) throw new UsageError('capacity sets the rate of each step itself: drop --rate-per-second')
   if (request.trades !== undefined) throw new UsageError('capacity sets the trades of each step (rate x --step-seconds): drop --trades')
-  let stop = false
+  const stop = new AbortController()
   let shown = 0
   // every Ctrl-C says it again: the step running is never cut short, its measure would be wrong
   const offSignals = onSignals([
     () => {
-      stop = true
+      stop.abort()
       io.stderr.write('ohlcv-loadgen: stopping after this step\n')
     },
   ], ['SIGINT'])
@@ -36,7 +36,7 @@ export async function capacityCommand(args: ParsedArgs, request: Record<string, 
       ready: () => {
         if (!args.json) io.stdout.write(CAPACITY_HEADER)
       },
-      stopped: () => stop,
+      signal: stop.signal,
       onStep: (s) => {
         if (!args.json) io.stdout.write(capacityRow(++shown, s))
       },
