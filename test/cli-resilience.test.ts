@@ -5,6 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { runCli, startServe } from './harness/cli.js'
 import { countInflux, startFaultyInfluxd, type FaultyInfluxd } from './harness/servers.js'
+import { expectAccountBalances } from './harness/account.js'
+import type { AccountFile } from '../src/load/accountFile.js'
+import type { LoadResult } from '../src/load/run.js'
 
 describe('run --account-file / --resume-from, against a real influxd that dies mid-load', () => {
   let server: FaultyInfluxd
@@ -28,10 +31,10 @@ describe('run --account-file / --resume-from, against a real influxd that dies m
     expect(failed.stdout).toMatch(/error: gave up: (circuit open and )?the database took no write for the whole retry budget/)
     const accountFile = 'ohlcv-loadgen-cli-resume.account.json'
     expect(failed.stdout).toContain(`resume with: ohlcv-loadgen run --resume-from ${accountFile}`)
-    const saved = JSON.parse(readFileSync(join(cwd, accountFile), 'utf8')) as { status: string; account: { pointsWritten: number; pointsFailed: number; pointsUnsent: number }; request: { seed: string } }
+    const saved = JSON.parse(readFileSync(join(cwd, accountFile), 'utf8')) as AccountFile
     expect(saved).toMatchObject({ status: 'failed', request: { seed: 'cli-resume', from: '2024-05-01T00:00:00.000Z' } })
     const a = saved.account
-    expect(a.pointsWritten + a.pointsFailed + a.pointsUnsent).toBe(1_500_000)
+    expectAccountBalances(a, { planned: 1_500_000, inDoubt: 0 })
 
     await server.start()
     // Everything acknowledged is there. A batch influxd stored but could not answer before it died
@@ -132,14 +135,14 @@ describe('serve: shutdown and secrets', () => {
     expect(took).toBeGreaterThanOrEqual(1000)
     expect(took).toBeLessThan(6000)
 
-    const lines = s.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; result?: { status: string; pointsWritten: number; pointsFailed: number; pointsUnsent: number; pointsPlanned: number } })
+    const lines = s.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; result?: LoadResult })
     const msgs = lines.map((l) => l.msg)
     expect(msgs).toContain('shutting down: no new loads')
     expect(msgs).toContain('grace period over: cancelling running loads')
     expect(msgs).toContain('shut down')
     const finished = lines.find((l) => l.msg === 'load cancelled')?.result
     expect(finished).toBeDefined()
-    expect(finished!.pointsWritten + finished!.pointsFailed + finished!.pointsUnsent).toBe(20_000_000)
+    expectAccountBalances(finished!, { planned: 20_000_000, inDoubt: 0 })
     expect(await countInflux(inject('influxUrl'), 'shutdown')).toBe(finished!.pointsWritten)
     // secrets never appear, whatever the level: not the password, the tokens, or a wrong token a client sent
     expect(s.output()).not.toMatch(/DO-NOT-LOG|wrong-token-that-must-not-be-logged/)

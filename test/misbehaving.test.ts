@@ -7,6 +7,8 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { runCli, startServe } from './harness/cli.js'
 import { call, finished } from './harness/http.js'
+import { expectAccountBalances } from './harness/account.js'
+import type { RunReport } from '../src/load/runLoad.js'
 
 /**
  * Servers that misbehave in ways a real InfluxDB cannot be made to on demand: an error body that
@@ -48,15 +50,6 @@ async function fake(write: Handler, opts: { ping?: (res: http.ServerResponse) =>
 
 const quick = ['--trades', '20000', '--seed', 'misbehaving', '--pool-size', '1', '--from', '2024-05-06T00:00:00Z', '--to', '2024-05-07T00:00:00Z']
 
-interface RunJson {
-  status: string
-  pointsPlanned: number
-  pointsWritten: number
-  pointsFailed: number
-  pointsUnsent: number
-  error?: { code: string; message: string }
-}
-
 describe('no answer may hang a load', () => {
   it.each([
     ['v1', {}],
@@ -78,9 +71,9 @@ describe('no answer may hang a load', () => {
     const r = await runCli(['run', ...quick, '--json'], { INFLUX_URL: url, INFLUX_TIMEOUT_MS: '1000', WRITE_RETRY_MAX_MS: '2000', ...env }, 60_000)
     const took = Date.now() - t0
     expect(r.code, r.stderr).toBe(1)
-    const out = JSON.parse(r.stdout) as RunJson
+    const out = JSON.parse(r.stdout) as RunReport
     expect(out.error?.message).toMatch(/no complete answer from 127\.0\.0\.1:\d+ within 1000 ms/)
-    expect(out.pointsWritten + out.pointsFailed + out.pointsUnsent).toBe(out.pointsPlanned)
+    expectAccountBalances(out, { inDoubt: 0 })
     expect(took).toBeLessThan(30_000) // 3 s of budget plus start-up; before: 200 s per attempt
   }, 70_000)
 
@@ -105,7 +98,7 @@ describe('no answer may hang a load', () => {
     const r = await runCli(['run', ...quick, '--json'], { INFLUX_URL: url, WRITE_RETRY_MAX_MS: '1500' }, 60_000)
     expect(r.code, r.stderr).toBe(1)
     expect(Date.now() - t0).toBeLessThan(30_000)
-    const out = JSON.parse(r.stdout) as RunJson
+    const out = JSON.parse(r.stdout) as RunReport
     expect(out.error?.message).toMatch(/^gave up: .*InfluxDB answered 500: y{100}/)
     expect(out.error!.message.length).toBeLessThan(1500) // the message quotes at most 1,000 characters of it
     // What the server got out before the client hung up: socket buffers' worth, not 200 MB per request.
@@ -123,7 +116,7 @@ describe('a 2xx is not always a write', () => {
     })
     const r = await runCli(['run', ...quick, '--json'], { INFLUX_URL: url }, 60_000)
     expect(r.code, r.stderr).toBe(1)
-    const out = JSON.parse(r.stdout) as RunJson
+    const out = JSON.parse(r.stdout) as RunReport
     expect(writes).toBeGreaterThan(0)
     expect(out.status).toBe('failed')
     expect(out.pointsWritten).toBe(0)
@@ -190,7 +183,7 @@ describe('the retry budget ends a load only when the database has stopped taking
     })
     const r = await runCli(['run', ...quick, '--trades', '40000', '--batch-size', '2000', '--pool-size', '2', '--json'], { INFLUX_URL: url, WRITE_RETRY_MAX_MS: '1500' }, 110_000)
     expect(r.code, r.stdout + r.stderr).toBe(0)
-    const out = JSON.parse(r.stdout) as RunJson
+    const out = JSON.parse(r.stdout) as RunReport
     expect(out).toMatchObject({ status: 'succeeded', pointsWritten: 40_000, pointsFailed: 0 })
     expect(lines).toBe(40_000)
     // Some batch kept trying past 1.5 s (the old per-batch rule failed the load there), while others got through.
@@ -243,7 +236,7 @@ describe('no credential in anything the tool writes, when the server echoes it',
     const cwd = mkdtempSync(join(tmpdir(), 'ohlcv-echo-'))
     const r = await runCli(['run', ...quick, '--json', '--report', 'report.html'], { INFLUX_URL: url, LOG_LEVEL: 'debug', ...env }, 60_000, { cwd })
     expect(r.code, r.stdout + r.stderr).toBe(1)
-    const out = JSON.parse(r.stdout) as RunJson
+    const out = JSON.parse(r.stdout) as RunReport
     // The server's text is there (so the check below means something), with the secret masked.
     expect(out.error?.message).toMatch(/authorization was "(Basic|Token|Bearer) \*\*\*"/)
     expectClean('stdout', r.stdout)

@@ -6,6 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BIN, runCli, startServe, type CliResult } from './harness/cli.js'
 import { countInflux, startFaultyInfluxd, type FaultyInfluxd } from './harness/servers.js'
+import { expectAccountBalances } from './harness/account.js'
+import type { AccountFile } from '../src/load/accountFile.js'
 
 /** The CLI as a process a test can signal; resolves like runCli. */
 function startCli(args: string[], env: Record<string, string>, cwd: string) {
@@ -18,14 +20,8 @@ function startCli(args: string[], env: Record<string, string>, cwd: string) {
   return { child, done, out: () => stdout + stderr }
 }
 
-type Account = { status: string; account: { pointsPlanned: number; pointsWritten: number; pointsFailed: number; pointsInDoubt: number; pointsUnsent: number }; attempts: unknown[] }
-
-function readAccount(path: string): Account {
-  return JSON.parse(readFileSync(path, 'utf8')) as Account
-}
-
-function expectExact(a: Account['account']) {
-  expect(a.pointsWritten + a.pointsFailed + a.pointsInDoubt + a.pointsUnsent).toBe(a.pointsPlanned)
+function readAccount(path: string): AccountFile {
+  return JSON.parse(readFileSync(path, 'utf8')) as AccountFile
 }
 
 describe('every way of stopping `run` leaves an account', () => {
@@ -53,7 +49,7 @@ describe('every way of stopping `run` leaves an account', () => {
     expect(r.stdout).toContain('resume with: ohlcv-loadgen run --resume-from ohlcv-loadgen-hup.account.json')
     const saved = readAccount(join(cwd, 'ohlcv-loadgen-hup.account.json'))
     expect(saved.status).toBe('cancelled')
-    expectExact(saved.account)
+    expectAccountBalances(saved.account)
     expect(await countInflux(server.url, 'hup')).toBe(saved.account.pointsWritten)
   }, 60_000)
 
@@ -75,7 +71,7 @@ describe('every way of stopping `run` leaves an account', () => {
     expect(r.stdout).toMatch(/^load cancelled: [\d,]+ points written of 3,000,000 planned \([1-9][\d,]* failed, /m)
     const path = join(cwd, 'ohlcv-loadgen-int2.account.json')
     const saved = readAccount(path)
-    expectExact(saved.account)
+    expectAccountBalances(saved.account)
     expect(saved.account.pointsInDoubt + saved.account.pointsFailed).toBeGreaterThan(0)
     await sleep(1500) // influxd works through what it read while frozen
     const held = await countInflux(server.url, 'int2')
@@ -103,7 +99,7 @@ describe('every way of stopping `run` leaves an account', () => {
     expect(r.stdout).toMatch(/^load failed: [\d,]+ points written of 3,000,000 planned/m)
     expect(r.stdout).toContain(`could not write ohlcv-loadgen-gone-cwd.account.json (ENOENT): the account is in ${fallback} instead`)
     expect(r.stdout).toContain(`resume with: ohlcv-loadgen run --resume-from ${fallback}`)
-    expectExact(readAccount(fallback).account)
+    expectAccountBalances(readAccount(fallback).account)
     rmSync(fallback)
   }, 60_000)
 
