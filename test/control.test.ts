@@ -1,10 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import type { LoadView } from '../src/api/schemas.js'
 import { DEFAULT_LOAD_OPTIONS } from '../src/load/run.js'
 import { sample, startCoordinator, type Coordinator } from './harness/coordinator.js'
 import { countInflux } from './harness/servers.js'
 import { expectAccountBalances } from './harness/account.js'
+import { until } from './harness/until.js'
 
 const url = inject('influxUrl')
 
@@ -22,11 +22,7 @@ describe('resume over HTTP, against the real influxd', () => {
     expect(created.status).toBe(202)
     const id = created.body.id
     // cancel once a part is in
-    for (;;) {
-      const { body } = await co.json<LoadView>('GET', `/loads/${id}`)
-      if (body.progress.pointsWritten >= 200_000) break
-      await sleep(20)
-    }
+    await until('200,000 points written', async () => (await co.json<LoadView>('GET', `/loads/${id}`)).body.progress.pointsWritten >= 200_000, 60_000)
     expect((await co.json('DELETE', `/loads/${id}`)).status).toBe(202)
     const cancelled = await co.waitDone(id)
     expect(cancelled.status).toBe('cancelled')

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BIN, runCli, startServe, type CliResult } from './harness/cli.js'
 import { countInflux, startFaultyInfluxd, type FaultyInfluxd } from './harness/servers.js'
+import { until } from './harness/until.js'
 import { expectAccountBalances } from './harness/account.js'
 import type { AccountFile } from '../src/load/accountFile.js'
 
@@ -35,7 +36,7 @@ describe('every way of stopping `run` leaves an account', () => {
   const load = ['--trades', '3000000', '--from', '2024-07-01T00:00:00Z', '--to', '2024-07-02T00:00:00Z', '--pool-size', '2']
 
   async function whenWriting(db: string, at = 100_000) {
-    for (let i = 0; i < 600 && (await countInflux(server.url, db).catch(() => 0)) < at; i++) await sleep(20)
+    await until(`${at} points in ${db}`, async () => (await countInflux(server.url, db).catch(() => 0)) >= at, 30_000)
   }
 
   it('SIGHUP (an ssh session dropping): the load stops, the summary is printed, the account file is written', async () => {
@@ -60,7 +61,7 @@ describe('every way of stopping `run` leaves an account', () => {
     await whenWriting('int2')
     server.freeze() // writes in flight now hang for the 30 s request timeout
     run.child.kill('SIGINT')
-    await sleep(300)
+    await until('the first SIGINT to be taken', () => run.out().includes('SIGINT: stopping after the writes in flight'), 5000)
     const t0 = Date.now()
     run.child.kill('SIGINT')
     const r = await run.done
@@ -111,7 +112,7 @@ describe('every way of stopping `run` leaves an account', () => {
     origin.child.kill('SIGINT')
     expect((await origin.done).code).toBe(130)
     const first = startCli(['run', '--sink', 'null', '--resume-from', 'a.json', '--pool-size', '1'], {}, cwd)
-    for (let i = 0; i < 100 && !existsSync(join(cwd, 'a.json.lock')); i++) await sleep(50)
+    await until('the first resume to lock a.json', () => existsSync(join(cwd, 'a.json.lock')), 5000)
     const second = await runCli(['run', '--sink', 'null', '--resume-from', 'a.json'], {}, 30_000, { cwd })
     expect(second.code).toBe(2)
     expect(second.stderr).toBe(`ohlcv-loadgen: invalid --resume-from: a.json is in use by another run (pid ${first.child.pid}); wait for it to end (or remove a.json.lock if that process is gone)\n`)
