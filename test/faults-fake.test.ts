@@ -1,5 +1,3 @@
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Registry } from 'prom-client'
@@ -8,6 +6,7 @@ import { Metrics } from '../src/metrics/metrics.js'
 import { ShardPool } from '../workers/pool.js'
 import { silent, spec } from './harness/load.js'
 import { expectAccountBalances } from './harness/account.js'
+import { jsonAnswer, startFakeInflux } from './harness/fakeInflux.js'
 
 /**
  * Faults a real InfluxDB cannot be made to show on demand: a 429 with Retry-After, a storm of
@@ -26,35 +25,17 @@ interface Fake {
 
 async function fakeInflux(): Promise<Fake> {
   const fake = { lines: 0, requests: [] as Fake['requests'], answer: (() => ({ status: 204 })) as Fake['answer'] }
-  const server = http.createServer((req, res) => {
+  const server = await startFakeInflux((req) => {
     // Health checks (v2 sinks ask before a load) are always fine and not counted.
     // /ping says it is InfluxDB (as influxd and 2.x do): a server that does not is refused before a load.
-    if (req.url === '/health' || req.url === '/ping') {
-      res.writeHead(200, { 'content-type': 'application/json', 'x-influxdb-version': '1.8.10' }).end('{"status":"pass"}')
-      return
-    }
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const a = fake.answer(fake.requests.length)
-      fake.requests.push({ t: Date.now(), status: a.status })
-      if (a.status === 204) {
-        const body = Buffer.concat(chunks)
-        for (let i = 0; i < body.length; i++) if (body[i] === 10) fake.lines++
-      }
-      const reply = () => {
-        res.writeHead(a.status, { 'content-type': 'application/json', ...a.headers })
-        res.end(a.status === 204 ? undefined : JSON.stringify({ error: `fake says ${a.status}`, message: `fake says ${a.status}` }))
-      }
-      if (a.delayMs) setTimeout(reply, a.delayMs)
-      else reply()
-    })
+    if (req.url === '/health' || req.url === '/ping') return jsonAnswer(200, '{"status":"pass"}', { 'x-influxdb-version': '1.8.10' })
+    const a = fake.answer(fake.requests.length)
+    fake.requests.push({ t: req.t, status: a.status })
+    if (a.status === 204) for (let i = 0; i < req.body.length; i++) if (req.body[i] === 10) fake.lines++
+    const body = a.status === 204 ? {} : { body: JSON.stringify({ error: `fake says ${a.status}`, message: `fake says ${a.status}` }) }
+    return { status: a.status, headers: { 'content-type': 'application/json', ...a.headers }, ...body, ...(a.delayMs ? { delayMs: a.delayMs } : {}) }
   })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  return Object.assign(fake, {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  })
+  return Object.assign(fake, { url: server.url, close: () => server.close() })
 }
 
 const OPTIONS: LoadOptions = {

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BIN, runCli, startServe, type CliResult } from './harness/cli.js'
 import { countInflux, startFaultyInfluxd, type FaultyInfluxd } from './harness/servers.js'
+import { startFakeInflux, written } from './harness/fakeInflux.js'
 import { until } from './harness/until.js'
 import { expectAccountBalances } from './harness/account.js'
 import type { AccountFile } from '../src/load/accountFile.js'
@@ -141,11 +142,9 @@ describe('defects that ended a run badly', () => {
 
   it('an untrusted TLS certificate is permanent: the load fails at once and says what to do', async () => {
     const dir = new URL('./fixtures/tls/', import.meta.url)
-    const { createServer } = await import('node:https')
-    const tls = createServer({ key: readFileSync(new URL('key.pem', dir)), cert: readFileSync(new URL('cert.pem', dir)) }, (_req, res) => res.writeHead(204).end())
-    await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r))
+    const tls = await startFakeInflux(() => written(), { tls: { key: readFileSync(new URL('key.pem', dir)), cert: readFileSync(new URL('cert.pem', dir)) } })
     try {
-      const port = (tls.address() as { port: number }).port
+      const port = tls.port
       const t0 = Date.now()
       // no database creation first: the check that the server is InfluxDB meets the certificate first
       const r = await runCli(['run', '--trades', '20000', '--seed', 'tls', '--influx-url', `https://localhost:${port}`, '--create-db', 'false'], {}, 60_000)
@@ -154,7 +153,7 @@ describe('defects that ended a run badly', () => {
       expect(r.stdout).toMatch(/^error: cannot reach localhost:\d+: its TLS certificate is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\); fix the server's certificate, or give Node its CA with NODE_EXTRA_CA_CERTS=/m)
       expect(r.stdout).not.toMatch(/retries/)
     } finally {
-      tls.close()
+      await tls.close()
     }
   }, 60_000)
 })
@@ -163,11 +162,14 @@ describe('serve and a bug', () => {
   it('an uncaught exception: one fatal log line with the running loads\' accounts, loads cancelled, exit 1', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ohlcv-serve-bug-'))
     const bug = join(dir, 'bug.mjs')
-    writeFileSync(bug, "setTimeout(() => { throw new Error('boom') }, 2500)\n")
+    // the bug strikes once a load runs (a file says so): a timer could fire before a slow start-up ends
+    const trigger = join(dir, 'strike')
+    writeFileSync(bug, `import { existsSync } from 'node:fs'\nconst t = setInterval(() => { if (existsSync(${JSON.stringify(trigger)})) { clearInterval(t); throw new Error('boom') } }, 50)\nt.unref()\n`)
     const s = startServe({ SINK: 'null', POOL_SIZE: '1', NODE_OPTIONS: `--import ${bug}` })
     const url = await s.listening
     const created = await fetch(`${url}/loads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ trades: 5_000_000_000, seed: 'bug' }) })
     expect(created.status).toBe(202)
+    writeFileSync(trigger, '')
     expect(await s.exited).toBe(1)
     const fatal = s.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; err?: string; running?: { account: { pointsPlanned: number } }[] }).find((l) => l.msg === 'internal error: cancelling running loads and exiting')
     expect(fatal?.err).toBe('Error: boom')

@@ -45,7 +45,7 @@ export async function startCoordinator(
     },
     /** Polls GET /loads/:id until the load has finished. */
     waitDone(id: string, timeoutMs = 90_000): Promise<LoadView & { result: NonNullable<LoadView['result']> }> {
-      return finished(url, id, timeoutMs)
+      return finished(url, id, timeoutMs, extra.apiToken)
     },
     async close() {
       await app.close()

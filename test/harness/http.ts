@@ -11,9 +11,9 @@ export async function call<T>(url: string, method: string, path: string, body?: 
 }
 
 /** Polls GET /loads/:id until the load has its result. */
-export async function finished(url: string, id: string, timeoutMs = 90_000): Promise<LoadView & { result: NonNullable<LoadView['result']> }> {
+export async function finished(url: string, id: string, timeoutMs = 90_000, token?: string): Promise<LoadView & { result: NonNullable<LoadView['result']> }> {
   let view: LoadView | undefined
-  await until(`load ${id} to finish`, async () => (view = (await call<LoadView>(url, 'GET', `/loads/${id}`)).body).result !== undefined, timeoutMs, 50)
+  await until(`load ${id} to finish`, async () => (view = (await call<LoadView>(url, 'GET', `/loads/${id}`, undefined, token)).body).result !== undefined, timeoutMs, 50)
   return { ...view!, result: view!.result! }
 }
 
