@@ -120,11 +120,13 @@ describe('permanent errors from a real influxd, at once', () => {
     await Promise.all([server.stop(), small.stop()])
   })
 
-  it('database missing with auto-create off: 404 within a second, no retries', async () => {
+  it('database missing with auto-create off: 404 at once, no retries', async () => {
     const s = spec({ trades: 200_000, seed: 'nodb' })
     const t0 = Date.now()
     const r = await new LoadRun({ id: 'nodb', spec: s, sink: v1(server.url, 'missing_db', { createDb: false }), pool, log: silent, options: OPTIONS }).run()
-    expect(Date.now() - t0).toBeLessThan(1000)
+    // The pool is cold here (its workers start for this load) and the other core may be busy: the
+    // bound is what tells "at once" from the 30 s retry budget, not a start-up time.
+    expect(Date.now() - t0).toBeLessThan(5000)
     expect(r.status).toBe('failed')
     expect(r.error).toMatchObject({ status: 404 })
     expect(r.error?.message).toMatch(/404: database not found: "?missing_db"?/)
