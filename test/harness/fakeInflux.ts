@@ -1,4 +1,4 @@
-import { createServer as createHttp, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttp, request, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttps } from 'node:https'
 import type { AddressInfo } from 'node:net'
 
@@ -88,6 +88,22 @@ export const written = (): Answer => ({ status: 204 })
 
 /** A JSON answer with these exact bytes. */
 export { json as jsonAnswer }
+
+/**
+ * Not a fake answer: the request passed on to `to` (a real server) and its answer passed back as
+ * it comes; `hostHeader` sets Host to `to`'s, `done` runs when the answer has passed through.
+ */
+export function forward(req: FakeRequest, to: URL, opts: { hostHeader?: boolean; done?: () => void } = {}): Answer {
+  return (res) => {
+    const up = request(to, { method: req.method, headers: opts.hostHeader ? { ...req.headers, host: to.host } : req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers)
+      r.pipe(res)
+      if (opts.done) r.on('end', opts.done)
+    })
+    up.on('error', () => res.writeHead(502).end())
+    up.end(req.body)
+  }
+}
 
 function send(res: ServerResponse, a: Answer): void {
   if (typeof a === 'function') return a(res)
