@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Registry } from 'prom-client'
 import { LoadRun, type LoadOptions } from '../src/load/run.js'
@@ -7,6 +6,7 @@ import { ShardPool } from '../workers/pool.js'
 import { silent, spec } from './harness/load.js'
 import { expectAccountBalances } from './harness/account.js'
 import { jsonAnswer, startFakeInflux } from './harness/fakeInflux.js'
+import { until } from './harness/until.js'
 
 /**
  * Faults a real InfluxDB cannot be made to show on demand: a 429 with Retry-After, a storm of
@@ -126,7 +126,7 @@ describe('a fake database playing faults a real one cannot show', () => {
     })
     const done = load.run()
     // Two shards, four writes failing: the circuit opens and everyone waits out a 20 s cooldown.
-    while (load.circuit().state !== 'open') await sleep(10)
+    await until('the circuit to open', () => load.circuit().state === 'open', 30_000, 10)
     const t0 = Date.now()
     load.cancel()
     const r = await done

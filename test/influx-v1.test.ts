@@ -9,6 +9,7 @@ import { sample, startCoordinator, type Coordinator } from './harness/coordinato
 import { spec } from './harness/load.js'
 import { countInflux, freePort } from './harness/servers.js'
 import { expectAccountBalances } from './harness/account.js'
+import { writing } from './harness/http.js'
 
 const url = inject('influxUrl')
 const dbName = (tag: string) => `t_${tag}_${randomBytes(4).toString('hex')}`
@@ -105,11 +106,7 @@ describe('HTTP coordinator into a real influxd', () => {
     try {
       const { body } = await cc.json<{ id: string }>('POST', '/loads', { trades: 5_000_000, seed: 'cancel', batchSize: 5000 })
       // wait until some data has landed, then cancel
-      for (let i = 0; i < 200; i++) {
-        const s = await cc.json<LoadView>('GET', `/loads/${body.id}`)
-        if (s.body.progress.pointsWritten > 0) break
-        await new Promise((r) => setTimeout(r, 50))
-      }
+      await writing(cc.url, body.id)
       const del = await cc.json<LoadView>('DELETE', `/loads/${body.id}`)
       expect(del.status).toBe(202)
       const t0 = Date.now()

@@ -7,7 +7,7 @@ import { runCli, startServe } from './harness/cli.js'
 import { startFakeInfluxdb3, type FakeV3 } from './harness/influxdb3.js'
 import { expectAccountBalances } from './harness/account.js'
 import type { RunReport } from '../src/load/runLoad.js'
-import type { LoadView } from '../src/api/schemas.js'
+import { call, finished } from './harness/http.js'
 
 /**
  * InfluxDB 3 (`--influx-api v3`). THE SERVER HERE IS A FAKE (test/harness/influxdb3.ts): no
@@ -158,14 +158,8 @@ describe('InfluxDB 3 candles and verify (against a fake InfluxDB 3)', () => {
     const s = startServe({ ...v3env(f), LOG_LEVEL: 'warn' })
     const url = await s.listening
     try {
-      const post = async (body: unknown) => (await (await fetch(`${url}/loads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as { id: string }
-      const wait = async (id: string) => {
-        for (;;) {
-          const v = (await (await fetch(`${url}/loads/${id}`)).json()) as Pick<LoadView, 'result'>
-          if (v.result) return v.result
-          await new Promise((r) => setTimeout(r, 100))
-        }
-      }
+      const post = async (body: unknown) => (await call<{ id: string }>(url, 'POST', '/loads', body)).body
+      const wait = async (id: string) => (await finished(url, id)).result
       const ok = await wait((await post({ symbols: ['AAPL'], trades: 30_000, seed: 'serve-v3', from: '2024-03-04T00:00:00Z', to: '2024-03-05T00:00:00Z' })).id)
       expect(ok).toMatchObject({ status: 'succeeded', pointsWritten: 30_000 })
       const candles = (await (await fetch(`${url}/candles?symbol=AAPL&interval=1h&from=2024-03-04T00:00:00Z&to=2024-03-05T00:00:00Z`)).json()) as unknown[]

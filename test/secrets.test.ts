@@ -7,6 +7,7 @@ import { Redactor, redactUrl, redactUrlValue } from '../src/secrets.js'
 import { runCli, startServe } from './harness/cli.js'
 import { influx2, startFakeInflux, written, type FakeInflux } from './harness/fakeInflux.js'
 import { startInfluxd, type RunningServer } from './harness/servers.js'
+import { finished } from './harness/http.js'
 
 /** Secrets full of what URLs, shells, JSON and Basic headers treat specially. */
 const USER = 'u$er'
@@ -85,12 +86,8 @@ describe('secrets never printed', () => {
       const created = await fetch(`${url}/loads`, { method: 'POST', headers, body: JSON.stringify({ trades: 20_000, seed: 'secret' }) })
       expect(created.status).toBe(202)
       const { id } = (await created.json()) as { id: string }
-      let text = ''
-      for (let i = 0; i < 100; i++) {
-        text = await (await fetch(`${url}/loads/${id}`, { headers })).text()
-        if (/"status":"failed"/.test(text)) break
-        await new Promise((r) => setTimeout(r, 100))
-      }
+      await finished(url, id, 10_000, API_TOKEN)
+      const text = await (await fetch(`${url}/loads/${id}`, { headers })).text()
       expect(text).toMatch(/"status":"failed"/)
       expect(text).toMatch(/401/)
       for (const path of ['/loads', `/loads/${id}`, '/readyz', '/metrics', '/nope']) expectClean(path, await (await fetch(url + path, { headers })).text())
