@@ -10,7 +10,7 @@ import { CONTROL_SLOTS } from '../shared/control.js'
 import { WriteSlots } from '../workers/slots.js'
 import { planLoad } from '../src/plan/plan.js'
 import { runLoad, spec } from './harness/load.js'
-import { forward, startFakeInflux } from './harness/fakeInflux.js'
+import { forward, startFakeInflux, type Script } from './harness/fakeInflux.js'
 import { countInflux } from './harness/servers.js'
 
 const influxUrl = inject('influxUrl')
@@ -24,7 +24,7 @@ async function watchingProxy(shardOf: (tsNs: bigint) => number) {
   let open = 0
   const seen = { maxOpen: 0, shards: new Map<number, { firstStart: number; lastEnd: number }>() }
   const target = new URL(influxUrl)
-  const server = await startFakeInflux((req) => {
+  const watch: Script = (req) => {
     if (!req.url.startsWith('/write')) return forward(req, new URL(req.url, target))
     open++
     seen.maxOpen = Math.max(seen.maxOpen, open)
@@ -38,7 +38,8 @@ async function watchingProxy(shardOf: (tsNs: bigint) => number) {
         s.lastEnd = performance.now()
       },
     })
-  })
+  }
+  const server = await startFakeInflux(watch, { record: false })
   return { url: server.url, seen, close: () => server.close() }
 }
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { runCli } from './harness/cli.js'
-import { forward, startFakeInflux } from './harness/fakeInflux.js'
+import { forward, startFakeInflux, type Script } from './harness/fakeInflux.js'
 import { countInflux, countVictoria } from './harness/servers.js'
 
 /**
@@ -11,13 +11,14 @@ import { countInflux, countVictoria } from './harness/servers.js'
  */
 async function prefixProxy(target: string, prefix: string) {
   const outside: string[] = []
-  const server = await startFakeInflux((req) => {
+  const pass: Script = (req) => {
     if (!req.url.startsWith(`${prefix}/`)) {
       outside.push(`${req.method} ${req.url}`)
       return { status: 404, body: 'not under the prefix' }
     }
     return forward(req, new URL(req.url.slice(prefix.length), target), { hostHeader: true })
-  })
+  }
+  const server = await startFakeInflux(pass, { record: false })
   return { url: `${server.url}${prefix}`, outside, close: () => server.close() }
 }
 

@@ -41,7 +41,7 @@ export type Script = (req: FakeRequest) => Answer
 export interface FakeInflux {
   url: string
   port: number
-  /** every request, in order */
+  /** every request, in order (none with `record: false`) */
   requests: FakeRequest[]
   /** how it answers; a test may swap it between loads */
   script: Script
@@ -53,6 +53,8 @@ export interface FakeOptions {
   tls?: { key: Buffer; cert: Buffer }
   /** ms an idle keep-alive connection stays open (Node's default: 5 s) */
   keepAliveTimeoutMs?: number
+  /** false: keep no requests (a proxy passing a large load through would hold every body) */
+  record?: boolean
 }
 
 const json = (status: number, body: string, headers: Record<string, string> = {}): Answer => ({ status, headers: { 'content-type': 'application/json', ...headers }, body })
@@ -123,14 +125,15 @@ function send(res: ServerResponse, a: Answer): void {
 /** Starts a fake on a free loopback port; `script` answers every request. */
 export async function startFakeInflux(script: Script, opts: FakeOptions = {}): Promise<FakeInflux> {
   const requests: FakeRequest[] = []
+  let count = 0
   const fake: FakeInflux = { url: '', port: 0, requests, script, close: () => Promise.resolve() }
   const onRequest = (req: import('node:http').IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://fake')
-      const r: FakeRequest = { n: requests.length, t: Date.now(), method: req.method ?? '', url: req.url ?? '/', path: url.pathname, params: url.searchParams, headers: req.headers, body: Buffer.concat(chunks) }
-      requests.push(r)
+      const r: FakeRequest = { n: count++, t: Date.now(), method: req.method ?? '', url: req.url ?? '/', path: url.pathname, params: url.searchParams, headers: req.headers, body: Buffer.concat(chunks) }
+      if (opts.record !== false) requests.push(r)
       send(res, fake.script(r))
     })
   }
