@@ -2,11 +2,11 @@ import { spawn } from 'node:child_process'
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { verifyHint } from '../src/cli/format.js'
 import { BIN, runCli } from './harness/cli.js'
 import { countInflux } from './harness/servers.js'
+import { until } from './harness/until.js'
 
 // Account files are sealed: `run --resume-from` trusts the sink, the shard results and the account
 // in them, so an edited file is refused with one line (exit 2) before anything is written. The CLI
@@ -34,7 +34,7 @@ beforeAll(async () => {
     stdio: 'ignore',
   })
   const exited = new Promise<number | null>((r) => child.on('close', r))
-  while ((await count('seal_src')) < 50_000) await sleep(20)
+  await until('50,000 points in seal_src', async () => (await count('seal_src')) >= 50_000, 60_000)
   child.kill('SIGINT')
   expect(await exited).toBe(130)
   written = read('base.json').account.pointsWritten

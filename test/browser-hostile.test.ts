@@ -1,10 +1,9 @@
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium } from './harness/browser.js'
 import { startServe } from './harness/cli.js'
+import { startFakeInflux, type FakeInflux } from './harness/fakeInflux.js'
+import { until } from './harness/until.js'
 
 /**
  * A hostile web page in a real browser (Debian's Chromium through playwright-core) against a
@@ -15,7 +14,7 @@ describe('a web page of another origin, in Chromium, cannot start a load', () =>
   let browser: Browser
   let serve: ReturnType<typeof startServe>
   let coordinator: string
-  let attacker: Server
+  let attacker: FakeInflux
   let attackerUrl: string
 
   beforeAll(async () => {
@@ -43,15 +42,15 @@ describe('a web page of another origin, in Chromium, cannot start a load', () =>
   }
   go()
 </script></body></html>`
-    attacker = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(page))
-    await new Promise<void>((r) => attacker.listen(0, '127.0.0.1', r))
-    attackerUrl = `http://localhost:${(attacker.address() as AddressInfo).port}/`
+    // not an InfluxDB: the scriptable server serves the attacker's page
+    attacker = await startFakeInflux(() => ({ status: 200, headers: { 'content-type': 'text/html' }, body: page }))
+    attackerUrl = `http://localhost:${attacker.port}/`
     browser = await launchChromium()
   }, 60_000)
 
   afterAll(async () => {
     await browser?.close()
-    attacker?.close()
+    await attacker?.close()
     serve?.child.kill('SIGTERM')
     await serve?.exited
   })
@@ -64,7 +63,8 @@ describe('a web page of another origin, in Chromium, cannot start a load', () =>
     const results = await page.evaluate(() => (globalThis as unknown as { done: string[] }).done)
     expect(results.slice(0, 3)).toEqual(['sent', 'sent', 'sent']) // the browser sends them: the server must refuse
     expect(results[3]).toBe('blocked')
-    await sleep(1000) // the form post lands in the iframe
+    // the form post has landed once the iframe left about:blank (for the answer, or an error page)
+    await until('the form post to land in the iframe', () => ![undefined, 'about:blank'].includes(page.frame({ name: 'sink' })?.url()), 10_000)
     const list = (await (await fetch(`${coordinator}/loads`)).json()) as { loads: unknown[] }
     expect(list.loads).toEqual([])
     // and the coordinator's own page (same origin) can: the console's case

@@ -1,10 +1,14 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { runCli, startServe } from './harness/cli.js'
+import { call, writing } from './harness/http.js'
+import { until } from './harness/until.js'
 import { countInflux, startFaultyInfluxd, type FaultyInfluxd } from './harness/servers.js'
+import { expectAccountBalances } from './harness/account.js'
+import type { AccountFile } from '../src/load/accountFile.js'
+import type { LoadResult } from '../src/load/run.js'
 
 describe('run --account-file / --resume-from, against a real influxd that dies mid-load', () => {
   let server: FaultyInfluxd
@@ -20,7 +24,7 @@ describe('run --account-file / --resume-from, against a real influxd that dies m
     const env = { INFLUX_URL: server.url, INFLUX_DB: 'cli_resume', INFLUX_TIMEOUT_MS: '1000', WRITE_RETRY_MAX_MS: '1500', BREAKER_COOLDOWN_MS: '200' }
     const args = ['run', '--trades', '1500000', '--seed', 'cli-resume', '--from', '2024-05-01T00:00:00Z', '--to', '2024-05-02T00:00:00Z', '--pool-size', '2']
     const running = runCli(args, env, 60_000, { cwd })
-    while ((await countInflux(server.url, 'cli_resume').catch(() => 0)) < 200_000) await sleep(20)
+    await until('200,000 points in the database', async () => (await countInflux(server.url, 'cli_resume').catch(() => 0)) >= 200_000, 60_000)
     await server.kill()
     const failed = await running
     expect(failed.code).toBe(1)
@@ -28,10 +32,10 @@ describe('run --account-file / --resume-from, against a real influxd that dies m
     expect(failed.stdout).toMatch(/error: gave up: (circuit open and )?the database took no write for the whole retry budget/)
     const accountFile = 'ohlcv-loadgen-cli-resume.account.json'
     expect(failed.stdout).toContain(`resume with: ohlcv-loadgen run --resume-from ${accountFile}`)
-    const saved = JSON.parse(readFileSync(join(cwd, accountFile), 'utf8')) as { status: string; account: { pointsWritten: number; pointsFailed: number; pointsUnsent: number }; request: { seed: string } }
+    const saved = JSON.parse(readFileSync(join(cwd, accountFile), 'utf8')) as AccountFile
     expect(saved).toMatchObject({ status: 'failed', request: { seed: 'cli-resume', from: '2024-05-01T00:00:00.000Z' } })
     const a = saved.account
-    expect(a.pointsWritten + a.pointsFailed + a.pointsUnsent).toBe(1_500_000)
+    expectAccountBalances(a, { planned: 1_500_000, inDoubt: 0 })
 
     await server.start()
     // Everything acknowledged is there. A batch influxd stored but could not answer before it died
@@ -104,42 +108,35 @@ describe('serve: shutdown and secrets', () => {
       POOL_SIZE: '2',
     })
     const url = await s.listening
-    const call = async (method: string, path: string, body?: unknown, token = secrets.apiToken) => {
-      const res = await fetch(url + path, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      })
-      return { status: res.status, body: (await res.json()) as Record<string, unknown> }
-    }
-    expect((await call('GET', '/loads', undefined, 'wrong-token-that-must-not-be-logged')).status).toBe(401)
-    const created = await call('POST', '/loads', { trades: 20_000_000, seed: 'shutdown' })
+    const api = (method: string, path: string, body?: unknown, token = secrets.apiToken) => call<Record<string, unknown>>(url, method, path, body, token)
+    expect((await api('GET', '/loads', undefined, 'wrong-token-that-must-not-be-logged')).status).toBe(401)
+    const created = await api('POST', '/loads', { trades: 20_000_000, seed: 'shutdown' })
     expect(created.status).toBe(202)
     const id = created.body.id as string
-    const view = await call('GET', `/loads/${id}`)
+    const view = await api('GET', `/loads/${id}`)
     expect(JSON.stringify(view.body)).not.toMatch(/DO-NOT-LOG/)
-    while (((await call('GET', `/loads/${id}`)).body.progress as { pointsWritten: number }).pointsWritten === 0) await sleep(50)
+    await writing(url, id, 0, secrets.apiToken)
 
     const t0 = Date.now()
     s.child.kill('SIGTERM')
-    await sleep(100)
-    const refused = await call('POST', '/loads', { trades: 1000 })
+    await until('serve to log that it is shutting down', () => s.output().includes('shutting down: no new loads'), 1000)
+    const refused = await api('POST', '/loads', { trades: 1000 })
     expect(refused.status).toBe(503)
     expect(refused.body.code).toBe('OHLCV_SHUTTING_DOWN')
-    expect((await call('GET', '/readyz')).body).toMatchObject({ status: 'shutting-down' })
+    expect((await api('GET', '/readyz')).body).toMatchObject({ status: 'shutting-down' })
     expect(await s.exited).toBe(0)
     const took = Date.now() - t0
     expect(took).toBeGreaterThanOrEqual(1000)
     expect(took).toBeLessThan(6000)
 
-    const lines = s.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; result?: { status: string; pointsWritten: number; pointsFailed: number; pointsUnsent: number; pointsPlanned: number } })
+    const lines = s.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; result?: LoadResult })
     const msgs = lines.map((l) => l.msg)
     expect(msgs).toContain('shutting down: no new loads')
     expect(msgs).toContain('grace period over: cancelling running loads')
     expect(msgs).toContain('shut down')
     const finished = lines.find((l) => l.msg === 'load cancelled')?.result
     expect(finished).toBeDefined()
-    expect(finished!.pointsWritten + finished!.pointsFailed + finished!.pointsUnsent).toBe(20_000_000)
+    expectAccountBalances(finished!, { planned: 20_000_000, inDoubt: 0 })
     expect(await countInflux(inject('influxUrl'), 'shutdown')).toBe(finished!.pointsWritten)
     // secrets never appear, whatever the level: not the password, the tokens, or a wrong token a client sent
     expect(s.output()).not.toMatch(/DO-NOT-LOG|wrong-token-that-must-not-be-logged/)

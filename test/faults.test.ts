@@ -6,6 +6,7 @@ import type { SinkConfig } from '../src/sink/target.js'
 import { ShardPool } from '../workers/pool.js'
 import { silent, spec } from './harness/load.js'
 import { countInflux, startFaultyInfluxd, startInfluxd, type FaultyInfluxd, type RunningServer } from './harness/servers.js'
+import { expectAccountBalances } from './harness/account.js'
 
 /** Short timeouts and cooldowns so faults show within a test's seconds; the logic is the production one. */
 const OPTIONS: LoadOptions = {
@@ -26,10 +27,6 @@ async function startedLoad(s: LoadSpec, sink: SinkConfig, pool: ShardPool, optio
   while (load.account().pointsWritten < s.trades / 5 && !load.finished) await sleep(10)
   expect(load.finished).toBe(false)
   return { load, done }
-}
-
-function expectExact(r: { pointsPlanned: number; pointsWritten: number; pointsFailed: number; pointsUnsent: number }) {
-  expect(r.pointsWritten + r.pointsFailed + r.pointsUnsent).toBe(r.pointsPlanned)
 }
 
 // Real influxd processes of their own, so a test can freeze or kill one without touching the rest.
@@ -88,7 +85,7 @@ describe('faults of a real InfluxDB 1.x mid-load', () => {
     expect(Date.now() - t0).toBeLessThan(8000)
     expect(r.status).toBe('failed')
     expect(r.error?.message).toMatch(/gave up: .*after \d+ s on this batch: .*(ECONNREFUSED|cannot reach)/)
-    expectExact(r)
+    expectAccountBalances(r, { inDoubt: 0 })
     expect(r.pointsWritten).toBeGreaterThan(0)
     expect(r.pointsWritten).toBeLessThan(1_500_000)
     await server.start()
@@ -123,17 +120,19 @@ describe('permanent errors from a real influxd, at once', () => {
     await Promise.all([server.stop(), small.stop()])
   })
 
-  it('database missing with auto-create off: 404 within a second, no retries', async () => {
+  it('database missing with auto-create off: 404 at once, no retries', async () => {
     const s = spec({ trades: 200_000, seed: 'nodb' })
     const t0 = Date.now()
     const r = await new LoadRun({ id: 'nodb', spec: s, sink: v1(server.url, 'missing_db', { createDb: false }), pool, log: silent, options: OPTIONS }).run()
-    expect(Date.now() - t0).toBeLessThan(1000)
+    // The pool is cold here (its workers start for this load) and the other core may be busy: the
+    // bound is what tells "at once" from the 30 s retry budget, not a start-up time.
+    expect(Date.now() - t0).toBeLessThan(5000)
     expect(r.status).toBe('failed')
     expect(r.error).toMatchObject({ status: 404 })
     expect(r.error?.message).toMatch(/404: database not found: "?missing_db"?/)
     expect(r.retries).toBe(0)
     expect(r.pointsWritten).toBe(0)
-    expectExact(r)
+    expectAccountBalances(r, { inDoubt: 0 })
   })
 
   it('a batch over influxd max-body-size (100 kB) is split and written; nothing is lost', async () => {

@@ -3,13 +3,13 @@ import { gzipLevel } from '../src/config.js'
 import { runCli } from './harness/cli.js'
 import { startFakeInfluxdb3 } from './harness/influxdb3.js'
 import { countInflux, countVictoria } from './harness/servers.js'
+import type { RunReport } from '../src/load/runLoad.js'
 
 // Compressed writes (--gzip / INFLUX_GZIP) into the real influxd 1.x and victoria-metrics (v2
 // API), and into the fake InfluxDB 3 (test/harness/influxdb3.ts: a fake, see its header), which
 // shows what went over the wire.
 
 const LOAD = ['--symbols', 'AAPL,MSFT', '--trades', '200000', '--from', '2024-03-04T00:00:00Z', '--to', '2024-03-06T00:00:00Z']
-type Report = { status: string; pointsWritten: number; batchesSplit: number }
 
 describe('gzip', () => {
   it('auto is off on loopback and on elsewhere; levels and words are read, anything else is refused', () => {
@@ -27,7 +27,7 @@ describe('gzip', () => {
     const env = { INFLUX_URL: inject('influxUrl'), INFLUX_DB: 'gzip_v1', POOL_SIZE: '2' }
     const res = await runCli(['run', ...LOAD, '--seed', 'gz1', '--gzip', '--json'], env)
     expect(res.code, res.stderr).toBe(0)
-    expect((JSON.parse(res.stdout) as Report).pointsWritten).toBe(200_000)
+    expect((JSON.parse(res.stdout) as RunReport).pointsWritten).toBe(200_000)
     expect(await countInflux(inject('influxUrl'), 'gzip_v1')).toBe(200_000)
     expect((await runCli(['verify', ...LOAD, '--seed', 'gz1'], env)).stdout).toMatch(/^verify ok: 200,000 points/)
   }, 60_000)
@@ -41,7 +41,7 @@ describe('gzip', () => {
       POOL_SIZE: '2',
     })
     expect(res.code, res.stderr).toBe(0)
-    expect((JSON.parse(res.stdout) as Report).pointsWritten).toBe(200_000)
+    expect((JSON.parse(res.stdout) as RunReport).pointsWritten).toBe(200_000)
     expect(await countVictoria(inject('victoriaUrl'), 'gzip_v2')).toBe(200_000)
   }, 60_000)
 
@@ -53,7 +53,7 @@ describe('gzip', () => {
       expect((await runCli(['run', ...LOAD, '--seed', 'gz3'], env(plain.url))).code).toBe(0)
       const res = await runCli(['run', ...LOAD, '--seed', 'gz3', '--gzip', '1', '--json'], env(packed.url))
       expect(res.code, res.stderr).toBe(0)
-      const r = JSON.parse(res.stdout) as Report
+      const r = JSON.parse(res.stdout) as RunReport
       expect(r.pointsWritten).toBe(200_000)
       // the limit is on the compressed body: some batches still split, each half compressed on its own
       expect(r.batchesSplit).toBeGreaterThan(0)

@@ -8,6 +8,8 @@ import { runCli } from './harness/cli.js'
 import { sample, startCoordinator, type Coordinator } from './harness/coordinator.js'
 import { spec } from './harness/load.js'
 import { countInflux, freePort } from './harness/servers.js'
+import { expectAccountBalances } from './harness/account.js'
+import { writing } from './harness/http.js'
 
 const url = inject('influxUrl')
 const dbName = (tag: string) => `t_${tag}_${randomBytes(4).toString('hex')}`
@@ -104,11 +106,7 @@ describe('HTTP coordinator into a real influxd', () => {
     try {
       const { body } = await cc.json<{ id: string }>('POST', '/loads', { trades: 5_000_000, seed: 'cancel', batchSize: 5000 })
       // wait until some data has landed, then cancel
-      for (let i = 0; i < 200; i++) {
-        const s = await cc.json<LoadView>('GET', `/loads/${body.id}`)
-        if (s.body.progress.pointsWritten > 0) break
-        await new Promise((r) => setTimeout(r, 50))
-      }
+      await writing(cc.url, body.id)
       const del = await cc.json<LoadView>('DELETE', `/loads/${body.id}`)
       expect(del.status).toBe(202)
       const t0 = Date.now()
@@ -118,7 +116,7 @@ describe('HTTP coordinator into a real influxd', () => {
       expect(r.status).toBe('cancelled')
       expect(r.pointsWritten).toBeGreaterThan(0)
       expect(r.pointsUnsent).toBeGreaterThan(0)
-      expect(r.pointsWritten + r.pointsFailed + r.pointsUnsent).toBe(5_000_000)
+      expectAccountBalances(r, { planned: 5_000_000, inDoubt: 0 })
       expect(await count(cancelDb)).toBe(r.pointsWritten)
       // idempotent: a second DELETE of a cancelled load answers as the first did
       expect((await cc.json('DELETE', `/loads/${body.id}`)).status).toBe(202)
@@ -144,7 +142,7 @@ describe('HTTP coordinator into a real influxd', () => {
       expect(done.error?.message).toMatch(/field type conflict/)
       const r = done.result
       expect(r.pointsFailed).toBeGreaterThan(0)
-      expect(r.pointsWritten + r.pointsFailed + r.pointsUnsent).toBe(300_000)
+      expectAccountBalances(r, { planned: 300_000, inDoubt: 0 })
       expect(await count(conflictDb)).toBe(r.pointsWritten)
       const metrics = await (await fetch(`${cc.url}/metrics`)).text()
       expect(metrics).toMatch(/^ohlcv_write_errors_total\{kind="permanent",status="400"\} [1-9]/m)

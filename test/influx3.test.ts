@@ -5,6 +5,9 @@ import { afterAll, afterEach, describe, expect, inject, it } from 'vitest'
 import { v3BatchWarning, v3WriteError, V3_COLUMNS_PER_LOAD, V3_MAX_REQUEST_BYTES } from '../src/influx/v3.js'
 import { runCli, startServe } from './harness/cli.js'
 import { startFakeInfluxdb3, type FakeV3 } from './harness/influxdb3.js'
+import { expectAccountBalances } from './harness/account.js'
+import type { RunReport } from '../src/load/runLoad.js'
+import { call, finished } from './harness/http.js'
 
 /**
  * InfluxDB 3 (`--influx-api v3`). THE SERVER HERE IS A FAKE (test/harness/influxdb3.ts): no
@@ -18,8 +21,6 @@ import { startFakeInfluxdb3, type FakeV3 } from './harness/influxdb3.js'
 
 const RANGE = ['--from', '2024-03-04T00:00:00Z', '--to', '2024-03-06T00:00:00Z']
 const LOAD = ['--symbols', 'AAPL,MSFT', '--trades', '200000', '--seed', 'v3', ...RANGE]
-
-type Report = { status: string; pointsPlanned: number; pointsWritten: number; pointsFailed: number; pointsInDoubt: number; pointsUnsent: number; batchesSplit: number; error?: { message: string } }
 
 const fakes: FakeV3[] = []
 const dirs: string[] = []
@@ -37,16 +38,12 @@ afterAll(() => {
 
 const v3env = (f: FakeV3, extra: Record<string, string> = {}) => ({ INFLUX_URL: f.url, INFLUX_API: 'v3', INFLUX_DB: 'market', INFLUX_TOKEN: 'apiv3_secret-token', POOL_SIZE: '2', ...extra })
 
-function exact(r: Report): void {
-  expect(r.pointsWritten + r.pointsFailed + r.pointsInDoubt + r.pointsUnsent).toBe(r.pointsPlanned)
-}
-
 describe('InfluxDB 3 writes (against a fake InfluxDB 3)', () => {
   it('run writes every point to /api/v3/write_lp with nanosecond precision and a Bearer token; the lines are the file sink\'s, byte for byte', async () => {
     const f = await fake({ token: 'apiv3_secret-token' })
     const res = await runCli(['run', ...LOAD, '--json'], v3env(f))
     expect(res.code, res.stderr).toBe(0)
-    const r = JSON.parse(res.stdout) as Report
+    const r = JSON.parse(res.stdout) as RunReport
     expect(r).toMatchObject({ status: 'succeeded', pointsWritten: 200_000 })
     expect(f.count('market')).toBe(200_000)
     const writes = f.requests.filter((q) => q.path === '/api/v3/write_lp')
@@ -80,8 +77,8 @@ describe('InfluxDB 3 writes (against a fake InfluxDB 3)', () => {
     const f = await fake({ reject: (line) => (/trade_id=\d*777i/.test(line) ? "invalid column type for column 'price', expected iox::column_type::field::float, got iox::column_type::field::string" : undefined) })
     const res = await runCli(['run', ...LOAD, '--json'], v3env(f, { INFLUX_ACCEPT_PARTIAL: 'true' }))
     expect(res.code).toBe(1)
-    const r = JSON.parse(res.stdout) as Report
-    exact(r)
+    const r = JSON.parse(res.stdout) as RunReport
+    expectAccountBalances(r)
     expect(r.status).toBe('failed')
     expect(r.pointsFailed).toBeGreaterThan(0)
     // written is exactly what the database holds: every batch answered, none in doubt
@@ -95,8 +92,8 @@ describe('InfluxDB 3 writes (against a fake InfluxDB 3)', () => {
     const f = await fake({ reject: (line) => (/trade_id=\d*777i/.test(line) ? 'invalid line protocol' : undefined) })
     const res = await runCli(['run', ...LOAD, '--json'], v3env(f))
     expect(res.code).toBe(1)
-    const r = JSON.parse(res.stdout) as Report
-    exact(r)
+    const r = JSON.parse(res.stdout) as RunReport
+    expectAccountBalances(r)
     expect(r.pointsWritten).toBe(f.count('market'))
     expect(r.pointsFailed % 5000).toBe(0)
     expect(r.error!.message).toMatch(/^InfluxDB 3 answered 400: the batch of 5000 lines was rejected, none stored \(accept_partial=false\); line \d+: invalid line protocol/)
@@ -106,7 +103,7 @@ describe('InfluxDB 3 writes (against a fake InfluxDB 3)', () => {
     const f = await fake({ maxBodyBytes: 200_000 })
     const res = await runCli(['run', ...LOAD, '--json'], v3env(f))
     expect(res.code, res.stderr).toBe(0)
-    const r = JSON.parse(res.stdout) as Report
+    const r = JSON.parse(res.stdout) as RunReport
     expect(r.batchesSplit).toBeGreaterThan(0)
     expect(r.pointsWritten).toBe(200_000)
     expect(f.count('market')).toBe(200_000)
@@ -161,20 +158,14 @@ describe('InfluxDB 3 candles and verify (against a fake InfluxDB 3)', () => {
     const s = startServe({ ...v3env(f), LOG_LEVEL: 'warn' })
     const url = await s.listening
     try {
-      const post = async (body: unknown) => (await (await fetch(`${url}/loads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as { id: string }
-      const wait = async (id: string) => {
-        for (;;) {
-          const v = (await (await fetch(`${url}/loads/${id}`)).json()) as { result?: Report }
-          if (v.result) return v.result
-          await new Promise((r) => setTimeout(r, 100))
-        }
-      }
+      const post = async (body: unknown) => (await call<{ id: string }>(url, 'POST', '/loads', body)).body
+      const wait = async (id: string) => (await finished(url, id)).result
       const ok = await wait((await post({ symbols: ['AAPL'], trades: 30_000, seed: 'serve-v3', from: '2024-03-04T00:00:00Z', to: '2024-03-05T00:00:00Z' })).id)
       expect(ok).toMatchObject({ status: 'succeeded', pointsWritten: 30_000 })
       const candles = (await (await fetch(`${url}/candles?symbol=AAPL&interval=1h&from=2024-03-04T00:00:00Z&to=2024-03-05T00:00:00Z`)).json()) as unknown[]
       expect(candles).toHaveLength(24)
       const bad = await wait((await post({ symbols: ['MSFT'], trades: 200_000, seed: 'serve-v3-bad', measurement: 'rejected', from: '2024-03-04T00:00:00Z', to: '2024-03-05T00:00:00Z' })).id)
-      exact(bad)
+      expectAccountBalances(bad)
       expect(bad.status).toBe('failed')
       expect(bad.pointsWritten).toBe(f.count('market', 'rejected'))
       const metrics = await (await fetch(`${url}/metrics`)).text()

@@ -1,4 +1,3 @@
-import http from 'node:http'
 import net from 'node:net'
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
@@ -7,6 +6,9 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { runCli, startServe } from './harness/cli.js'
 import { call, finished } from './harness/http.js'
+import { expectAccountBalances } from './harness/account.js'
+import { influx1, influx2, influx3, jsonAnswer, startFakeInflux, type Answer, type Script } from './harness/fakeInflux.js'
+import type { RunReport } from '../src/load/runLoad.js'
 
 /**
  * Servers that misbehave in ways a real InfluxDB cannot be made to on demand: an error body that
@@ -17,45 +19,26 @@ import { call, finished } from './harness/http.js'
  * `CREATE DATABASE` on `/query`: 200 `{"results":[{"statement_id":0}]}`; a stored write: 204).
  */
 
-type Handler = (req: http.IncomingMessage, body: Buffer, res: http.ServerResponse) => void
-
-const servers: { close(): void }[] = []
-afterEach(() => {
-  for (const s of servers.splice(0)) s.close()
+const servers: { close(): unknown }[] = []
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.close()
 })
 
 /** An InfluxDB 1.x fake: documented /ping and /query answers; `write` answers /write (and anything else). */
-async function fake(write: Handler, opts: { ping?: (res: http.ServerResponse) => void } = {}): Promise<string> {
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      if (req.url?.startsWith('/ping')) return opts.ping ? opts.ping(res) : res.writeHead(204, { 'x-influxdb-version': '1.8.10' }).end()
-      if (req.url?.startsWith('/query')) return res.writeHead(200, { 'content-type': 'application/json' }).end('{"results":[{"statement_id":0}]}')
-      write(req, Buffer.concat(chunks), res)
-    })
-  })
-  server.keepAliveTimeout = 60_000
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  servers.push({
-    close: () => {
-      server.closeAllConnections()
-      server.close()
+async function fake(write: Script, opts: { ping?: Answer } = {}): Promise<string> {
+  const f = await startFakeInflux(
+    (req) => {
+      if (req.url.startsWith('/ping')) return opts.ping ?? influx1.ping()
+      if (req.url.startsWith('/query')) return influx1.created()
+      return write(req)
     },
-  })
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    { keepAliveTimeoutMs: 60_000 },
+  )
+  servers.push(f)
+  return f.url
 }
 
 const quick = ['--trades', '20000', '--seed', 'misbehaving', '--pool-size', '1', '--from', '2024-05-06T00:00:00Z', '--to', '2024-05-07T00:00:00Z']
-
-interface RunJson {
-  status: string
-  pointsPlanned: number
-  pointsWritten: number
-  pointsFailed: number
-  pointsUnsent: number
-  error?: { code: string; message: string }
-}
 
 describe('no answer may hang a load', () => {
   it.each([
@@ -64,29 +47,27 @@ describe('no answer may hang a load', () => {
     ['v3', { INFLUX_API: 'v3', INFLUX_TOKEN: 't' }],
   ])('%s: a 500 whose body trickles a byte every 200 ms: the request ends at its total deadline, the load within the retry budget', async (api, env) => {
     const url = await fake(
-      (req, _body, res) => {
-        if (req.url?.startsWith('/health')) return res.writeHead(200, { 'content-type': 'application/json' }).end('{"name":"influxdb","status":"pass"}')
-        if (req.url?.startsWith('/api/v3/configure')) return res.writeHead(200).end()
-        res.writeHead(500, { 'content-type': 'text/plain', 'content-length': '1000' })
-        const t = setInterval(() => (res.destroyed ? clearInterval(t) : res.write('x')), 200)
-        res.on('close', () => clearInterval(t))
+      (req) => {
+        if (req.url.startsWith('/health')) return influx2.health()
+        if (req.url.startsWith('/api/v3/configure')) return influx3.created()
+        return { status: 500, headers: { 'content-type': 'text/plain', 'content-length': '1000' }, trickle: { chunk: 'x', everyMs: 200 } }
       },
-      api === 'v3' ? { ping: (res) => res.writeHead(200, { 'content-type': 'application/json', 'x-influxdb-version': '3.1.0' }).end('{"version":"3.1.0"}') } : {},
+      api === 'v3' ? { ping: influx3.ping() } : {},
     )
     const t0 = Date.now()
     // An idle timeout alone never fired here: a byte came every 200 ms, for 200 s.
     const r = await runCli(['run', ...quick, '--json'], { INFLUX_URL: url, INFLUX_TIMEOUT_MS: '1000', WRITE_RETRY_MAX_MS: '2000', ...env }, 60_000)
     const took = Date.now() - t0
     expect(r.code, r.stderr).toBe(1)
-    const out = JSON.parse(r.stdout) as RunJson
+    const out = JSON.parse(r.stdout) as RunReport
     expect(out.error?.message).toMatch(/no complete answer from 127\.0\.0\.1:\d+ within 1000 ms/)
-    expect(out.pointsWritten + out.pointsFailed + out.pointsUnsent).toBe(out.pointsPlanned)
+    expectAccountBalances(out, { inDoubt: 0 })
     expect(took).toBeLessThan(30_000) // 3 s of budget plus start-up; before: 200 s per attempt
   }, 70_000)
 
   it('a 500 with a 200 MB body: the client keeps the first 4 kB and drops the connection, the load ends in seconds', async () => {
     const sent: number[] = []
-    const url = await fake((_req, _body, res) => {
+    const url = await fake(() => (res) => {
       const total = 200 * 2 ** 20
       res.writeHead(500, { 'content-type': 'text/plain', 'content-length': String(total) })
       const chunk = Buffer.alloc(2 ** 20, 'y')
@@ -105,7 +86,7 @@ describe('no answer may hang a load', () => {
     const r = await runCli(['run', ...quick, '--json'], { INFLUX_URL: url, WRITE_RETRY_MAX_MS: '1500' }, 60_000)
     expect(r.code, r.stderr).toBe(1)
     expect(Date.now() - t0).toBeLessThan(30_000)
-    const out = JSON.parse(r.stdout) as RunJson
+    const out = JSON.parse(r.stdout) as RunReport
     expect(out.error?.message).toMatch(/^gave up: .*InfluxDB answered 500: y{100}/)
     expect(out.error!.message.length).toBeLessThan(1500) // the message quotes at most 1,000 characters of it
     // What the server got out before the client hung up: socket buffers' worth, not 200 MB per request.
@@ -117,13 +98,13 @@ describe('no answer may hang a load', () => {
 describe('a 2xx is not always a write', () => {
   it('/write answering 200 {"error": ...}: not counted as written, the load fails with the text', async () => {
     let writes = 0
-    const url = await fake((_req, _body, res) => {
+    const url = await fake(() => {
       writes++
-      res.writeHead(200, { 'content-type': 'application/json', 'x-influxdb-version': '1.8.10' }).end('{"error":"database is read-only"}')
+      return jsonAnswer(200, '{"error":"database is read-only"}', { 'x-influxdb-version': '1.8.10' })
     })
     const r = await runCli(['run', ...quick, '--json'], { INFLUX_URL: url }, 60_000)
     expect(r.code, r.stderr).toBe(1)
-    const out = JSON.parse(r.stdout) as RunJson
+    const out = JSON.parse(r.stdout) as RunReport
     expect(writes).toBeGreaterThan(0)
     expect(out.status).toBe('failed')
     expect(out.pointsWritten).toBe(0)
@@ -135,21 +116,14 @@ describe('a 2xx is not always a write', () => {
     ['v2', { INFLUX_API: 'v2', INFLUX_ORG: 'o', INFLUX_BUCKET: 'b', INFLUX_TOKEN: 't0ken-value' }],
     ['v3', { INFLUX_API: 'v3', INFLUX_TOKEN: 't0ken-value' }],
   ])('a server that answers 204 to everything, %s: refused before the load, in one line naming what answered', async (_name, env) => {
-    const seen: string[] = []
-    const server = http.createServer((req, res) => {
-      seen.push(`${req.method} ${req.url?.split('?')[0]}`)
-      req.resume()
-      req.on('end', () => res.writeHead(req.url?.startsWith('/health') ? 200 : 204, { server: 'black-hole/1.0' }).end(req.url?.startsWith('/health') ? 'ok' : undefined))
-    })
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-    servers.push(server)
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-    const r = await runCli(['run', ...quick], { INFLUX_URL: url, ...env }, 60_000)
+    const blackHole = await startFakeInflux((req) => (req.url.startsWith('/health') ? { status: 200, headers: { server: 'black-hole/1.0' }, body: 'ok' } : { status: 204, headers: { server: 'black-hole/1.0' } }))
+    servers.push(blackHole)
+    const r = await runCli(['run', ...quick], { INFLUX_URL: blackHole.url, ...env }, 60_000)
     expect(r.code, r.stdout + r.stderr).toBe(1)
     expect(r.stdout).toMatch(/^error: the server at 127\.0\.0\.1:\d+ does not say it is InfluxDB \(no X-Influxdb-Version header .*"black-hole\/1\.0"/m)
     expect(r.stdout).toMatch(/load failed: 0 points written of 20,000 planned \(0 failed, 20,000 unsent\)/)
     // No batch went out: at most the checks (a ping, one empty write).
-    expect(seen.filter((s) => /write/.test(s)).length).toBeLessThanOrEqual(1)
+    expect(blackHole.requests.filter((q) => /write/.test(`${q.method} ${q.path}`)).length).toBeLessThanOrEqual(1)
   })
 })
 
@@ -166,7 +140,7 @@ describe('messages that name what happened', () => {
   })
 
   it('a 307: says it redirected, and where', async () => {
-    const url = await fake((_req, _body, res) => res.writeHead(307, { location: 'http://influx-7.internal:8086/write?db=ohlcv' }).end())
+    const url = await fake(() => ({ status: 307, headers: { location: 'http://influx-7.internal:8086/write?db=ohlcv' } }))
     const r = await runCli(['run', ...quick], { INFLUX_URL: url }, 60_000)
     expect(r.code).toBe(1)
     expect(r.stdout).toMatch(/^error: InfluxDB answered 307: redirected to http:\/\/influx-7\.internal:8086\/write\?db=ohlcv: point the URL at where it redirects/m)
@@ -179,18 +153,18 @@ describe('the retry budget ends a load only when the database has stopped taking
     let lines = 0
     /** per batch (its first line), when it was first tried and when it was stored */
     const batches = new Map<string, { first: number; stored?: number }>()
-    const url = await fake((_req, body, res) => {
+    const url = await fake(({ body }) => {
       const key = body.subarray(0, body.indexOf(10)).toString()
       const b = batches.get(key) ?? { first: Date.now() }
       batches.set(key, b)
-      if (++n % 5 !== 0) return res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal error"}')
+      if (++n % 5 !== 0) return jsonAnswer(500, '{"error":"internal error"}')
       b.stored = Date.now()
       for (const c of body) if (c === 10) lines++
-      res.writeHead(204, { 'x-influxdb-version': '1.8.10' }).end()
+      return { status: 204, headers: { 'x-influxdb-version': '1.8.10' } }
     })
     const r = await runCli(['run', ...quick, '--trades', '40000', '--batch-size', '2000', '--pool-size', '2', '--json'], { INFLUX_URL: url, WRITE_RETRY_MAX_MS: '1500' }, 110_000)
     expect(r.code, r.stdout + r.stderr).toBe(0)
-    const out = JSON.parse(r.stdout) as RunJson
+    const out = JSON.parse(r.stdout) as RunReport
     expect(out).toMatchObject({ status: 'succeeded', pointsWritten: 40_000, pointsFailed: 0 })
     expect(lines).toBe(40_000)
     // Some batch kept trying past 1.5 s (the old per-batch rule failed the load there), while others got through.
@@ -211,14 +185,14 @@ function expectClean(where: string, text: string) {
 }
 
 /** A proxy in front of "InfluxDB" that quotes the request's Authorization header, and the decoded Basic credentials, in a 400. */
-function echoing(): Handler {
-  return (req, _body, res) => {
+function echoing(): Script {
+  return (req) => {
     const auth = req.headers.authorization ?? ''
     const decoded = auth.startsWith('Basic ') ? Buffer.from(auth.slice(6), 'base64').toString() : ''
     const text = `bad request: authorization was "${auth}" (user:password ${decoded})`
     // JSON may escape '/' and '@' (\/ and \u0040): the raw text then holds no plain secret, the parsed message does
     const json = JSON.stringify({ error: text, message: text, code: 'invalid' }).replace(/\//g, '\\/').replace(/@/g, '\\u0040')
-    res.writeHead(400, { 'content-type': 'application/json', 'x-influxdb-error': text }).end(json)
+    return { status: 400, headers: { 'content-type': 'application/json', 'x-influxdb-error': text }, body: json }
   }
 }
 
@@ -236,14 +210,14 @@ describe('no credential in anything the tool writes, when the server echoes it',
     ['v3, Bearer', { INFLUX_API: 'v3', INFLUX_TOKEN: TOKEN }],
   ])('run %s: stdout, stderr, --json, the account file and the --report page', async (name, env) => {
     const url = await (name.startsWith('v3')
-      ? fake(echoing(), { ping: (res) => res.writeHead(200, { 'content-type': 'application/json', 'x-influxdb-version': '3.1.0' }).end('{"version":"3.1.0"}') })
+      ? fake(echoing(), { ping: influx3.ping() })
       : name.startsWith('v2')
         ? fakeV2()
         : fake(echoing()))
     const cwd = mkdtempSync(join(tmpdir(), 'ohlcv-echo-'))
     const r = await runCli(['run', ...quick, '--json', '--report', 'report.html'], { INFLUX_URL: url, LOG_LEVEL: 'debug', ...env }, 60_000, { cwd })
     expect(r.code, r.stdout + r.stderr).toBe(1)
-    const out = JSON.parse(r.stdout) as RunJson
+    const out = JSON.parse(r.stdout) as RunReport
     // The server's text is there (so the check below means something), with the secret masked.
     expect(out.error?.message).toMatch(/authorization was "(Basic|Token|Bearer) \*\*\*"/)
     expectClean('stdout', r.stdout)
@@ -254,10 +228,7 @@ describe('no credential in anything the tool writes, when the server echoes it',
     expectClean('files', files)
 
     async function fakeV2(): Promise<string> {
-      return fake((req, body, res) => {
-        if (req.url?.startsWith('/health')) return res.writeHead(200, { 'content-type': 'application/json' }).end('{"name":"influxdb","status":"pass"}')
-        echoing()(req, body, res)
-      }, { ping: (res) => res.writeHead(204, { 'x-influxdb-version': 'v2.7.11' }).end() })
+      return fake((req) => (req.url.startsWith('/health') ? influx2.health() : echoing()(req)), { ping: influx2.ping() })
     }
   })
 

@@ -2,6 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { countInflux } from './harness/servers.js'
 import { netLabUnavailable, startNetLab, type NetLab } from './harness/netns.js'
+import { expectAccountBalances } from './harness/account.js'
+import type { RunReport } from '../src/load/runLoad.js'
 
 /**
  * Over a real network: Linux network namespaces and veth links made by the test
@@ -13,8 +15,7 @@ import { netLabUnavailable, startNetLab, type NetLab } from './harness/netns.js'
 const why = netLabUnavailable()
 if (why) console.warn(`skipping the network tests: ${why}`)
 
-type Report = { status: string; pointsPlanned: number; pointsWritten: number; pointsFailed: number; pointsInDoubt: number; pointsUnsent: number; pointsPerSecond: number; bytesWritten: number; durationMs: number; retries: number; error?: { message: string } }
-const report = (stdout: string) => JSON.parse(stdout) as Report
+const report = (stdout: string) => JSON.parse(stdout) as RunReport
 
 /** Waits until the database holds at least `n` points (it may not exist yet). */
 async function reached(lab: NetLab, db: string, n: number): Promise<void> {
@@ -94,7 +95,7 @@ describe.skipIf(why !== undefined)('over a real network (network namespaces)', (
     expect(res.code).toBe(1)
     const r = report(res.stdout)
     expect(r.status).toBe('failed')
-    expect(r.pointsWritten + r.pointsFailed + r.pointsInDoubt + r.pointsUnsent).toBe(r.pointsPlanned)
+    expectAccountBalances(r)
     expect(r.error!.message).toMatch(/cannot reach|no complete answer from|gave up/)
     const inDb = await countInflux(lab.influxUrl, 'long_cut')
     expect(inDb).toBeGreaterThanOrEqual(r.pointsWritten)
@@ -152,10 +153,10 @@ describe.skipIf(why !== undefined)('over a real network (network namespaces)', (
     const fixed = async (rate: number) => {
       const out = await lab.run(0, ['run', '--symbols', 'AAPL,MSFT', '--seed', `cap-net-${rate}`, '--from', '2024-06-01T00:00:00Z', '--to', '2024-06-02T00:00:00Z', '--trades', String(rate * 6), '--rate-per-second', String(rate), '--json'], e).done
       expect(out.code, out.stderr).toBe(0)
-      const j = JSON.parse(out.stdout) as { pointsWritten: number; attempts: { pace: { achievedPointsPerSecond: number } }[]; writeLatencyMs: { p99: number } }
+      const j = report(out.stdout)
       expect(j.pointsWritten).toBe(rate * 6)
       // judged as a capacity step is: the rate the paced run kept, and its p99
-      const pps = j.attempts[0]!.pace.achievedPointsPerSecond
+      const pps = j.attempts[0]!.pace!.achievedPointsPerSecond
       return { passed: pps >= rate * 0.99 && j.writeLatencyMs.p99 <= 1000, pps, p99: j.writeLatencyMs.p99 }
     }
     const below = await fixed(Math.round(found * 0.9))
@@ -169,7 +170,7 @@ describe.skipIf(why !== undefined)('over a real network (network namespaces)', (
     const url = await lab.delayed(1, 10)
     const res = await lab.run(1, ['run', '--symbols', 'AAPL', '--trades', '300000', '--seed', 'rtt', ...RANGE, '--gzip', 'off', '--json'], { ...env(1, 'rtt'), INFLUX_URL: url }).done
     expect(res.code, res.stderr).toBe(0)
-    const r = JSON.parse(res.stdout) as Report & { writeLatencyMs: { p50: number; p99: number } }
+    const r = JSON.parse(res.stdout) as RunReport
     expect(r.pointsWritten).toBe(300_000)
     expect(await countInflux(lab.influxUrl, 'rtt')).toBe(300_000)
     // a write is at least a request and its answer across the link

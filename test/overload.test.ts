@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from './harness/cli.js'
 import { countInflux, startInfluxd, type RunningServer } from './harness/servers.js'
+import type { RunReport } from '../src/load/runLoad.js'
 
 /**
  * Real influxd processes configured to overload under the tool's default settings: one with a
@@ -30,14 +31,7 @@ describe('an overloaded InfluxDB, with default settings', () => {
     const env = { INFLUX_URL: server().url, INFLUX_DB: db }
     const r = await runCli(['run', ...load, '--seed', `overload-${db}`, '--json'], env, 110_000)
     expect(r.code, r.stderr + r.stdout).toBe(0)
-    const result = JSON.parse(r.stdout) as {
-      status: string
-      pointsWritten: number
-      pointsFailed: number
-      retries: number
-      durationMs: number
-      writeConcurrency: { max: number; lowest: number; degradedMs: number }
-    }
+    const result = JSON.parse(r.stdout) as RunReport
     expect(result).toMatchObject({ status: 'succeeded', pointsWritten: 600_000, pointsFailed: 0 })
     // It was overloaded (else this test proves nothing), and it said so.
     expect(result.retries).toBeGreaterThan(0)

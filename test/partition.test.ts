@@ -17,6 +17,7 @@ import { ShardPool } from '../workers/pool.js'
 import { runCli } from './harness/cli.js'
 import { silent, spec } from './harness/load.js'
 import { freePort } from './harness/servers.js'
+import type { RunReport } from '../src/load/runLoad.js'
 
 // 200,000 trades over 8 weeks: 8 shards (at most 7 days each), so 7 partitions own 1 or 2 each.
 const LOAD = { trades: 200_000, seed: 'partitions', from: '2024-03-04T00:00:00Z', to: '2024-04-29T00:00:00Z', symbols: ['AAPL', 'MSFT', 'BRK.B'] }
@@ -67,7 +68,7 @@ describe('partitions into a real influxd, started three ways, and verify per par
     ])
     const accounts = results.map((r) => {
       expect(r.code, r.stderr).toBe(0)
-      return JSON.parse(r.stdout) as { pointsWritten: number; partition: { index: number; count: number } }
+      return JSON.parse(r.stdout) as RunReport
     })
     expect(accounts.map((a) => a.partition)).toEqual([0, 1, 2].map((index) => ({ index, count: 3 })))
     expect(accounts.reduce((s, a) => s + a.pointsWritten, 0)).toBe(200_000)
@@ -244,7 +245,7 @@ describe('run as a Job pod runs it: --request FILE and --metrics-port', () => {
     }
     const res = await running
     expect(res.code, res.stderr).toBe(0)
-    const account = JSON.parse(res.stdout) as { pointsWritten: number; pointsPlanned: number; seed: string; partition: unknown }
+    const account = JSON.parse(res.stdout) as RunReport
     expect(account).toMatchObject({ seed: 'from-file', partition: { index: 0, count: 2 } })
     expect(account.pointsPlanned).toBeLessThan(250_000)
     expect(account.pointsWritten).toBe(account.pointsPlanned)

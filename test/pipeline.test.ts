@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto'
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { DEFAULT_LOAD_OPTIONS } from '../src/load/run.js'
 import { executeShard, workerShared } from '../workers/executeShard.js'
@@ -12,6 +10,7 @@ import { CONTROL_SLOTS } from '../shared/control.js'
 import { WriteSlots } from '../workers/slots.js'
 import { planLoad } from '../src/plan/plan.js'
 import { runLoad, spec } from './harness/load.js'
+import { forward, startFakeInflux, type Script } from './harness/fakeInflux.js'
 import { countInflux } from './harness/servers.js'
 
 const influxUrl = inject('influxUrl')
@@ -21,38 +20,27 @@ const influxUrl = inject('influxUrl')
  * at once, and which shard each write belongs to (from its first line's timestamp). Not a fake:
  * every request and answer is influxd's own.
  */
-function watchingProxy(shardOf: (tsNs: bigint) => number) {
+async function watchingProxy(shardOf: (tsNs: bigint) => number) {
   let open = 0
   const seen = { maxOpen: 0, shards: new Map<number, { firstStart: number; lastEnd: number }>() }
   const target = new URL(influxUrl)
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const body = Buffer.concat(chunks)
-      const isWrite = req.url?.startsWith('/write') === true
-      let shard = -1
-      if (isWrite) {
-        open++
-        seen.maxOpen = Math.max(seen.maxOpen, open)
-        const first = body.subarray(0, body.indexOf(10)).toString()
-        shard = shardOf(BigInt(first.slice(first.lastIndexOf(' ') + 1)))
-        const s = seen.shards.get(shard) ?? { firstStart: performance.now(), lastEnd: 0 }
-        seen.shards.set(shard, s)
-      }
-      const up = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers)
-        r.pipe(res)
-        r.on('end', () => {
-          if (!isWrite) return
-          open--
-          seen.shards.get(shard)!.lastEnd = performance.now()
-        })
-      })
-      up.end(body)
+  const watch: Script = (req) => {
+    if (!req.url.startsWith('/write')) return forward(req, new URL(req.url, target))
+    open++
+    seen.maxOpen = Math.max(seen.maxOpen, open)
+    const first = req.body.subarray(0, req.body.indexOf(10)).toString()
+    const shard = shardOf(BigInt(first.slice(first.lastIndexOf(' ') + 1)))
+    const s = seen.shards.get(shard) ?? { firstStart: performance.now(), lastEnd: 0 }
+    seen.shards.set(shard, s)
+    return forward(req, new URL(req.url, target), {
+      done: () => {
+        open--
+        s.lastEnd = performance.now()
+      },
     })
-  })
-  return { server, seen }
+  }
+  const server = await startFakeInflux(watch, { record: false })
+  return { url: server.url, seen, close: () => server.close() }
 }
 
 describe('a worker overlaps shards without raising its in-flight limit', () => {
@@ -61,13 +49,13 @@ describe('a worker overlaps shards without raising its in-flight limit', () => {
   const plan = planLoad(s)
   const fromNs = BigInt(Date.parse(request.from)) * 1_000_000n
   const shardNs = (BigInt(Date.parse(request.to)) * 1_000_000n - fromNs) / BigInt(plan.shardCount)
-  const proxy = watchingProxy((ts) => Math.min(plan.shardCount - 1, Number((ts - fromNs) / shardNs)))
+  let proxy: Awaited<ReturnType<typeof watchingProxy>>
   let url = ''
   beforeAll(async () => {
-    await new Promise<void>((r) => proxy.server.listen(0, '127.0.0.1', r))
-    url = `http://127.0.0.1:${(proxy.server.address() as AddressInfo).port}`
+    proxy = await watchingProxy((ts) => Math.min(plan.shardCount - 1, Number((ts - fromNs) / shardNs)))
+    url = proxy.url
   })
-  afterAll(() => new Promise<void>((r) => proxy.server.close(() => r())))
+  afterAll(() => proxy.close())
 
   it('one worker, max 2 in flight: never a third write open, the next shard starts before the last one ends, every point lands', async () => {
     expect(plan.shardCount).toBeGreaterThan(3)

@@ -1,42 +1,25 @@
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { runCli } from './harness/cli.js'
+import { forward, startFakeInflux, type Script } from './harness/fakeInflux.js'
 import { countInflux, countVictoria } from './harness/servers.js'
 
 /**
  * A database behind a reverse proxy that serves it under a path (`https://gw/influx/...`, as an
  * ingress or an API gateway does): every request the tool makes must stay under that path. The
- * proxy is a few lines of node:http in front of the real influxd and victoria-metrics; a request
- * outside the prefix gets 404 and is remembered, so the test names it.
+ * proxy is the tests' scriptable server passing requests on to the real influxd and
+ * victoria-metrics; a request outside the prefix gets 404 and is remembered, so the test names it.
  */
 async function prefixProxy(target: string, prefix: string) {
   const outside: string[] = []
-  const server = http.createServer((req, res) => {
-    const path = req.url ?? '/'
-    if (!path.startsWith(`${prefix}/`)) {
-      outside.push(`${req.method} ${path}`)
-      res.writeHead(404).end('not under the prefix')
-      return
+  const pass: Script = (req) => {
+    if (!req.url.startsWith(`${prefix}/`)) {
+      outside.push(`${req.method} ${req.url}`)
+      return { status: 404, body: 'not under the prefix' }
     }
-    const to = new URL(path.slice(prefix.length), target)
-    const up = http.request(to, { method: req.method, headers: { ...req.headers, host: to.host } }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers)
-      r.pipe(res)
-    })
-    up.on('error', () => res.writeHead(502).end())
-    req.pipe(up)
-  })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${prefix}`,
-    outside,
-    close: () =>
-      new Promise<void>((r) => {
-        server.close(() => r())
-        server.closeAllConnections()
-      }),
+    return forward(req, new URL(req.url.slice(prefix.length), target), { hostHeader: true })
   }
+  const server = await startFakeInflux(pass, { record: false })
+  return { url: `${server.url}${prefix}`, outside, close: () => server.close() }
 }
 
 describe('a database under a URL path (behind a reverse proxy)', () => {

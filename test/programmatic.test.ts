@@ -6,6 +6,7 @@ import { describe, expect, inject, it } from 'vitest'
 import { LoadgenError, runLoad } from 'ohlcv-loadgen'
 import { runCli } from './harness/cli.js'
 import { countInflux } from './harness/servers.js'
+import { expectAccountBalances } from './harness/account.js'
 
 describe('import { runLoad } from "ohlcv-loadgen"', () => {
   it('resolves to what run --json prints', async () => {
@@ -31,7 +32,7 @@ describe('import { runLoad } from "ohlcv-loadgen"', () => {
     const report = await running
     expect(report.status).toBe('cancelled')
     expect(report.pointsWritten).toBeGreaterThan(0)
-    expect(report.pointsWritten + report.pointsFailed + report.pointsInDoubt + report.pointsUnsent).toBe(report.pointsPlanned)
+    expectAccountBalances(report)
     expect(report.accountFile).toBe(accountFile) // resumable from it
     const resumed = await runLoad({}, { sink: 'null', poolSize: 1, resumeFrom: accountFile, signal: AbortSignal.timeout(1000) })
     expect(resumed.attempts).toHaveLength(2)

@@ -1,14 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs'
-import { createServer as createHttps } from 'node:https'
-import { createServer as createHttp, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Redactor, redactUrl, redactUrlValue } from '../src/secrets.js'
 import { runCli, startServe } from './harness/cli.js'
+import { influx2, startFakeInflux, written, type FakeInflux } from './harness/fakeInflux.js'
 import { startInfluxd, type RunningServer } from './harness/servers.js'
+import { finished } from './harness/http.js'
 
 /** Secrets full of what URLs, shells, JSON and Basic headers treat specially. */
 const USER = 'u$er'
@@ -39,27 +38,21 @@ const quick = ['--trades', '20000', '--seed', 'secret', '--pool-size', '1']
 
 describe('secrets never printed', () => {
   let auth: RunningServer
-  let tls: Server
-  let v2: Server
+  let tls: FakeInflux
+  let v2: FakeInflux
   beforeAll(async () => {
     auth = await startInfluxd({ authEnabled: true })
     await fetch(`${auth.url}/query`, { method: 'POST', body: new URLSearchParams({ q: "CREATE USER admin WITH PASSWORD 'admin-pw' WITH ALL PRIVILEGES" }) })
     const dir = new URL('./fixtures/tls/', import.meta.url)
-    tls = createHttps({ key: readFileSync(new URL('key.pem', dir)), cert: readFileSync(new URL('cert.pem', dir)) }, (_req, res) => res.writeHead(204).end())
+    tls = await startFakeInflux(() => written(), { tls: { key: readFileSync(new URL('key.pem', dir)), cert: readFileSync(new URL('cert.pem', dir)) } })
     // An InfluxDB 2.x that refuses the token, with the documented answer.
-    v2 = createHttp((req, res) => {
-      if (req.url?.startsWith('/health')) return res.writeHead(200, { 'content-type': 'application/json' }).end('{"name":"influxdb","status":"pass"}')
-      res.writeHead(401, { 'content-type': 'application/json' }).end('{"code":"unauthorized","message":"unauthorized access"}')
-    })
-    await Promise.all([new Promise<void>((r) => tls.listen(0, '127.0.0.1', r)), new Promise<void>((r) => v2.listen(0, '127.0.0.1', r))])
+    v2 = await startFakeInflux((req) => (req.url.startsWith('/health') ? influx2.health() : influx2.unauthorized()))
   })
   afterAll(async () => {
-    tls.close()
-    v2.close()
+    await tls.close()
+    await v2.close()
     await auth.stop()
   })
-
-  const port = (s: Server) => (s.address() as AddressInfo).port
 
   it.each([
     ['a bad URL with userinfo (flag)', () => ['run', ...quick, '--influx-url', `http://${USER}:${PASSWORD}@127.0.0.1:8086`], {}, 2],
@@ -67,8 +60,8 @@ describe('secrets never printed', () => {
     ['a well-formed URL with userinfo', () => ['run', ...quick, '--influx-url', `http://user:${encodeURIComponent(PASSWORD)}@127.0.0.1:8086`], {}, 2],
     ['unreachable', () => ['run', ...quick, '--influx-url', 'http://127.0.0.1:1'], {}, 1],
     ['401 from influxd', () => ['run', ...quick, '--influx-url', auth.url], {}, 1],
-    ['401 from a v2 server (token)', () => ['run', ...quick, '--influx-api', 'v2', '--org', 'o', '--bucket', 'b', '--influx-url', `http://127.0.0.1:${port(v2)}`], {}, 1],
-    ['a TLS certificate nobody trusts', () => ['run', ...quick, '--influx-url', `https://localhost:${port(tls)}`], {}, 1],
+    ['401 from a v2 server (token)', () => ['run', ...quick, '--influx-api', 'v2', '--org', 'o', '--bucket', 'b', '--influx-url', `http://127.0.0.1:${v2.port}`], {}, 1],
+    ['a TLS certificate nobody trusts', () => ['run', ...quick, '--influx-url', `https://localhost:${tls.port}`], {}, 1],
     ['an unknown flag after the password', () => ['run', '--password', PASSWORD, '--pasword', PASSWORD], {}, 2],
     ['a password where a number goes', () => ['run', '--pool-size', PASSWORD, '--password', PASSWORD], {}, 2],
     ['a token as a stray argument', () => ['run', TOKEN, '--token', TOKEN], {}, 2],
@@ -93,12 +86,8 @@ describe('secrets never printed', () => {
       const created = await fetch(`${url}/loads`, { method: 'POST', headers, body: JSON.stringify({ trades: 20_000, seed: 'secret' }) })
       expect(created.status).toBe(202)
       const { id } = (await created.json()) as { id: string }
-      let text = ''
-      for (let i = 0; i < 100; i++) {
-        text = await (await fetch(`${url}/loads/${id}`, { headers })).text()
-        if (/"status":"failed"/.test(text)) break
-        await new Promise((r) => setTimeout(r, 100))
-      }
+      await finished(url, id, 10_000, API_TOKEN)
+      const text = await (await fetch(`${url}/loads/${id}`, { headers })).text()
       expect(text).toMatch(/"status":"failed"/)
       expect(text).toMatch(/401/)
       for (const path of ['/loads', `/loads/${id}`, '/readyz', '/metrics', '/nope']) expectClean(path, await (await fetch(url + path, { headers })).text())

@@ -6,6 +6,10 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BIN, runCli, startServe, type CliResult } from './harness/cli.js'
 import { countInflux, startFaultyInfluxd, type FaultyInfluxd } from './harness/servers.js'
+import { startFakeInflux, written } from './harness/fakeInflux.js'
+import { until } from './harness/until.js'
+import { expectAccountBalances } from './harness/account.js'
+import type { AccountFile } from '../src/load/accountFile.js'
 
 /** The CLI as a process a test can signal; resolves like runCli. */
 function startCli(args: string[], env: Record<string, string>, cwd: string) {
@@ -18,14 +22,8 @@ function startCli(args: string[], env: Record<string, string>, cwd: string) {
   return { child, done, out: () => stdout + stderr }
 }
 
-type Account = { status: string; account: { pointsPlanned: number; pointsWritten: number; pointsFailed: number; pointsInDoubt: number; pointsUnsent: number }; attempts: unknown[] }
-
-function readAccount(path: string): Account {
-  return JSON.parse(readFileSync(path, 'utf8')) as Account
-}
-
-function expectExact(a: Account['account']) {
-  expect(a.pointsWritten + a.pointsFailed + a.pointsInDoubt + a.pointsUnsent).toBe(a.pointsPlanned)
+function readAccount(path: string): AccountFile {
+  return JSON.parse(readFileSync(path, 'utf8')) as AccountFile
 }
 
 describe('every way of stopping `run` leaves an account', () => {
@@ -39,7 +37,7 @@ describe('every way of stopping `run` leaves an account', () => {
   const load = ['--trades', '3000000', '--from', '2024-07-01T00:00:00Z', '--to', '2024-07-02T00:00:00Z', '--pool-size', '2']
 
   async function whenWriting(db: string, at = 100_000) {
-    for (let i = 0; i < 600 && (await countInflux(server.url, db).catch(() => 0)) < at; i++) await sleep(20)
+    await until(`${at} points in ${db}`, async () => (await countInflux(server.url, db).catch(() => 0)) >= at, 30_000)
   }
 
   it('SIGHUP (an ssh session dropping): the load stops, the summary is printed, the account file is written', async () => {
@@ -53,7 +51,7 @@ describe('every way of stopping `run` leaves an account', () => {
     expect(r.stdout).toContain('resume with: ohlcv-loadgen run --resume-from ohlcv-loadgen-hup.account.json')
     const saved = readAccount(join(cwd, 'ohlcv-loadgen-hup.account.json'))
     expect(saved.status).toBe('cancelled')
-    expectExact(saved.account)
+    expectAccountBalances(saved.account)
     expect(await countInflux(server.url, 'hup')).toBe(saved.account.pointsWritten)
   }, 60_000)
 
@@ -64,7 +62,7 @@ describe('every way of stopping `run` leaves an account', () => {
     await whenWriting('int2')
     server.freeze() // writes in flight now hang for the 30 s request timeout
     run.child.kill('SIGINT')
-    await sleep(300)
+    await until('the first SIGINT to be taken', () => run.out().includes('SIGINT: stopping after the writes in flight'), 5000)
     const t0 = Date.now()
     run.child.kill('SIGINT')
     const r = await run.done
@@ -75,7 +73,7 @@ describe('every way of stopping `run` leaves an account', () => {
     expect(r.stdout).toMatch(/^load cancelled: [\d,]+ points written of 3,000,000 planned \([1-9][\d,]* failed, /m)
     const path = join(cwd, 'ohlcv-loadgen-int2.account.json')
     const saved = readAccount(path)
-    expectExact(saved.account)
+    expectAccountBalances(saved.account)
     expect(saved.account.pointsInDoubt + saved.account.pointsFailed).toBeGreaterThan(0)
     await sleep(1500) // influxd works through what it read while frozen
     const held = await countInflux(server.url, 'int2')
@@ -103,7 +101,7 @@ describe('every way of stopping `run` leaves an account', () => {
     expect(r.stdout).toMatch(/^load failed: [\d,]+ points written of 3,000,000 planned/m)
     expect(r.stdout).toContain(`could not write ohlcv-loadgen-gone-cwd.account.json (ENOENT): the account is in ${fallback} instead`)
     expect(r.stdout).toContain(`resume with: ohlcv-loadgen run --resume-from ${fallback}`)
-    expectExact(readAccount(fallback).account)
+    expectAccountBalances(readAccount(fallback).account)
     rmSync(fallback)
   }, 60_000)
 
@@ -115,7 +113,7 @@ describe('every way of stopping `run` leaves an account', () => {
     origin.child.kill('SIGINT')
     expect((await origin.done).code).toBe(130)
     const first = startCli(['run', '--sink', 'null', '--resume-from', 'a.json', '--pool-size', '1'], {}, cwd)
-    for (let i = 0; i < 100 && !existsSync(join(cwd, 'a.json.lock')); i++) await sleep(50)
+    await until('the first resume to lock a.json', () => existsSync(join(cwd, 'a.json.lock')), 5000)
     const second = await runCli(['run', '--sink', 'null', '--resume-from', 'a.json'], {}, 30_000, { cwd })
     expect(second.code).toBe(2)
     expect(second.stderr).toBe(`ohlcv-loadgen: invalid --resume-from: a.json is in use by another run (pid ${first.child.pid}); wait for it to end (or remove a.json.lock if that process is gone)\n`)
@@ -144,11 +142,9 @@ describe('defects that ended a run badly', () => {
 
   it('an untrusted TLS certificate is permanent: the load fails at once and says what to do', async () => {
     const dir = new URL('./fixtures/tls/', import.meta.url)
-    const { createServer } = await import('node:https')
-    const tls = createServer({ key: readFileSync(new URL('key.pem', dir)), cert: readFileSync(new URL('cert.pem', dir)) }, (_req, res) => res.writeHead(204).end())
-    await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r))
+    const tls = await startFakeInflux(() => written(), { tls: { key: readFileSync(new URL('key.pem', dir)), cert: readFileSync(new URL('cert.pem', dir)) } })
     try {
-      const port = (tls.address() as { port: number }).port
+      const port = tls.port
       const t0 = Date.now()
       // no database creation first: the check that the server is InfluxDB meets the certificate first
       const r = await runCli(['run', '--trades', '20000', '--seed', 'tls', '--influx-url', `https://localhost:${port}`, '--create-db', 'false'], {}, 60_000)
@@ -157,7 +153,7 @@ describe('defects that ended a run badly', () => {
       expect(r.stdout).toMatch(/^error: cannot reach localhost:\d+: its TLS certificate is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\); fix the server's certificate, or give Node its CA with NODE_EXTRA_CA_CERTS=/m)
       expect(r.stdout).not.toMatch(/retries/)
     } finally {
-      tls.close()
+      await tls.close()
     }
   }, 60_000)
 })
@@ -166,11 +162,14 @@ describe('serve and a bug', () => {
   it('an uncaught exception: one fatal log line with the running loads\' accounts, loads cancelled, exit 1', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ohlcv-serve-bug-'))
     const bug = join(dir, 'bug.mjs')
-    writeFileSync(bug, "setTimeout(() => { throw new Error('boom') }, 2500)\n")
+    // the bug strikes once a load runs (a file says so): a timer could fire before a slow start-up ends
+    const trigger = join(dir, 'strike')
+    writeFileSync(bug, `import { existsSync } from 'node:fs'\nconst t = setInterval(() => { if (existsSync(${JSON.stringify(trigger)})) { clearInterval(t); throw new Error('boom') } }, 50)\nt.unref()\n`)
     const s = startServe({ SINK: 'null', POOL_SIZE: '1', NODE_OPTIONS: `--import ${bug}` })
     const url = await s.listening
     const created = await fetch(`${url}/loads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ trades: 5_000_000_000, seed: 'bug' }) })
     expect(created.status).toBe(202)
+    writeFileSync(trigger, '')
     expect(await s.exited).toBe(1)
     const fatal = s.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; err?: string; running?: { account: { pointsPlanned: number } }[] }).find((l) => l.msg === 'internal error: cancelling running loads and exiting')
     expect(fatal?.err).toBe('Error: boom')

@@ -4,7 +4,6 @@ import { createHash } from 'node:crypto'
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { LoadView } from '../src/api/schemas.js'
 import type { LoadSummary } from '../src/model/summary.js'
@@ -13,7 +12,7 @@ import { LoadStore } from '../src/store/loadStore.js'
 import { openStore, STORE_FILE } from '../src/store/open.js'
 import { MIGRATIONS } from '../src/store/schema.js'
 import { startServe } from './harness/cli.js'
-import { call, finished } from './harness/http.js'
+import { call, finished, writing } from './harness/http.js'
 import { startCoordinator } from './harness/coordinator.js'
 import { pino } from 'pino'
 import { Writable } from 'node:stream'
@@ -135,7 +134,7 @@ describe('a store whose last checkpoint ran out of disk space', () => {
     const small = (await call<{ id: string }>(url, 'POST', '/loads', { trades: 10_000, seed: 'wal-1' })).body.id
     await finished(url, small)
     const big = (await call<{ id: string }>(url, 'POST', '/loads', { trades: 2_000_000_000, seed: 'wal-2' })).body.id
-    await sleep(300)
+    await writing(url, big)
     expect((await call(url, 'DELETE', `/loads/${big}`)).status).toBe(202)
     const cancelled = await finished(url, big)
     // killed: nothing checkpoints the -wal into the file
@@ -156,7 +155,7 @@ describe('a store whose last checkpoint ran out of disk space', () => {
       expect(list.map((l) => [l.id, l.status])).toEqual([[big, 'cancelled'], [small, 'succeeded']])
       expect(list[0]!.account.pointsWritten).toBe(cancelled.result.pointsWritten)
       expect((await call(url, 'POST', `/loads/${big}/resume`)).status).toBe(202)
-      await sleep(300)
+      await writing(url, big, cancelled.result.pointsWritten)
       await call(url, 'DELETE', `/loads/${big}`)
       const resumed = await finished(url, big)
       expect(resumed).toMatchObject({ status: 'cancelled', resumes: 1 })
@@ -180,7 +179,7 @@ describe('one damaged record costs only its load', () => {
     const badSummary = await post({ trades: 10_000, seed: 'dmg-2' })
     await finished(url, badSummary)
     const good = await post({ trades: 2_000_000_000, seed: 'dmg-3' })
-    await sleep(300)
+    await writing(url, good)
     await call(url, 'DELETE', `/loads/${good}`)
     const cancelled = await finished(url, good)
     s.child.kill('SIGTERM')
@@ -217,7 +216,7 @@ describe('one damaged record costs only its load', () => {
       expect((await call<LoadView>(url, 'GET', `/loads/${good}`)).body.result?.pointsWritten).toBe(cancelled.result.pointsWritten)
       expect((await fetch(`${url}/loads/${good}/report`)).status).toBe(200)
       expect((await call(url, 'POST', `/loads/${good}/resume`)).status).toBe(202)
-      await sleep(200)
+      await writing(url, good, cancelled.result.pointsWritten)
       await call(url, 'DELETE', `/loads/${good}`)
       expect(await finished(url, good)).toMatchObject({ status: 'cancelled', resumes: 1 })
       // and the damaged one can be removed
@@ -347,7 +346,7 @@ describe('history across restarts', () => {
     let url = await s.listening
     for (const seed of ['h1', 'h2']) await finished(url, await post(url, { trades: 10_000, seed }))
     const cancelled = await post(url, { trades: 2_000_000_000, seed: 'h3' })
-    await sleep(300)
+    await writing(url, cancelled)
     expect((await call(url, 'DELETE', `/loads/${cancelled}`)).status).toBe(202)
     const cancelledView = await finished(url, cancelled)
     expect(cancelledView.status).toBe('cancelled')
@@ -373,7 +372,7 @@ describe('history across restarts', () => {
     expect(full).toMatchObject({ status: 'succeeded', seed: 'h1', request: { trades: 10_000 }, result: { pointsWritten: 10_000 } })
     // resuming a 2-billion-trade load would take long: cancel the resumed run again, it keeps its account
     expect((await call(url, 'POST', `/loads/${cancelled}/resume`)).status).toBe(202)
-    await sleep(300)
+    await writing(url, cancelled, wasWritten)
     await call(url, 'DELETE', `/loads/${cancelled}`)
     const resumed = await finished(url, cancelled)
     expect(resumed).toMatchObject({ status: 'cancelled', resumes: 1 })

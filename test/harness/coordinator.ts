@@ -8,6 +8,7 @@ import { DEFAULT_LOAD_OPTIONS, type LoadOptions } from '../../src/load/run.js'
 import { Metrics } from '../../src/metrics/metrics.js'
 import type { SinkConfig } from '../../src/sink/target.js'
 import { ShardPool } from '../../workers/pool.js'
+import { call, finished } from './http.js'
 import { silent } from './load.js'
 
 export type Coordinator = Awaited<ReturnType<typeof startCoordinator>>
@@ -39,25 +40,12 @@ export async function startCoordinator(
     app,
     url,
     manager,
-    async json<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T; headers: Headers }> {
-      const auth: Record<string, string> = extra.apiToken !== undefined ? { authorization: `Bearer ${extra.apiToken}` } : {}
-      const res = await fetch(url + path, {
-        method,
-        headers: body === undefined ? auth : { ...auth, 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      })
-      const text = await res.text()
-      return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers }
+    json<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T; headers: Headers }> {
+      return call<T>(url, method, path, body, extra.apiToken)
     },
     /** Polls GET /loads/:id until the load has finished. */
-    async waitDone(id: string, timeoutMs = 90_000): Promise<LoadView & { result: NonNullable<LoadView['result']> }> {
-      const deadline = Date.now() + timeoutMs
-      for (;;) {
-        const { body } = await this.json<LoadView>('GET', `/loads/${id}`)
-        if (body.result) return { ...body, result: body.result }
-        if (Date.now() > deadline) throw new Error(`load ${id} still ${String(body.status)}`)
-        await new Promise((r) => setTimeout(r, 100))
-      }
+    waitDone(id: string, timeoutMs = 90_000): Promise<LoadView & { result: NonNullable<LoadView['result']> }> {
+      return finished(url, id, timeoutMs, extra.apiToken)
     },
     async close() {
       await app.close()

@@ -1,6 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { gunzipSync } from 'node:zlib'
+import { influx3, jsonAnswer, startFakeInflux, written, type Answer, type FakeRequest } from './fakeInflux.js'
 
 /**
  * A FAKE InfluxDB 3 Core, for tests only: no InfluxDB 3 server can be installed on these machines.
@@ -41,7 +40,7 @@ interface Point {
 export interface FakeV3 {
   url: string
   /** every request, in order */
-  requests: { method: string; path: string; params: URLSearchParams; headers: IncomingMessage['headers'] }[]
+  requests: FakeRequest[]
   /** bodies of successful or partial writes, decompressed */
   bodies: Buffer[]
   /** bytes of each write body as it came over the wire (gzipped or not) */
@@ -52,8 +51,7 @@ export interface FakeV3 {
   stop(): Promise<void>
 }
 
-const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) =>
-  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body))
+const json = (status: number, body: unknown, headers: Record<string, string> = {}): Answer => jsonAnswer(status, JSON.stringify(body), headers)
 
 /** Our encoder's lines: `m,symbol=S,exchange=X price=1.23,size=100i,side="buy",trade_id=7i 1709...`. */
 function parseLine(line: string): { measurement: string; key: string; point: Point } | undefined {
@@ -78,7 +76,6 @@ export async function startFakeInfluxdb3(opts: FakeV3Options = {}): Promise<Fake
   /** db -> measurement -> series+time -> point */
   const data = new Map<string, Map<string, Map<string, Point>>>()
   const databases = new Set<string>()
-  const requests: FakeV3['requests'] = []
   const bodies: Buffer[] = []
   const wireBytes: number[] = []
 
@@ -130,28 +127,26 @@ export async function startFakeInfluxdb3(opts: FakeV3Options = {}): Promise<Fake
     return undefined
   }
 
-  const handle = (req: IncomingMessage, res: ServerResponse, raw: Buffer) => {
-    let body = raw
-    const url = new URL(req.url ?? '/', 'http://fake')
-    requests.push({ method: req.method ?? '', path: url.pathname, params: url.searchParams, headers: req.headers })
-    if (url.pathname === '/health') return res.writeHead(200, { 'content-type': 'text/plain' }).end('OK')
-    if (opts.token !== undefined && req.headers.authorization !== `Bearer ${opts.token}`) return json(res, 401, { error: 'the request was not authenticated' })
-    if (url.pathname === '/ping') {
-      return json(res, 200, { version, revision: 'fake000', process_id: '00000000-0000-0000-0000-000000000000' }, { 'x-influxdb-version': version, 'x-influxdb-build': 'Core' })
+  const respond = (req: FakeRequest): Answer => {
+    let body = req.body
+    if (req.path === '/health') return { status: 200, headers: { 'content-type': 'text/plain' }, body: 'OK' }
+    if (opts.token !== undefined && req.headers.authorization !== `Bearer ${opts.token}`) return json(401, { error: 'the request was not authenticated' })
+    if (req.path === '/ping') {
+      return json(200, { version, revision: 'fake000', process_id: '00000000-0000-0000-0000-000000000000' }, { 'x-influxdb-version': version, 'x-influxdb-build': 'Core' })
     }
-    if (url.pathname === '/api/v3/configure/database' && req.method === 'POST') {
+    if (req.path === '/api/v3/configure/database' && req.method === 'POST') {
       const db = (JSON.parse(body.toString()) as { db?: string }).db ?? ''
-      if (databases.has(db)) return json(res, 409, { error: 'attempted to create a resource that already exists' })
+      if (databases.has(db)) return json(409, { error: 'attempted to create a resource that already exists' })
       databases.add(db)
-      return res.writeHead(200).end()
+      return influx3.created()
     }
-    if (url.pathname === '/api/v3/write_lp' && req.method === 'POST') {
-      if (body.length > maxBody) return json(res, 413, { error: `the request was too large: ${body.length} bytes, at most ${maxBody}` })
+    if (req.path === '/api/v3/write_lp' && req.method === 'POST') {
+      if (body.length > maxBody) return json(413, { error: `the request was too large: ${body.length} bytes, at most ${maxBody}` })
       wireBytes.push(body.length)
       // the docs: gzip-encoded bodies are taken with Content-Encoding: gzip
       if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body)
-      const db = url.searchParams.get('db') ?? ''
-      const acceptPartial = url.searchParams.get('accept_partial') !== 'false'
+      const db = req.params.get('db') ?? ''
+      const acceptPartial = req.params.get('accept_partial') !== 'false'
       const lines = body.toString('utf8').split('\n').filter((l) => l !== '')
       const rejected: { original_line: string; line_number: number; error_message: string }[] = []
       const good: ReturnType<typeof parseLine>[] = []
@@ -160,40 +155,31 @@ export async function startFakeInfluxdb3(opts: FakeV3Options = {}): Promise<Fake
         if (why) rejected.push({ original_line: line, line_number: i + 1, error_message: why })
         else good.push(parseLine(line))
       }
-      if (rejected.length > 0 && !acceptPartial) return json(res, 400, { error: 'parsing failed for write_lp endpoint', data: rejected[0] })
+      if (rejected.length > 0 && !acceptPartial) return json(400, { error: 'parsing failed for write_lp endpoint', data: rejected[0] })
       bodies.push(body)
       for (const g of good) table(db, g!.measurement).set(g!.key, g!.point)
-      if (rejected.length > 0) return json(res, 400, { error: 'partial write of line protocol occurred', data: rejected })
-      return res.writeHead(204).end()
+      if (rejected.length > 0) return json(400, { error: 'partial write of line protocol occurred', data: rejected })
+      return written()
     }
-    if (url.pathname === '/api/v3/query_influxql') {
-      const db = url.searchParams.get('db') ?? ''
-      if (!databases.has(db)) return json(res, 404, { error: `database not found: ${db}` })
-      const answer = influxQL(db, url.searchParams.get('q') ?? '')
-      if (answer === undefined) return json(res, 400, { error: 'the fake InfluxDB 3 does not know this statement' })
-      return json(res, 200, answer)
+    if (req.path === '/api/v3/query_influxql') {
+      const db = req.params.get('db') ?? ''
+      if (!databases.has(db)) return json(404, { error: `database not found: ${db}` })
+      const answer = influxQL(db, req.params.get('q') ?? '')
+      if (answer === undefined) return json(400, { error: 'the fake InfluxDB 3 does not know this statement' })
+      return json(200, answer)
     }
     // InfluxDB 3 has no Flux: /api/v2/query is not there
-    return json(res, 404, { error: `no route ${req.method} ${url.pathname}` })
+    return json(404, { error: `no route ${req.method} ${req.path}` })
   }
 
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => handle(req, res, Buffer.concat(chunks)))
-  })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const server = await startFakeInflux(respond)
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
+    url: server.url,
+    requests: server.requests,
     bodies,
     wireBytes,
     databases,
     count: (db, measurement = 'trades') => data.get(db)?.get(measurement)?.size ?? 0,
-    stop: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections()
-        server.close(() => r())
-      }),
+    stop: () => server.close(),
   }
 }
