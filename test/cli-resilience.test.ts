@@ -8,7 +8,7 @@ import { until } from './harness/until.js'
 import { countInflux, startFaultyInfluxd, type FaultyInfluxd } from './harness/servers.js'
 import { expectAccountBalances } from './harness/account.js'
 import type { AccountFile } from '../src/load/accountFile.js'
-import type { LoadResult } from '../src/load/run.js'
+import type { LoadResult } from '../src/model/account.js'
 
 describe('run --account-file / --resume-from, against a real influxd that dies mid-load', () => {
   let server: FaultyInfluxd

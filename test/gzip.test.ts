@@ -3,7 +3,7 @@ import { gzipLevel } from '../src/config.js'
 import { runCli } from './harness/cli.js'
 import { startFakeInfluxdb3 } from './harness/influxdb3.js'
 import { countInflux, countVictoria } from './harness/servers.js'
-import type { RunReport } from '../src/load/runLoad.js'
+import type { RunReport } from '../src/app/runLoad.js'
 
 // Compressed writes (--gzip / INFLUX_GZIP) into the real influxd 1.x and victoria-metrics (v2
 // API), and into the fake InfluxDB 3 (test/harness/influxdb3.ts: a fake, see its header), which

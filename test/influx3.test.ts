@@ -6,7 +6,7 @@ import { v3BatchWarning, v3WriteError, V3_COLUMNS_PER_LOAD, V3_MAX_REQUEST_BYTES
 import { runCli, startServe } from './harness/cli.js'
 import { startFakeInfluxdb3, type FakeV3 } from './harness/influxdb3.js'
 import { expectAccountBalances } from './harness/account.js'
-import type { RunReport } from '../src/load/runLoad.js'
+import type { RunReport } from '../src/app/runLoad.js'
 import { call, finished } from './harness/http.js'
 
 /**

@@ -8,7 +8,7 @@ import { runCli, startServe } from './harness/cli.js'
 import { call, finished } from './harness/http.js'
 import { expectAccountBalances } from './harness/account.js'
 import { influx1, influx2, influx3, jsonAnswer, startFakeInflux, type Answer, type Script } from './harness/fakeInflux.js'
-import type { RunReport } from '../src/load/runLoad.js'
+import type { RunReport } from '../src/app/runLoad.js'
 
 /**
  * Servers that misbehave in ways a real InfluxDB cannot be made to on demand: an error body that

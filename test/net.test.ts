@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { countInflux } from './harness/servers.js'
 import { netLabUnavailable, startNetLab, type NetLab } from './harness/netns.js'
 import { expectAccountBalances } from './harness/account.js'
-import type { RunReport } from '../src/load/runLoad.js'
+import type { RunReport } from '../src/app/runLoad.js'
 
 /**
  * Over a real network: Linux network namespaces and veth links made by the test

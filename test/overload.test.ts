@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from './harness/cli.js'
 import { countInflux, startInfluxd, type RunningServer } from './harness/servers.js'
-import type { RunReport } from '../src/load/runLoad.js'
+import type { RunReport } from '../src/app/runLoad.js'
 
 /**
  * Real influxd processes configured to overload under the tool's default settings: one with a

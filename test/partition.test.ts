@@ -17,7 +17,7 @@ import { ShardPool } from '../workers/pool.js'
 import { runCli } from './harness/cli.js'
 import { silent, spec } from './harness/load.js'
 import { freePort } from './harness/servers.js'
-import type { RunReport } from '../src/load/runLoad.js'
+import type { RunReport } from '../src/app/runLoad.js'
 
 // 200,000 trades over 8 weeks: 8 shards (at most 7 days each), so 7 partitions own 1 or 2 each.
 const LOAD = { trades: 200_000, seed: 'partitions', from: '2024-03-04T00:00:00Z', to: '2024-04-29T00:00:00Z', symbols: ['AAPL', 'MSFT', 'BRK.B'] }

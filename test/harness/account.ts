@@ -1,5 +1,5 @@
 import { expect } from 'vitest'
-import type { Account } from '../../src/load/result.js'
+import type { Account } from '../../src/model/account.js'
 
 type Balance = Pick<Account, 'pointsPlanned' | 'pointsWritten' | 'pointsFailed' | 'pointsInDoubt' | 'pointsUnsent'>
 
