@@ -125,6 +125,8 @@ describe('POST /capacity', () => {
       expect(bad.body).toMatchObject({ field: 'body.sloP99' })
       expect(bad.body.message).toContain('body.sloP99')
       expect((await co.json('POST', '/capacity', {})).body).toMatchObject({ statusCode: 400, field: 'body.sloP99' })
+      // a problem between two options names the one that is wrong, and the other by its body name
+      expect((await co.json('POST', '/capacity', { sloP99: '1s', startRate: 1000, maxRate: 10 })).body).toMatchObject({ statusCode: 400, field: 'body.maxRate', message: 'body.maxRate: 10 is below body.startRate 1000' })
       const created = await co.json<{ id: string; status: string; links: { events: string; chart: string } }>('POST', '/capacity', {
         load: { symbols: ['AAPL'], seed: 'api-cap', from: '2024-01-01T00:00:00Z' },
         sloP99: '1s',
