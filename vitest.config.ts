@@ -6,8 +6,9 @@ import { defineConfig } from 'vitest/config'
  * (test/harness/global.ts, which also builds dist/ for the workers and the CLI).
  *
  * - unit: pure code, no I/O, files in parallel;
- * - integration: the shared servers, fakes and small loads; correctness, not speed: files run two
- *   at a time, and every time bound in them holds with the other core busy;
+ * - integration: the shared servers, fakes and small loads; correctness, not speed: files run three
+ *   at a time (most of their time is spent waiting on timeouts, outages and restarts), and every
+ *   time bound in them holds on a busy machine;
  * - system: what a rate or a latency is measured on, and whole set-ups: network namespaces,
  *   Chromium, Prometheus, capacity searches, overloaded servers, paced loads. One file at a time,
  *   after the others, so no measured rate shares the machine with another test. (The SIGKILL
@@ -69,7 +70,7 @@ export default defineConfig({
     globalSetup: ['test/harness/global.ts'],
     projects: [
       { test: { ...timeouts, name: 'unit', include: UNIT, sequence: { groupOrder: 0 }, maxWorkers: 2 } },
-      { test: { ...timeouts, name: 'integration', include: INTEGRATION, sequence: { groupOrder: 0 }, maxWorkers: 2 } },
+      { test: { ...timeouts, name: 'integration', include: INTEGRATION, sequence: { groupOrder: 0 }, maxWorkers: 3 } },
       { test: { ...timeouts, name: 'system', include: ['test/**/*.test.ts'], exclude: [...UNIT, ...INTEGRATION], sequence: { groupOrder: 1 }, maxWorkers: 1 } },
     ],
   },

@@ -129,7 +129,7 @@ describe.skipIf(why !== undefined)('over a real network (network namespaces)', (
     const e = env(0, 'capacity', { INFLUX_GZIP: 'off' })
     // precision 5 %, not looser: a rate found up to 12 % under the limit (as a 12 % search may end)
     // puts 110 % of it still under the link, and that fixed load passes (a CI run did exactly that)
-    const res = await lab.run(0, ['capacity', '--symbols', 'AAPL,MSFT', '--seed', 'cap-net', '--from', '2024-01-01T00:00:00Z', '--slo-p99', '1s', '--step-seconds', '4', '--warmup-seconds', '1', '--start-rate', '50000', '--precision', '5%', '--deadline', '150s', '--json'], e).done
+    const res = await lab.run(0, ['capacity', '--symbols', 'AAPL,MSFT', '--seed', 'cap-net', '--from', '2024-01-01T00:00:00Z', '--slo-p99', '1s', '--step-seconds', '3', '--warmup-seconds', '1', '--start-rate', '50000', '--max-rate', '70000', '--precision', '5%', '--deadline', '150s', '--json'], e).done
     expect(res.code, res.stderr).toBe(0)
     const r = JSON.parse(res.stdout) as { sustainablePointsPerSecond: number; confirmed: boolean; steps: { targetPointsPerSecond: number; achievedPointsPerSecond: number; p99Ms: number; hostCpu: number; passed: boolean; limitedBy?: string; reasons: string[]; request: { from: string; to: string; trades: number } }[] }
     // every step wrote its own slice of one dataset: verify checks one with its slice and the seed
@@ -177,7 +177,7 @@ describe.skipIf(why !== undefined)('over a real network (network namespaces)', (
     expect(r.writeLatencyMs.p50).toBeGreaterThanOrEqual(20)
     console.log(`20 ms link: ${r.pointsPerSecond.toLocaleString('en-US')} points/s, write latency p50 ${r.writeLatencyMs.p50} ms, p99 ${r.writeLatencyMs.p99} ms`)
     // and the capacity over it: the round trip in every write's latency, the search still converges
-    const cap = await lab.run(1, ['capacity', '--symbols', 'AAPL,MSFT', '--seed', 'cap-rtt', '--from', '2025-01-01T00:00:00Z', '--slo-p99', '500ms', '--step-seconds', '2', '--warmup-seconds', '1', '--start-rate', '50000', '--precision', '30%', '--deadline', '12s', '--json'], { ...env(1, 'capacity_rtt'), INFLUX_URL: url, INFLUX_GZIP: 'off' }).done
+    const cap = await lab.run(1, ['capacity', '--symbols', 'AAPL,MSFT', '--seed', 'cap-rtt', '--from', '2025-01-01T00:00:00Z', '--slo-p99', '500ms', '--step-seconds', '2', '--warmup-seconds', '1', '--start-rate', '50000', '--precision', '30%', '--deadline', '7s', '--json'], { ...env(1, 'capacity_rtt'), INFLUX_URL: url, INFLUX_GZIP: 'off' }).done
     expect(cap.code, cap.stderr).toBe(0)
     const c = JSON.parse(cap.stdout) as { sustainablePointsPerSecond: number; confirmed: boolean; steps: { targetPointsPerSecond: number; achievedPointsPerSecond: number; p50Ms: number; p99Ms: number; passed: boolean }[] }
     expect(c.steps.every((x) => x.p50Ms >= 20)).toBe(true)
