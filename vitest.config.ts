@@ -69,7 +69,7 @@ export default defineConfig({
   test: {
     globalSetup: ['test/harness/global.ts'],
     projects: [
-      { test: { ...timeouts, name: 'unit', include: UNIT, sequence: { groupOrder: 0 }, maxWorkers: 2 } },
+      { test: { ...timeouts, name: 'unit', include: UNIT, sequence: { groupOrder: 0 }, maxWorkers: 3 } },
       { test: { ...timeouts, name: 'integration', include: INTEGRATION, sequence: { groupOrder: 0 }, maxWorkers: 3 } },
       { test: { ...timeouts, name: 'system', include: ['test/**/*.test.ts'], exclude: [...UNIT, ...INTEGRATION], sequence: { groupOrder: 1 }, maxWorkers: 1 } },
     ],
