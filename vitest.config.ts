@@ -9,10 +9,10 @@ import { defineConfig } from 'vitest/config'
  * - integration: the shared servers, fakes and small loads; correctness, not speed: files run three
  *   at a time (most of their time is spent waiting on timeouts, outages and restarts), and every
  *   time bound in them holds on a busy machine;
- * - system: what a rate or a latency is measured on, and whole set-ups: network namespaces,
- *   Chromium, Prometheus, capacity searches, overloaded servers, paced loads. One file at a time,
- *   after the others, so no measured rate shares the machine with another test. (The SIGKILL
- *   tests check accounts, not rates: they run with the integration tier.)
+ * - system: what a rate or a latency is measured on (the shaped link, capacity searches judged on
+ *   rates, a scrape's latency), Chromium, Prometheus and a year of candles. One file at a time,
+ *   after the others, so no measured rate shares the machine with another test. (Tests that only
+ *   check accounts, even across SIGKILL, cut links or an overloaded server, are integration.)
  */
 export const UNIT = [
   'test/arrivals.test.ts',
@@ -36,6 +36,7 @@ export const UNIT = [
 const INTEGRATION = [
   'test/account-seal.test.ts',
   'test/api.test.ts',
+  'test/capacity-dataset.test.ts',
   'test/cli.test.ts',
   'test/cli-resilience.test.ts',
   'test/control.test.ts',
@@ -54,9 +55,11 @@ const INTEGRATION = [
   'test/misbehaving.test.ts',
   'test/net-faults.test.ts',
   'test/overlap.test.ts',
+  'test/overload.test.ts',
   'test/partition.test.ts',
   'test/pipeline.test.ts',
   'test/prefix.test.ts',
+  'test/progress.test.ts',
   'test/programmatic.test.ts',
   'test/secrets.test.ts',
   'test/stopping.test.ts',
