@@ -6,10 +6,11 @@ import type { CapacityOptions } from '../capacity/run.js'
 import { CapacityRunningError, InvalidRequestError, TooManyStreamsError } from '../errors.js'
 import type { LoadManager } from '../load/manager.js'
 import { LoadRequestSchema } from '../model/request.js'
+import type { CapacitySearchView } from '../model/capacity.js'
 import { validateLoadRequest } from '../request/validate.js'
 import { openEventStream } from './events.js'
 import { VerifyReportSchema, verifyInterval, verifyRoute } from './candles.js'
-import { ErrorSchema } from '../model/errors.js'
+import { ErrorSchema } from '../model/errorSchemas.js'
 import { LoadIdParams } from './schemas.js'
 
 const CapacityVerifySchema = Type.Object({
@@ -50,7 +51,7 @@ const bodyName: OptionNamer = (o) => `body.${camel(o)}`
 const FLAG: Record<string, string> = Object.fromEntries(CAPACITY_OPTIONS.map((o) => [camel(o), o]))
 
 /** A search as GET /capacity/:id shows it, with its links. */
-function view(r: CapacitySearch) {
+function view(r: CapacitySearch): CapacitySearchView {
   return {
     id: r.id,
     status: r.status,

@@ -7,7 +7,7 @@ import { validateLoadRequest } from '../request/validate.js'
 import type { SinkConfig } from '../sink/target.js'
 import type { ShardPool } from '../../workers/pool.js'
 import { bestPass, judge, nextStep, type SearchOptions, type Slo, type StepOutcome } from './search.js'
-import type { StepMeasure, Verdict } from '../model/capacity.js'
+import type { CapacitySlice, CapacityStep, StepMeasure } from '../model/capacity.js'
 
 export interface CapacityOptions extends SearchOptions {
   slo: Slo
@@ -19,20 +19,7 @@ export interface CapacityOptions extends SearchOptions {
   deadlineMs: number
 }
 
-export interface CapacityStep extends StepMeasure, Verdict {
-  phase: 'exponential' | 'binary' | 'confirm'
-  errorRate: number
-  /** the step's own slice of the dataset: `verify` with these and the seed checks it */
-  request: { from: string; to: string; trades: number; ratePerSecond: number }
-}
-
-/** A slice of market time a search wrote: a warm-up or a judged step, in the order written. */
-export interface CapacitySlice {
-  kind: 'warmup' | 'step'
-  from: string
-  to: string
-  trades: number
-}
+export type { CapacitySlice, CapacityStep }
 
 export interface CapacityReport {
   /** the highest rate that passed, held twice; absent when even the start rate failed */

@@ -1,28 +1,6 @@
 import { api, ApiError, download, follow, formField } from '../api.js'
-import type { StepMeasure, Verdict } from '../../model/capacity.js'
+import type { CapacitySearchView as CapacityView, CapacityStep as Step, CapacityVerified } from '../../model/capacity.js'
 import { fmt, h } from '../dom.js'
-
-/** A judged step as the API sends it (the verdict's types are the search's own). */
-type Step = StepMeasure & Verdict & { phase: string }
-
-interface CapacityView {
-  id: string
-  status: string
-  steps: Step[]
-  sustainablePointsPerSecond?: number | null
-  confirmed?: boolean
-  ended?: string
-  error?: { message: string }
-  links: { events: string; chart: string; verify: string }
-}
-
-interface CapacityVerified {
-  ok: boolean
-  pointsFound: number
-  pointsExpected: number
-  differencesTotal: number
-  slices: { kind: string; from: string; trades: number; report: { ok: boolean; pointsFound: number; differencesTotal: number } }[]
-}
 
 /** The options of POST /capacity, as a form; a 400 shows beside the field it names. */
 export function capacityForm(root: HTMLElement): void {
