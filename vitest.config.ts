@@ -62,6 +62,7 @@ const INTEGRATION = [
   'test/progress.test.ts',
   'test/programmatic.test.ts',
   'test/secrets.test.ts',
+  'test/startup.test.ts',
   'test/stopping.test.ts',
   'test/store.test.ts',
   'test/timeline.test.ts',

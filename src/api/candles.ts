@@ -9,7 +9,7 @@ import { DEFAULT_MEASUREMENT } from '../request/normalize.js'
 import { MAX_TICK_DECIMALS } from '../model/request.js'
 import { MEASUREMENT_PATTERN, SYMBOL_PATTERN } from '../model/request.js'
 import type { SinkConfig } from '../sink/target.js'
-import { ErrorSchema } from '../model/errors.js'
+import { ErrorSchema } from '../model/errorSchemas.js'
 import { LoadIdParams } from './schemas.js'
 
 const CandleSchema = Type.Object({

@@ -5,7 +5,7 @@ import type { LoadRun } from '../load/run.js'
 import { normalizeRequest, type NormalizeContext } from '../request/normalize.js'
 import { LoadRequestSchema } from '../model/request.js'
 import type { SinkConfig } from '../sink/target.js'
-import { ErrorSchema } from '../model/errors.js'
+import { ErrorSchema } from '../model/errorSchemas.js'
 import { LoadCreatedSchema, LoadDeleteQuery, LoadIdParams, LoadListQuery, LoadListSchema, LoadViewSchema, type LoadView } from './schemas.js'
 import { links } from './summary.js'
 

@@ -1,5 +1,6 @@
 import { createParser } from 'eventsource-parser'
-import type { ErrorBody, ErrorCode, FastifyCode } from '../model/errors.js'
+import type { ErrorCode, FastifyCode } from '../model/errors.js'
+import type { ErrorBody } from '../model/errorSchemas.js'
 
 /**
  * The coordinator's API as the page uses it: same origin, JSON, and the API token (when the

@@ -1,5 +1,6 @@
 import type { Plan } from '../plan/plan.js'
-import { tickDecimals, type LoadSpec, type SymbolParamsSpec } from '../model/request.js'
+import { tickDecimals } from '../model/tick.js'
+import type { LoadSpec, SymbolParamsSpec } from '../model/request.js'
 import { burstProfile, fillArrivals, fillArrivalsFromProfile } from './arrivals.js'
 import { exp } from './exp.js'
 import { EdgePath } from './path.js'

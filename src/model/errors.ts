@@ -1,4 +1,3 @@
-import { Type, type Static } from 'typebox'
 
 /**
  * The error catalogue: every error the tool reports on purpose has a stable `code` (what scripts
@@ -56,16 +55,3 @@ export interface ErrorInfo {
   message: string
   status?: number
 }
-
-export const ErrorSchema = Type.Object({
-  statusCode: Type.Integer(),
-  code: Type.Unsafe<ErrorCode | FastifyCode>({ type: 'string' }),
-  error: Type.String(),
-  message: Type.String(),
-  field: Type.Optional(Type.String({ description: 'the request field the message is about (400s): body.trades, from, market.tickSize, ...' })),
-})
-
-/** An error answer of the API. `field`: the request field a 400 is about, from the validator. */
-export type ErrorBody = Static<typeof ErrorSchema>
-
-export const ErrorInfoSchema = Type.Object({ code: Type.Unsafe<ErrorCode>({ type: 'string' }), message: Type.String(), status: Type.Optional(Type.Integer()) })

@@ -1,5 +1,7 @@
 import { Type, type Static } from 'typebox'
 
+export { MAX_TICK_DECIMALS, tickDecimals } from './tick.js'
+
 /** Allowed arrival strategies. Later market models add to this list. */
 export const DISTRIBUTIONS = ['uniform', 'poisson', 'intraday', 'bursty'] as const
 export type Distribution = (typeof DISTRIBUTIONS)[number]
@@ -8,9 +10,6 @@ export const MAX_SYMBOLS = 10_000
 export const MAX_TRADES = 10_000_000_000
 export const MAX_BATCH_SIZE = 100_000
 export const MAX_RATE = 1_000_000_000
-/** Tick sizes are decimal: some m·10^-d with d ≤ 8, so prices are written exactly as integers. */
-export const MAX_TICK_DECIMALS = 8
-
 /** Ticker and measurement name patterns, shared by every route and command that takes them. */
 export const SYMBOL_PATTERN = '^[A-Z0-9.\\-]{1,16}$'
 export const MEASUREMENT_PATTERN = '^[A-Za-z_][A-Za-z0-9_]{0,63}$'
@@ -149,13 +148,4 @@ export interface LoadSpec {
   weights?: Record<string, number>
   market: MarketSpec
   session: SessionSpec
-}
-
-/** Number of decimals of a tick size, or -1 when it is not m·10^-d for d ≤ MAX_TICK_DECIMALS. */
-export function tickDecimals(tick: number): number {
-  for (let d = 0; d <= MAX_TICK_DECIMALS; d++) {
-    const scaled = tick * 10 ** d
-    if (Math.abs(scaled - Math.round(scaled)) < 1e-9 * Math.max(1, scaled)) return d
-  }
-  return -1
 }

@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox'
 import type { Account, LoadResult } from './account.js'
-import { ErrorInfoSchema, type ErrorInfo } from './errors.js'
+import type { ErrorInfo } from './errors.js'
+import { ErrorInfoSchema } from './errorSchemas.js'
 import type { LoadSpec } from './request.js'
 import { LoadStatusSchema, type LoadStatus } from './status.js'
 import { AccountFields } from './view.js'

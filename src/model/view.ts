@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { ErrorInfoSchema } from './errors.js'
+import { ErrorInfoSchema } from './errorSchemas.js'
 import { LoadSpecSchema } from './request.js'
 import { LoadStatusSchema, type LoadStatus } from './status.js'
 

@@ -1,6 +1,7 @@
 import { InvalidRequestError } from '../errors.js'
 import { DEFAULT_SESSION, SessionCalendar } from '../market/session.js'
-import { MAX_TICK_DECIMALS, tickDecimals, type Distribution, type LoadRequestInput, type LoadSpec, type MarketSpec, type SessionSpec } from '../model/request.js'
+import { MAX_TICK_DECIMALS, tickDecimals } from '../model/tick.js'
+import type { Distribution, LoadRequestInput, LoadSpec, MarketSpec, SessionSpec } from '../model/request.js'
 
 export const DEFAULT_SYMBOLS = ['AAPL', 'MSFT', 'GOOG', 'AMZN', 'TSLA']
 export const DEFAULT_TRADES = 1_000_000
