@@ -12,9 +12,9 @@ import { opensCircuit, type CircuitState } from './breakerRule.js'
 
 export type { CircuitState }
 
-export const CLOSED = 0
-export const OPEN = 1
-export const HALF_OPEN = 2
+const CLOSED = 0
+const OPEN = 1
+const HALF_OPEN = 2
 /**
  * Between winning the swap to OPEN and writing the new deadline: readers wait. Without it the
  * deadline had to be written before the swap, whatever its outcome, and a late failure during
@@ -40,7 +40,7 @@ export interface BreakerStats {
   consecutiveFailures: number
 }
 
-export type Gate = { pass: true; probe: boolean } | { pass: false; waitMs: number }
+type Gate = { pass: true; probe: boolean } | { pass: false; waitMs: number }
 
 // Int32 slots
 const STATE = 0

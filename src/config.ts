@@ -110,7 +110,7 @@ export function loadLimits(raw: RawSettings): LoadLimits {
 }
 
 /** Where a run's partition comes from: fixed (flag, PARTITION, Kubernetes), or DNS (compose --scale). */
-export type PartitionSource = { kind: 'fixed'; partition: Partition } | { kind: 'dns'; service: string; count: number }
+type PartitionSource = { kind: 'fixed'; partition: Partition } | { kind: 'dns'; service: string; count: number }
 
 /**
  * --partition / PARTITION win; else Kubernetes' JOB_COMPLETION_INDEX (an Indexed Job) with
@@ -133,7 +133,7 @@ export function partitionSource(raw: RawSettings, env: NodeJS.ProcessEnv): Parti
   return fixed(WHOLE)
 }
 
-export const PROGRESS_MODES = ['auto', 'bar', 'lines', 'none'] as const
+const PROGRESS_MODES = ['auto', 'bar', 'lines', 'none'] as const
 
 /** How `run` shows progress on stderr. */
 export function progressMode(raw: RawSettings, json: boolean, stderrIsTTY: boolean): 'bar' | 'lines' | 'none' {
@@ -144,7 +144,7 @@ export function progressMode(raw: RawSettings, json: boolean, stderrIsTTY: boole
 }
 
 /** Whether a listen address only accepts connections from this machine. */
-export function isLoopback(host: string): boolean {
+function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase()
   return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || h === '::ffff:127.0.0.1'
 }

@@ -6,7 +6,7 @@ import type { Redactor } from './secrets.js'
  * Paths pino censors wherever they appear: a safety net under the rule that secrets are never put
  * into log objects in the first place (sinks are logged through describeSink).
  */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'password',
   'token',
   '*.password',

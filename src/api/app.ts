@@ -47,10 +47,10 @@ export interface AppDeps {
 const API_VERSION = '0.1.0'
 
 /** Slow clients hold a socket this long at most while sending headers, and a whole request. */
-export const HEADERS_TIMEOUT_MS = 10_000
-export const REQUEST_TIMEOUT_MS = 30_000
+const HEADERS_TIMEOUT_MS = 10_000
+const REQUEST_TIMEOUT_MS = 30_000
 /** An idle kept-alive connection is closed after this. */
-export const KEEP_ALIVE_TIMEOUT_MS = 5_000
+const KEEP_ALIVE_TIMEOUT_MS = 5_000
 
 /**
  * JSON bodies, parsed by JSON.parse (which makes `__proto__` an own key, never a prototype) with

@@ -10,10 +10,10 @@ import type { ProgressEvent } from '../model/view.js'
 import { LoadIdParams } from './schemas.js'
 
 /** How often a progress event goes out: a few times a second, cheap to compute (no I/O). */
-export const EVENT_INTERVAL_MS = 250
+const EVENT_INTERVAL_MS = 250
 
 /** The progress event: what a dashboard or a terminal needs to draw a bar. */
-export function progressEvent(load: LoadRun): ProgressEvent {
+function progressEvent(load: LoadRun): ProgressEvent {
   const a = load.account()
   const { pointsPerSecond, etaSeconds } = load.rate()
   return {

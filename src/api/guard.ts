@@ -13,7 +13,7 @@ import { CrossOriginError, ForbiddenHostError, UnsupportedMediaTypeError } from 
  *   (curl, scripts, SDKs) are not browsers' and pass;
  * - a request body must be declared JSON (a text/plain body is what a cross-site form sends).
  */
-export interface GuardOptions {
+interface GuardOptions {
   /** host names (no port) answered to; '*' for any */
   allowedHosts: readonly string[]
 }
@@ -30,7 +30,7 @@ export function defaultAllowedHosts(bound: string, extra: readonly string[] = []
 }
 
 /** The name part of a Host header: `[::1]:3000` → `[::1]`, `Example.com:80` → `example.com`. */
-export function hostName(host: string): string {
+function hostName(host: string): string {
   const h = host.trim().toLowerCase()
   if (h.startsWith('[')) return h.slice(0, h.indexOf(']') + 1)
   const colon = h.lastIndexOf(':')

@@ -9,7 +9,7 @@ import { ErrorSchema } from '../model/errorSchemas.js'
 import { LoadCreatedSchema, LoadDeleteQuery, LoadIdParams, LoadListQuery, LoadListSchema, LoadViewSchema, type LoadView } from './schemas.js'
 import { links } from './summary.js'
 
-export interface LoadRoutesOptions {
+interface LoadRoutesOptions {
   manager: LoadManager
   sink: SinkConfig
   normalize: NormalizeContext

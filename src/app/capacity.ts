@@ -7,7 +7,7 @@ import type { SinkConfig } from '../sink/target.js'
 import { withPool } from './pool.js'
 import { normalizeContext } from './runLoad.js'
 
-export interface CapacityHooks {
+interface CapacityHooks {
   log: Logger
   /** the pool is warm: the first step starts now */
   ready?: () => void

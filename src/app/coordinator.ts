@@ -7,7 +7,7 @@ import { LoadStore } from '../store/loadStore.js'
 import { ShardPool } from '../../workers/pool.js'
 
 /** What `serve` runs behind its HTTP face: the store, the pool, the metrics and the loads' manager. */
-export interface Coordinator {
+interface Coordinator {
   store: LoadStore
   registry: Registry
   manager: LoadManager

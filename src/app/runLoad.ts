@@ -30,7 +30,7 @@ import type { LoadResult } from '../model/account.js'
 /** Defaults that depend on the moment: `to` is now, the seed is random (and reported). */
 export const normalizeContext: NormalizeContext = { now: () => Date.now(), newSeed: () => randomBytes(6).toString('hex') }
 
-export interface RunInput {
+interface RunInput {
   /** the POST /loads body; absent with `resumeFrom` (the account file holds it) */
   request?: Record<string, unknown>
   /** settings as strings, flags over environment over defaults (readSettings) */
@@ -42,7 +42,7 @@ export interface RunInput {
 }
 
 /** Everything a run needs, validated. */
-export interface PreparedRun {
+interface PreparedRun {
   spec: LoadSpec
   sink: SinkConfig
   partition: Partition
@@ -126,7 +126,7 @@ export interface RunReport extends LoadResult {
   accountFile?: string
 }
 
-export interface RunHooks {
+interface RunHooks {
   log: Logger
   /** counts the load's progress (run --metrics-port) */
   metrics?: Metrics
@@ -141,7 +141,7 @@ export interface RunHooks {
   signal?: AbortSignal
 }
 
-export interface RunOutcome {
+interface RunOutcome {
   report: RunReport
   load: LoadRun
   /** the load did not finish and can be resumed from its account file */

@@ -11,8 +11,8 @@ export interface ExactCandle extends Ohlcv {
 }
 
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
-export const MIN_INTERVAL_MS = 1000
-export const MAX_INTERVAL_MS = 86_400_000
+const MIN_INTERVAL_MS = 1000
+const MAX_INTERVAL_MS = 86_400_000
 
 /** "1s", "5m", "1h", "1d" → milliseconds; 1 s .. 1 d. */
 export function parseInterval(field: string, value: string): number {
@@ -25,7 +25,7 @@ export function parseInterval(field: string, value: string): number {
 }
 
 /** Candles one GET /candles may return: its answer is one JSON array in memory. The CLI streams any number. */
-export const MAX_CANDLES = 100_000
+const MAX_CANDLES = 100_000
 
 /** Resolves from/to/interval of a candle query, with the same messages as the CLI; at most `maxCandles` intervals. */
 export function candleRange(q: { from: string; to: string; interval?: string }, maxCandles = MAX_CANDLES) {

@@ -6,7 +6,7 @@ import { v2SpeaksFlux } from '../influx/v2.js'
 import type { SinkConfig } from '../sink/target.js'
 import type { ExactCandle } from './candle.js'
 
-export interface CandleQuery {
+interface CandleQuery {
   measurement: string
   symbol: string
   fromMs: number
@@ -41,7 +41,7 @@ const READ_AHEAD = 2
 
 type InfluxSink = Extract<SinkConfig, { kind: 'influx-v1' | 'influx-v2' | 'influx-v3' }>
 
-export function requireInflux(sink: SinkConfig): InfluxSink {
+function requireInflux(sink: SinkConfig): InfluxSink {
   if (sink.kind !== 'influx-v1' && sink.kind !== 'influx-v2' && sink.kind !== 'influx-v3') {
     throw new InvalidRequestError('sink', `candles and verification read from InfluxDB; the configured sink is ${sink.kind}`)
   }
@@ -100,7 +100,7 @@ function units(price: number, decimals: number): number {
  * A time from an InfluxQL answer in ms: a number (1.x with epoch=ms) or an RFC 3339 string (InfluxDB
  * 3's query_influxql, which may leave out the zone: it is UTC).
  */
-export function influxQLTimeMs(t: unknown): number {
+function influxQLTimeMs(t: unknown): number {
   if (typeof t === 'number') return t
   const s = String(t)
   return Date.parse(/(Z|[+-]\d\d:?\d\d)$/.test(s) ? s : `${s}Z`)

@@ -11,9 +11,9 @@ import { mergeCandle, type ExactCandle } from './candle.js'
 import { CandleReader } from './query.js'
 
 /** Candles a verification may hold in memory (symbols × intervals). */
-export const MAX_VERIFY_CANDLES = 5_000_000
+const MAX_VERIFY_CANDLES = 5_000_000
 /** Differences listed in a report; the total is always given. */
-export const MAX_LISTED_DIFFERENCES = 200
+const MAX_LISTED_DIFFERENCES = 200
 
 export interface Difference {
   symbol: string
@@ -41,7 +41,7 @@ export interface VerifyReport {
 }
 
 /** Symbols × intervals a verification regenerates and reads at once: memory stays bounded whatever the load's size. */
-export const VERIFY_WINDOW_CANDLES = 100_000
+const VERIFY_WINDOW_CANDLES = 100_000
 
 /** Candles of some shards, per symbol index, by interval start, merged in shard order. */
 type ShardsCandles = Map<number, Map<number, ExactCandle>>
@@ -94,7 +94,7 @@ export async function expectedCandles(
  * The load's shards in runs of consecutive shards, [first, end), each spanning at most `budget`
  * symbol-intervals (at least one shard): verify regenerates and reads one run at a time. Pure.
  */
-export function shardGroups(plan: Pick<Plan, 'shardCount' | 'shardBounds'>, symbols: number, intervalMs: number, budget = VERIFY_WINDOW_CANDLES): [number, number][] {
+function shardGroups(plan: Pick<Plan, 'shardCount' | 'shardBounds'>, symbols: number, intervalMs: number, budget = VERIFY_WINDOW_CANDLES): [number, number][] {
   const groups: [number, number][] = []
   let first = 0
   for (let i = 0; i < plan.shardCount; i++) {

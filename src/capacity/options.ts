@@ -8,7 +8,7 @@ export type CapacityOption = (typeof CAPACITY_OPTIONS)[number]
 /** How a face names an option: `--start-rate` on the command line, `body.startRate` in the API. */
 export type OptionNamer = (option: CapacityOption) => string
 
-export const flagName: OptionNamer = (o) => `--${o}`
+const flagName: OptionNamer = (o) => `--${o}`
 
 /**
  * A capacity option that cannot be used: which one (`option`) and what is wrong with it
@@ -27,7 +27,7 @@ export class CapacityOptionError extends UsageError {
 }
 
 /** `200ms`, `1s`, `1.5s`, `2m`, or a bare number of ms, as milliseconds. */
-export function parseDurationMs(flag: CapacityOption, v: string): number {
+function parseDurationMs(flag: CapacityOption, v: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim())
   if (!m) throw new CapacityOptionError(flag, () => `${JSON.stringify(v)} is not a duration like 200ms, 1s or 15m`)
   const n = Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h']

@@ -21,7 +21,7 @@ export interface StepOutcome {
   confirm?: boolean
 }
 
-export type Next = { rate: number; phase: 'exponential' | 'binary' | 'confirm' } | { done: true; sustainable: number | undefined; confirmed: boolean }
+type Next = { rate: number; phase: 'exponential' | 'binary' | 'confirm' } | { done: true; sustainable: number | undefined; confirmed: boolean }
 
 /** The rates that failed, and those that passed and never failed (a failed rate no longer counts as a pass). */
 function standing(steps: readonly StepOutcome[]): { failed: Set<number>; passes: number[] } {

@@ -3,7 +3,7 @@ import { SETTINGS, type RawSettings, type SettingName } from '../settings.js'
 import { ConfigError, InvalidRequestError, UsageError } from '../errors.js'
 
 /** Flags that map to load request fields (named like the fields, kebab-cased). */
-export const REQUEST_FLAGS = {
+const REQUEST_FLAGS = {
   symbols: 'comma-separated tickers (default AAPL,MSFT,GOOG,AMZN,TSLA)',
   from: 'ISO-8601 start, inclusive (default: 24 h before --to)',
   to: 'ISO-8601 end, exclusive (default: now)',
@@ -22,7 +22,7 @@ export const REQUEST_FLAGS = {
 } as const
 
 /** Flags of `run` that are neither request fields nor settings. */
-export const RUN_FLAGS = {
+const RUN_FLAGS = {
   request: 'run, verify: a JSON file with the request (the POST /loads body); load options given as flags override its fields',
   'account-file': 'write the final account here (per-shard, for --resume-from); on failure it is written anyway',
   'resume-from': 'an account file: re-run only the shards that did not complete, with the request and seed it holds',
@@ -45,7 +45,7 @@ export const CAPACITY_FLAGS = {
 } as const
 
 /** Flags of `candles` and `verify` that are not request fields. */
-export const QUERY_FLAGS = {
+const QUERY_FLAGS = {
   symbol: 'candles: the ticker',
   interval: 'candles, verify: candle interval, 1s..1d (default 1m)',
   regenerate: 'candles: compute them from the load options and seed instead of the database',

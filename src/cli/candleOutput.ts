@@ -3,7 +3,7 @@ import { toCandle, type ExactCandle } from '../candles/candle.js'
 import type { Candle } from '../model/candle.js'
 
 /** Candles window after window in time order, as many times as asked (the table reads them twice). */
-export type CandleSource = () => AsyncIterable<ExactCandle[]>
+type CandleSource = () => AsyncIterable<ExactCandle[]>
 
 /** Writes text, waiting while the stream's buffer is full: a year of candles is never all in memory. */
 async function write(out: NodeJS.WritableStream, text: string): Promise<void> {

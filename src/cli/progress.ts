@@ -1,7 +1,7 @@
 import type { LoadRun } from '../load/run.js'
 import { compact, num } from './format.js'
 
-export type ProgressMode = 'bar' | 'lines' | 'none'
+type ProgressMode = 'bar' | 'lines' | 'none'
 
 /** How often the bar redraws, and how often a plain line is printed when stderr is not a terminal. */
 const BAR_MS = 200
@@ -18,7 +18,7 @@ function eta(seconds: number | null): string {
  * One status line: percent, points, rate, ETA, shards, retries and the circuit when not closed.
  * With a width (a terminal) numbers are compact and a bar fills what is left.
  */
-export function progressLine(load: LoadRun, width: number | undefined): string {
+function progressLine(load: LoadRun, width: number | undefined): string {
   const a = load.account()
   const { pointsPerSecond, etaSeconds } = load.rate()
   const share = a.pointsPlanned > 0 ? a.pointsWritten / a.pointsPlanned : 1

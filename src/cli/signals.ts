@@ -1,7 +1,7 @@
 import { EXIT_LOAD_FAILED } from './exit.js'
 
 /** What a command does on each signal: the first rung on the first, and so on; the last repeats. */
-export type SignalLadder = readonly ((signal: NodeJS.Signals) => void)[]
+type SignalLadder = readonly ((signal: NodeJS.Signals) => void)[]
 
 /**
  * Climbs `ladder` one rung per signal, whichever of `signals` it is (SIGHUP: an ssh session

@@ -4,7 +4,7 @@ import { h } from './dom.js'
 import type { TimelineSample as Sample } from '../model/timeline.js'
 
 /** A time-series chart over a load's timeline: x = seconds since the load started. */
-export interface SeriesDef {
+interface SeriesDef {
   label: string
   stroke: string
   value: (s: Sample) => number | null
@@ -12,14 +12,14 @@ export interface SeriesDef {
   stepped?: boolean
 }
 
-export interface Chart {
+interface Chart {
   el: HTMLElement
   set(samples: readonly Sample[]): void
 }
 
 const width = (el: HTMLElement) => Math.max(320, el.clientWidth - 24)
 
-export function timeChart(title: string, defs: SeriesDef[], height = 200): Chart {
+function timeChart(title: string, defs: SeriesDef[], height = 200): Chart {
   const el = h('div', { class: 'card chart', 'data-chart': title })
   let plot: uPlot | undefined
   let pending: readonly Sample[] = []

@@ -10,7 +10,7 @@ export interface HttpResponse {
   body: string
 }
 
-export interface HttpRequest {
+interface HttpRequest {
   method: 'GET' | 'POST'
   headers?: Record<string, string>
   body?: Buffer | string

@@ -28,7 +28,7 @@ export interface InfluxV3Target {
 /** InfluxDB 3 Core's default request limit (`--max-http-request-size`): bigger bodies get a 413. */
 export const V3_MAX_REQUEST_BYTES = 10 * 1024 * 1024
 /** Rejected lines a server lists at most in a partial-write answer (Cloud Dedicated documents 100). */
-export const V3_REJECTED_LINES_LISTED = 100
+const V3_REJECTED_LINES_LISTED = 100
 
 interface RejectedLine {
   original_line?: string
@@ -37,7 +37,7 @@ interface RejectedLine {
 }
 
 /** Says what a schema or limit error of InfluxDB 3 means for a load, or nothing for others. */
-export function explainV3(message: string): string {
+function explainV3(message: string): string {
   if (/invalid column type|expected iox::column_type/i.test(message)) {
     return ': the measurement already has a column of that name with another type (a tag and a field of one name, or a field whose type changed); write to a new measurement (--measurement) or database'
   }
@@ -181,7 +181,7 @@ export class InfluxV3Client {
  * The most bytes a line of a load can take: measurement, the longest symbol, and our fields at
  * their widest (price with 8 decimals, size, side, an 11-digit trade id, a 19-digit timestamp).
  */
-export function maxLineBytes(spec: { measurement: string; symbols: readonly string[] }): number {
+function maxLineBytes(spec: { measurement: string; symbols: readonly string[] }): number {
   const longest = spec.symbols.reduce((n, s) => Math.max(n, s.length), 0)
   return spec.measurement.length + longest + 120
 }

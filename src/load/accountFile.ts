@@ -56,12 +56,12 @@ function canonical(v: unknown): string {
 }
 
 /** What identifies a dataset: the request (with its seed and resolved range) and the dataset format. */
-export function requestDigest(request: unknown, dataset: number): string {
+function requestDigest(request: unknown, dataset: number): string {
   return `sha256:${createHash('sha256').update(canonical({ dataset, request })).digest('hex')}`
 }
 
 /** The seal of an account file as read (parsed JSON): sha256 over all of it but the seal. */
-export function accountSeal(file: object): string {
+function accountSeal(file: object): string {
   const { seal: _seal, ...rest } = file as { seal?: unknown }
   return `sha256:${createHash('sha256').update(canonical(rest)).digest('hex')}`
 }

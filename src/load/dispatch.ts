@@ -17,7 +17,7 @@ import type { LoadOptions } from './options.js'
 import type { LoadStopper } from './stop.js'
 
 /** What one run's dispatch needs: the load's plan and sink, its pool, tally and stop, and whom to tell. */
-export interface Dispatch {
+interface Dispatch {
   spec: LoadSpec
   sink: SinkConfig
   shardCount: number

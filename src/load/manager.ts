@@ -19,13 +19,13 @@ import { concurrencySettings, DEFAULT_LOAD_OPTIONS, LoadRun, type LoadOptions } 
 import { checkTradesLimit, DEFAULT_LIMITS, type LoadLimits } from './limits.js'
 
 /** Finished loads kept in memory (the store keeps every one); the least recent are dropped first. */
-export const MAX_FINISHED_LOADS = 200
+const MAX_FINISHED_LOADS = 200
 /** Loads the store keeps by default (LOAD_HISTORY): the oldest finished ones are removed beyond it. */
-export const DEFAULT_LOAD_HISTORY = 1000
+const DEFAULT_LOAD_HISTORY = 1000
 /** How often running loads' progress is written to the store: what a crash may lose at most. */
-export const CHECKPOINT_EVERY_MS = 200
+const CHECKPOINT_EVERY_MS = 200
 
-export interface ManagerInit {
+interface ManagerInit {
   pool: ShardPool
   sink: SinkConfig
   log: Logger

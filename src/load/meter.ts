@@ -14,7 +14,7 @@ const RATE_WINDOW_MS = 5000
 export const TIMELINE_EVERY_MS = 1000
 
 /** What the meter reads at each sample: the load's counters, which it does not own. */
-export interface MeterSources {
+interface MeterSources {
   written: () => number
   planned: () => number
   inFlight: () => number

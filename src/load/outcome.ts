@@ -37,7 +37,7 @@ export function endStatus(error: ErrorInfo | undefined, stop: StopReason | undef
 }
 
 /** What a load's result is made of. */
-export interface ResultParts {
+interface ResultParts {
   status: LoadStatus
   account: Account
   /** every attempt so far: the earlier runs of a load resumed from its account file or store included */

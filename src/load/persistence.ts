@@ -22,7 +22,7 @@ export interface HistoryQuery {
 const TIMELINE_EVERY_MS = 5000
 
 /** Makes a LoadRun of the coordinator's (its sink, pool, breaker) for a stored load. */
-export type NewRun = (id: string, spec: LoadSpec, createdAt?: Date, timeline?: TimelineView) => LoadRun
+type NewRun = (id: string, spec: LoadSpec, createdAt?: Date, timeline?: TimelineView) => LoadRun
 
 /**
  * The coordinator's loads in the load store: each load written as it goes, read back as a LoadRun

@@ -3,7 +3,7 @@ import type { SinkConfig } from '../sink/target.js'
 import type { LoadStatus } from '../model/status.js'
 
 /** What is known of a load when asking whether it can be resumed; each part is optional. */
-export interface ResumeFacts {
+interface ResumeFacts {
   /** its status, when it is a load of this process (or read back from the store) */
   status?: LoadStatus
   /** whether it has its final account (no run in progress) */
@@ -15,7 +15,7 @@ export interface ResumeFacts {
 }
 
 /** Why a load cannot be resumed; undefined: it can. */
-export type ResumeBlocker =
+type ResumeBlocker =
   /** a run of it is queued or in progress */
   | { reason: 'running'; status: LoadStatus }
   /** nothing is left to write */

@@ -23,7 +23,7 @@ import { followSignal, LoadStopper } from './stop.js'
 import { StoreFeed } from './storeFeed.js'
 import type { Timeline } from './timeline.js'
 
-export { concurrencySettings, DEFAULT_LOAD_OPTIONS, type LoadOptions, type LoadRunInit, type RunOptions }
+export { concurrencySettings, DEFAULT_LOAD_OPTIONS, type LoadOptions }
 
 /**
  * One load from plan to final account: its lifecycle (run, cancel, resume, outcome). The main

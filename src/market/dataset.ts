@@ -10,7 +10,7 @@
 export const DATASET_FORMAT = 3
 
 /** Symbols up to which format 3 plans every load exactly as format 2 did. */
-export const FORMAT_2_SAME_UP_TO_SYMBOLS = 1000
+const FORMAT_2_SAME_UP_TO_SYMBOLS = 1000
 
 /** Whether a load made with `format` has the bytes this version makes for a load of `symbols` symbols. */
 export function sameDataset(format: number, symbols: number): boolean {

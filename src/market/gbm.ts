@@ -14,10 +14,10 @@ const MS_PER_YEAR = 365.25 * 24 * 3600 * 1000
 const NS_PER_YEAR = MS_PER_YEAR * 1e6
 const YEARS_PER_NS = 1 / NS_PER_YEAR
 
-export type MarketInput = Pick<LoadSpec, 'seed' | 'symbols' | 'fromMs' | 'toMs' | 'distribution' | 'market' | 'session'>
+type MarketInput = Pick<LoadSpec, 'seed' | 'symbols' | 'fromMs' | 'toMs' | 'distribution' | 'market' | 'session'>
 
 /** A symbol's start price, volatility and drift: from the request where given, else from the seed. */
-export function symbolParams(spec: Pick<LoadSpec, 'seed' | 'market'>, symbol: string): SymbolParamsSpec {
+function symbolParams(spec: Pick<LoadSpec, 'seed' | 'market'>, symbol: string): SymbolParamsSpec {
   const u = stream(spec.seed, symbol, 'profile')
   const drawn = {
     price: Math.exp(Math.log(20) + u.next() * Math.log(25)), // 20..500, log-uniform

@@ -26,7 +26,7 @@ function mix(key: number, counter: number, lane: number): number {
 }
 
 /** Uniform on (0, 1) with 53 bits, from (key, counter, lane). Never 0: safe under log. */
-export function uniformAt(key: number, counter: number, lane = 0): number {
+function uniformAt(key: number, counter: number, lane = 0): number {
   const hi = mix(key, counter, lane * 2) >>> 5
   const lo = mix(key, counter, lane * 2 + 1) >>> 6
   return (hi * 67108864 + lo + 0.5) / 9007199254740992

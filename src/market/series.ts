@@ -1,7 +1,7 @@
 import type { Plan } from '../plan/plan.js'
 import { allocColumns, type MarketModel, type TradeColumns } from './trades.js'
 
-export interface Series {
+interface Series {
   /** symbol index */
   j: number
   count: number

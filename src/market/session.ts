@@ -17,7 +17,7 @@ const DAY_MS = 86_400_000
 const BUCKETS_PER_SESSION = 78
 
 /** CDF of the U-shaped intensity over one session, τ ∈ [0, 1] → [0, 1]. */
-export function sessionCdf(tau: number): number {
+function sessionCdf(tau: number): number {
   const x = Math.min(1, Math.max(0, tau))
   return 0.75 * (0.5 * x + (5 / 12) * ((2 * x - 1) ** 3 + 1))
 }

@@ -10,7 +10,7 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 const ENCODE_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25]
 
 /** What the coordinator's loads expose to scrape-time gauges (LoadManager implements it). */
-export interface LoadsView {
+interface LoadsView {
   circuit(): BreakerStats
   pointsInFlight(): number
   /** the sink's adaptive write concurrency */

@@ -6,10 +6,10 @@ export { MAX_TICK_DECIMALS, tickDecimals } from './tick.js'
 export const DISTRIBUTIONS = ['uniform', 'poisson', 'intraday', 'bursty'] as const
 export type Distribution = (typeof DISTRIBUTIONS)[number]
 
-export const MAX_SYMBOLS = 10_000
+const MAX_SYMBOLS = 10_000
 export const MAX_TRADES = 10_000_000_000
-export const MAX_BATCH_SIZE = 100_000
-export const MAX_RATE = 1_000_000_000
+const MAX_BATCH_SIZE = 100_000
+const MAX_RATE = 1_000_000_000
 /** Ticker and measurement name patterns, shared by every route and command that takes them. */
 export const SYMBOL_PATTERN = '^[A-Z0-9.\\-]{1,16}$'
 export const MEASUREMENT_PATTERN = '^[A-Za-z_][A-Za-z0-9_]{0,63}$'

@@ -45,7 +45,7 @@ export const LoadSummarySchema = Type.Object({
 export type LoadSummary = Static<typeof LoadSummarySchema>
 
 /** What a summary is made of: a load as it runs (LoadRun has it all). */
-export interface SummarySource {
+interface SummarySource {
   readonly id: string
   readonly status: LoadStatus
   readonly spec: LoadSpec

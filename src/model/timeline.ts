@@ -41,7 +41,7 @@ export interface TimelineView {
 
 const nullableMs = (description: string) => Type.Union([Type.Number(), Type.Null()], { description })
 
-export const TimelineSampleSchema = Type.Object({
+const TimelineSampleSchema = Type.Object({
   t: Type.Number({ description: 'seconds since the load first started, at the end of the interval' }),
   dt: Type.Number({ description: 'length of the interval, seconds' }),
   written: Type.Integer({ description: 'points written in total at the end of the interval' }),

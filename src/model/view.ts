@@ -18,7 +18,7 @@ export const AccountFields = {
   shardsTotal: Type.Integer(),
 }
 
-export const LatencySchema = Type.Object(
+const LatencySchema = Type.Object(
   {
     count: Type.Integer({ description: 'batches measured' }),
     p50: Type.Number(),
@@ -30,7 +30,7 @@ export const LatencySchema = Type.Object(
 )
 
 /** The sink's write concurrency as a load saw it (LoadConcurrency). */
-export const ConcurrencyFields = {
+const ConcurrencyFields = {
   max: Type.Integer({ description: 'write requests allowed on the wire when the server keeps up (pool size x MAX_IN_FLIGHT)' }),
   lowest: Type.Integer({ description: 'the lowest the limit went while this load ran' }),
   degradedMs: Type.Integer({ description: 'ms this load ran with the limit below max: the server signalled overload' }),

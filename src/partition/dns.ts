@@ -19,7 +19,7 @@ export function indexAmong(serviceAddresses: string[], own: string[]): number {
   return sorted.findIndex((a) => own.includes(a))
 }
 
-export interface DnsDeps {
+interface DnsDeps {
   resolve: (name: string) => Promise<string[]>
   ownAddresses: () => string[]
   timeoutMs: number

@@ -18,10 +18,10 @@ export const MAX_SHARD_MS = 7 * 24 * 3600 * 1000
  * 100,000-trade shard of 10,000 symbols (10 trades a series) paid every few trades. Loads of up
  * to 1,000 symbols keep format 2's layout (100,000 trades a shard), byte for byte.
  */
-export const MIN_TRADES_PER_SERIES = 100
+const MIN_TRADES_PER_SERIES = 100
 
 /** Trades a shard aims at: format 2's target, or more for loads of many symbols (format 3). */
-export function tradesPerShard(symbols: number): number {
+function tradesPerShard(symbols: number): number {
   return Math.max(TARGET_TRADES_PER_SHARD, MIN_TRADES_PER_SERIES * symbols)
 }
 
@@ -34,11 +34,11 @@ export function tradesPerShard(symbols: number): number {
 export const MAX_SHARD_MS_MANY_SYMBOLS = 12 * 24 * 3600 * 1000
 
 /** How long a shard may span: format 2's 7 days, or 12 for loads of more than 1,000 symbols. */
-export function maxShardMs(symbols: number): number {
+function maxShardMs(symbols: number): number {
   return symbols * MIN_TRADES_PER_SERIES > TARGET_TRADES_PER_SHARD ? MAX_SHARD_MS_MANY_SYMBOLS : MAX_SHARD_MS
 }
 
-export type PlanInput = Pick<LoadSpec, 'trades' | 'symbols' | 'fromMs' | 'toMs'> &
+type PlanInput = Pick<LoadSpec, 'trades' | 'symbols' | 'fromMs' | 'toMs'> &
   Partial<Pick<LoadSpec, 'distribution' | 'session' | 'weights'>>
 
 /**

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 /** The web console as built by scripts/build-console.mjs: one HTML file, script and styles inlined. */
-export interface ConsolePage {
+interface ConsolePage {
   html: string
   /** base64 sha256 of its one inline script, for the Content-Security-Policy */
   scriptSha256: string

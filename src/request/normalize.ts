@@ -4,13 +4,13 @@ import { MAX_TICK_DECIMALS, tickDecimals } from '../model/tick.js'
 import type { Distribution, LoadRequestInput, LoadSpec, MarketSpec, SessionSpec } from '../model/request.js'
 
 export const DEFAULT_SYMBOLS = ['AAPL', 'MSFT', 'GOOG', 'AMZN', 'TSLA']
-export const DEFAULT_TRADES = 1_000_000
-export const DEFAULT_BATCH_SIZE = 5000
-export const DEFAULT_DISTRIBUTION: Distribution = 'poisson'
+const DEFAULT_TRADES = 1_000_000
+const DEFAULT_BATCH_SIZE = 5000
+const DEFAULT_DISTRIBUTION: Distribution = 'poisson'
 export const DEFAULT_MEASUREMENT = 'trades'
-export const DEFAULT_RANGE_MS = 24 * 3600 * 1000
-export const MAX_RANGE_YEARS = 10
-export const DEFAULT_TICK_SIZE = 0.01
+const DEFAULT_RANGE_MS = 24 * 3600 * 1000
+const MAX_RANGE_YEARS = 10
+const DEFAULT_TICK_SIZE = 0.01
 
 /** Latest instant whose nanosecond epoch still fits InfluxDB's signed 64-bit timestamps. */
 const MAX_INSTANT_MS = Date.parse('2262-04-11T00:00:00Z')

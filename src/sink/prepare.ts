@@ -9,7 +9,7 @@ import { InfluxV3Client } from '../influx/v3.js'
 import type { SinkConfig, WorkerSinkTarget } from './target.js'
 
 /** The main thread's handle on a sink for one load. */
-export interface PreparedSink {
+interface PreparedSink {
   /** what the worker running shard `i` writes to */
   targetFor(shard: number): WorkerSinkTarget
   /** a shard has finished (whatever its outcome) */

@@ -10,7 +10,7 @@ import { damagedSummary } from './damaged.js'
 import { openStore, storePath, type Db } from './open.js'
 import { allParams, changingParams, JSON_COLUMNS, parseColumn, toRecord, type LoadRecord, type Row, type ShardProgress, type ShardRow } from './rows.js'
 
-export type { LoadRecord, ShardProgress, ShardRow }
+export type { LoadRecord, ShardRow }
 
 /**
  * SQL naming a row's first JSON column that does not parse, or a shard of it whose result does not

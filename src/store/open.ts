@@ -8,7 +8,7 @@ import { readWal } from './wal.js'
 /** The store's file inside STATE_DIR. */
 export const STORE_FILE = 'loads.sqlite'
 /** `PRAGMA application_id` of a load store ('OHLC'): another program's SQLite file is refused, not written. */
-export const APPLICATION_ID = 0x4f484c43
+const APPLICATION_ID = 0x4f484c43
 const SQLITE_MAGIC = 'SQLite format 3\0'
 
 export type Db = Database.Database

@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync } from 'node:fs'
 
 /** What a store's write-ahead log holds, up to its last committed transaction. */
-export interface WalContents {
+interface WalContents {
   /** the database's size in pages after that transaction */
   dbPages: number
   /** the page numbers the log has a committed copy of */

@@ -7,7 +7,7 @@ import type { LoadView } from '../../model/view.js'
 const INTERVALS: [string, number][] = [['1s', 1e3], ['5s', 5e3], ['15s', 15e3], ['1m', 6e4], ['5m', 3e5], ['15m', 9e5], ['1h', 3.6e6], ['4h', 1.44e7], ['1d', 8.64e7]]
 
 /** The smallest interval that draws the range in at most ~600 candles. */
-export function intervalFor(fromMs: number, toMs: number): string {
+function intervalFor(fromMs: number, toMs: number): string {
   for (const [name, ms] of INTERVALS) if ((toMs - fromMs) / ms <= 600) return name
   return '1d'
 }

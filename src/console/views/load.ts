@@ -148,7 +148,7 @@ export async function loadView(root: HTMLElement, id: string, signal: AbortSigna
 }
 
 /** A paced load: the rate asked and the rate the database took (the last attempt's, as `run` says it). */
-export function paceRow(p: PaceKept | undefined): [string, string][] {
+function paceRow(p: PaceKept | undefined): [string, string][] {
   if (!p) return []
   const share = p.achievedPointsPerSecond / p.targetPointsPerSecond
   return [['paced', `${fmt(p.targetPointsPerSecond)} points/s: ${share >= 0.99 ? 'kept it' : 'fell behind'}, ${fmt(p.achievedPointsPerSecond)} taken (${(share * 100).toFixed(1)} %)`]]
